@@ -1,0 +1,232 @@
+"""The command line. The only module that prints; it configures logging once.
+
+Exit status: 0 ok, 1 runtime failure, 2 bad usage or invalid configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__, config
+from .config import Settings
+from .errors import AppError, ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+log = logging.getLogger("warning")
+
+
+class _JournalFormatter(logging.Formatter):
+    """Under journald: ``<priority>`` prefixes so levels survive, no timestamps (it adds them)."""
+
+    PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
+                logging.CRITICAL: 2}
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record).replace("\n", " | ")  # one event, one journal line
+        return f"<{self.PRIORITY.get(record.levelno, 6)}>{text}"
+
+
+class _LineFormatter(logging.Formatter):
+    """In a terminal: UTC timestamp, level, logger; still one line per event."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n", " | ")
+
+
+def setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if _stderr_is_journal():
+        handler.setFormatter(_JournalFormatter("%(name)s: %(message)s"))
+    else:
+        handler.setFormatter(_LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Third-party chatter (one line per HTTP request) drowns our own events.
+    for noisy in ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def _stderr_is_journal() -> bool:
+    stream = os.environ.get("JOURNAL_STREAM")
+    if not stream:
+        return False
+    try:
+        st = os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError):
+        return False
+    return stream == f"{st.st_dev}:{st.st_ino}"
+
+
+# --- commands ---------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from .store.engine import describe_url
+
+    print(f"{settings.file}: ok")
+    print(f"  database: {describe_url(settings.database.reveal())}")
+    print(f"  feeds: {len(settings.feeds)}")
+    notifiers = [n for n in ("slack", "email") if getattr(settings.notify, n)] or ["log"]
+    print(f"  notify: {', '.join(notifiers)}")
+    if settings.rules is not None:
+        print(f"  rules: {len(settings.rules.entries)} from {settings.rules.file}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from .daemon import Daemon
+
+    return Daemon(Path(settings.file), settings).run()
+
+
+def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
+    from .pipeline import Pipeline, fetch_limits
+    from .sources.http import Fetcher
+    from .store import Store
+
+    if not args.once:
+        print("warning poll needs --once (the daemon is `warning run`)", file=sys.stderr)
+        return EXIT_USAGE
+    store = Store(settings.database.reveal())
+    try:
+        store.migrate()
+        store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in settings.feeds)
+        with Fetcher(fetch_limits(settings), concurrency=settings.poll.concurrency) as fetcher:
+            report = Pipeline(settings, store, fetcher).cycle(force=True)
+    finally:
+        store.close()
+    elapsed = (report.finished - report.started).total_seconds()
+    summary = {
+        "feeds_polled": report.feeds_polled,
+        "feeds_failed": report.feeds_failed,
+        "items_new": report.items_new,
+        "items_duplicate": report.items_duplicate,
+        "alerts_new": report.alerts_new,
+        "bytes_received": report.bytes_received,
+        "elapsed_seconds": round(elapsed, 3),
+    }
+    if args.json:
+        summary["feeds"] = [
+            {"name": o.feed, "status": o.status, "items_new": o.items_new,
+             "items_duplicate": o.items_duplicate, "error": o.error}
+            for o in report.outcomes
+        ]
+        print(json.dumps(summary, indent=2))
+    else:
+        print(" ".join(f"{k}={v}" for k, v in summary.items()))
+        for o in report.outcomes:
+            if o.status == "error":
+                print(f"  {o.feed}: {o.error}")
+    return EXIT_OK
+
+
+def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from .store import Store
+
+    store = Store(settings.database.reveal())
+    try:
+        store.migrate()
+        states = store.feed_states()
+    finally:
+        store.close()
+    rows = []
+    for feed in settings.feeds:
+        st = states.get(feed.name)
+        rows.append({
+            "name": feed.name,
+            "url": feed.url,
+            "every": int(feed.every.total_seconds()),
+            "last_success": _iso(st.last_success if st else None),
+            "last_attempt": _iso(st.last_attempt if st else None),
+            "next_due": _iso(st.next_due if st else None),
+            "consecutive_failures": st.consecutive_failures if st else 0,
+            "last_error": st.last_error if st else None,
+            "last_warning": st.last_warning if st else None,
+        })
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for row in rows:
+        health = ("never polled" if not row["last_attempt"]
+                  else f"FAILING x{row['consecutive_failures']}" if row["consecutive_failures"]
+                  else "ok")
+        print(f"{row['name']}: {health}; last success {row['last_success'] or '-'}; "
+              f"next due {row['next_due'] or '-'}")
+        if row["last_error"]:
+            print(f"    error: {row['last_error']}")
+        if row["last_warning"]:
+            print(f"    warning: {row['last_warning']}")
+    return EXIT_OK
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- parser -----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warning", description="Early-warning alerting daemon for security desks."
+    )
+    parser.add_argument("--version", action="version", version=f"warning {__version__}")
+    parser.add_argument(
+        "--config", metavar="PATH",
+        help="configuration file (default: $WARNING_CONFIG, /etc/warning/warning.yaml, "
+             "./config/warning.yaml, then the bundled default)",
+    )
+    parser.add_argument("--log-level", default=os.environ.get("WARNING_LOG_LEVEL", "info"),
+                        choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, fn: Callable[[argparse.Namespace, Settings], int],
+            help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=fn)
+        return p
+
+    add("check", cmd_check, "validate the configuration; print problems as file:line: key: message")
+    add("run", cmd_run, "run the daemon in the foreground (systemd runs this)")
+    poll = add("poll", cmd_poll, "one full cycle over every source, then exit")
+    poll.add_argument("--once", action="store_true", help="required: poll each source once")
+    poll.add_argument("--json", action="store_true", help="print one JSON object")
+    feeds = add("feeds", cmd_feeds, "show each feed's health: last success, failures, errors")
+    feeds.add_argument("--json", action="store_true", help="print a JSON list")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level)
+    path = config.find_config(args.config)
+    try:
+        settings = config.load(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    func: Callable[[argparse.Namespace, Settings], Any] = args.func
+    try:
+        return int(func(args, settings))
+    except AppError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE

@@ -1,0 +1,250 @@
+"""The configuration file: YAML -> typed, frozen settings.
+
+Every key is documented in ``docs/configuration.md`` (a test keeps the two in
+step). Mistakes are reported as ``file:line: key: message`` and the command
+exits with status 2; nothing here ever half-applies a configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import resources, yamlsrc
+from .errors import ConfigError, Problem
+from .settings import Reader, Secret, at_least, option, parse_duration, parse_size, positive
+from .sources import REGISTRY, Feed
+from .yamlsrc import KeyPath
+
+#: Where the configuration is looked for when --config is not given, in order.
+SYSTEM_CONFIG = Path("/etc/warning/warning.yaml")
+LOCAL_CONFIG = Path("config/warning.yaml")
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a size like 5MB")
+    return int(value) if isinstance(value, int) else parse_size(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    """Limits and pacing shared by every source (``poll:``)."""
+
+    concurrency: int = option(64, check=positive)
+    workers: int = option(32, check=positive)
+    connect_timeout: timedelta = option(timedelta(seconds=10))
+    read_timeout: timedelta = option(timedelta(seconds=30))
+    deadline: timedelta = option(timedelta(seconds=60))
+    max_bytes: int = option(5_000_000, parse=_size, check=positive)
+    max_redirects: int = option(5, check=at_least(0))
+    jitter: float = option(0.1, check=lambda v: None if 0 <= v <= 0.5 else "must be 0 to 0.5")
+    backoff_max: timedelta = option(timedelta(hours=6))
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlackSettings:
+    """``notify.slack``: a bot token and the default channel."""
+
+    token: Secret
+    channel: str
+    base_url: str = "https://slack.com/api/"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """``notify.email``: an SMTP submission server and the default recipients."""
+
+    host: str
+    sender: str
+    to: tuple[str, ...]
+    port: int = option(587, check=lambda v: None if 0 < v < 65536 else "must be a TCP port")
+    starttls: bool = True
+    username: str | None = None
+    password: Secret | None = None
+    timeout: timedelta = option(timedelta(seconds=30))
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """``notify``: the notifiers alerts can be routed to. Empty means the log."""
+
+    slack: SlackSettings | None = None
+    email: EmailSettings | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RulesSource:
+    """Where the alert rules come from: a file, or inline in the main file."""
+
+    file: Path
+    entries: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The whole, validated configuration."""
+
+    file: Path
+    database: Secret
+    feeds: tuple[Feed, ...]
+    poll: PollSettings = field(default_factory=PollSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    rules: RulesSource | None = None
+
+    def feed(self, name: str) -> Feed:
+        return next(f for f in self.feeds if f.name == name)
+
+
+TOP_KEYS = ("database", "feeds", "poll", "notify", "rules")
+FEED_KEYS = ("name", "kind", "url", "every", "lang", "outlet")
+DEFAULT_EVERY = timedelta(minutes=10)
+MIN_EVERY = timedelta(seconds=30)
+
+
+def find_config(explicit: str | None) -> Path:
+    """The configuration file to use: --config, $WARNING_CONFIG, /etc, ./config, bundled."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("WARNING_CONFIG"):
+        return Path(os.environ["WARNING_CONFIG"])
+    for candidate in (SYSTEM_CONFIG, LOCAL_CONFIG):
+        if candidate.is_file():
+            return candidate
+    return resources.bundled_config()
+
+
+def load(path: Path) -> Settings:
+    """Read, validate and type the configuration at ``path``; raise ConfigError."""
+    doc = yamlsrc.load(path)
+    reader = Reader(doc)
+    top = reader.mapping(doc.data, (), TOP_KEYS)
+    if doc.data is not None and not isinstance(doc.data, dict):
+        reader.raise_if_problems()
+    database = _database(reader, top.get("database"), path)
+    feeds = _feeds(reader, top.get("feeds"))
+    poll = reader.options(PollSettings, top.get("poll"), ("poll",))
+    notify = reader.options(NotifySettings, top.get("notify"), ("notify",))
+    rules = _rules(reader, top.get("rules"), path) if "rules" in top else None
+    reader.raise_if_problems()
+    assert database is not None and poll is not None and notify is not None
+    return Settings(path, database, feeds, poll, notify, rules)
+
+
+def _database(reader: Reader, value: Any, config_file: Path) -> Secret | None:
+    if value is None:
+        return Secret(f"sqlite:///{resources.state_dir() / 'warning.db'}")
+    secret = reader.typed(Secret, value, ("database",))
+    if not isinstance(secret, Secret):
+        return None
+    url = secret.reveal()
+    scheme = url.split(":", 1)[0]
+    if "://" not in url:
+        reader.error(("database",), "expected an SQLAlchemy URL such as sqlite:///var/warning.db "
+                                    "or postgresql+psycopg://user@host/db")
+        return None
+    if scheme.startswith("sqlite"):
+        # sqlite:///relative.db is relative to the file that names it, not to the cwd.
+        rest = url.split(":///", 1)[1] if ":///" in url else ""
+        if rest and not rest.startswith("/") and not rest.startswith(":memory:"):
+            url = f"{scheme}:///{(config_file.parent / rest).resolve()}"
+    elif not scheme.startswith("postgresql"):
+        reader.error(("database",), f"unsupported database {scheme!r}; use sqlite or postgresql")
+        return None
+    return Secret(url)
+
+
+def _feeds(reader: Reader, value: Any) -> tuple[Feed, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        reader.error(("feeds",), "expected a list of feeds (each `- name: ...`)")
+        return ()
+    feeds: list[Feed] = []
+    seen: dict[str, KeyPath] = {}
+    for i, entry in enumerate(value):
+        feed = _feed(reader, entry, ("feeds", i))
+        if feed is None:
+            continue
+        if feed.name in seen:
+            reader.error(("feeds", i, "name"), f"duplicate feed name {feed.name!r} "
+                         f"(first at line {reader.doc.line(seen[feed.name])})")
+            continue
+        seen[feed.name] = ("feeds", i)
+        feeds.append(feed)
+    return tuple(feeds)
+
+
+def _feed(reader: Reader, entry: Any, path: KeyPath) -> Feed | None:
+    if not isinstance(entry, dict):
+        reader.error(path, "expected a mapping with at least name and url")
+        return None
+    kind = entry.get("kind", "rss")
+    source_cls = REGISTRY.get(kind) if isinstance(kind, str) else None
+    if source_cls is None:
+        reader.error((*path, "kind"), f"unknown source kind {kind!r}; "
+                     f"known kinds: {', '.join(sorted(REGISTRY))}")
+        return None
+    common = {k: entry[k] for k in FEED_KEYS if k in entry}
+    specific = {k: v for k, v in entry.items() if k not in FEED_KEYS}
+    before = len(reader.problems)
+    options = reader.options(source_cls.Options, specific, path, extra_allowed=FEED_KEYS)
+    name = reader.typed(str, common.get("name"), (*path, "name"))
+    url = reader.typed(str, common.get("url"), (*path, "url"))
+    every = DEFAULT_EVERY
+    if "every" in common:
+        every = reader.typed(timedelta, common["every"], (*path, "every"))
+        if isinstance(every, timedelta) and every < MIN_EVERY:
+            reader.error((*path, "every"), "must be at least 30s; polling faster gets feeds blocked")
+    lang = reader.typed(str | None, common.get("lang"), (*path, "lang"))
+    outlet = reader.typed(str | None, common.get("outlet"), (*path, "outlet"))
+    if isinstance(url, str):
+        scheme = urlsplit(url).scheme
+        if scheme not in ("http", "https", "file"):
+            reader.error((*path, "url"), "expected an http://, https:// or file:// URL")
+    if len(reader.problems) > before:
+        return None
+    return Feed(
+        name=name, kind=kind, url=url, every=every, lang=lang,
+        outlet=outlet or _outlet_of(url), options=options,
+    )
+
+
+def _outlet_of(url: str) -> str:
+    """The publisher a feed belongs to, for counting independent outlets: its host."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return "file:" + Path(parts.path).stem
+    host = (parts.hostname or "").lower()
+    for prefix in ("www.", "feeds.", "rss.", "feed."):
+        if host.startswith(prefix):
+            host = host[len(prefix):]
+    return host
+
+
+def _rules(reader: Reader, value: Any, config_file: Path) -> RulesSource | None:
+    path = ("rules",)
+    if isinstance(value, list):
+        return RulesSource(config_file, tuple(value))
+    if not isinstance(value, str) or not value.strip():
+        reader.error(path, "expected a file name (relative to this file) or a list of rules")
+        return None
+    rules_file = (config_file.parent / value).resolve()
+    try:
+        doc = yamlsrc.load(rules_file)
+    except ConfigError as exc:
+        reader.problems.extend(exc.problems)
+        return None
+    data = doc.data if doc.data is not None else []
+    if isinstance(data, dict) and set(data) == {"rules"}:
+        data = data["rules"] or []
+    if not isinstance(data, list):
+        reader.problems.append(Problem(str(rules_file), doc.line(()), "",
+                                       "expected a list of rules"))
+        return None
+    return RulesSource(rules_file, tuple(data))

@@ -1,0 +1,178 @@
+"""The long-running service: scheduler, signals, reload, shutdown, systemd.
+
+Signal handlers only set flags; the main thread does the work. Each feed is
+one APScheduler job with a stable id. The feeds' next due times live in the
+database, so a restart continues where the last run stopped instead of
+hammering every feed at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import config, sdnotify
+from .config import Settings
+from .errors import ConfigError
+from .pipeline import Pipeline, fetch_limits
+from .sources import Feed
+from .sources.http import Fetcher
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = timedelta(seconds=5)
+#: Scheduler progress older than this stops the watchdog pings, so systemd restarts us.
+STALL = timedelta(seconds=60)
+#: First polls after start are spread over this much time (or the feed's interval if shorter).
+START_SPREAD = timedelta(seconds=30)
+
+
+class Daemon:
+    """``warning run``: poll every feed on its own schedule until told to stop."""
+
+    def __init__(self, config_path: Path, settings: Settings) -> None:
+        self.config_path = config_path
+        self.settings = settings
+        # Set by signal handlers; acted on by the main loop, which `wake` rouses.
+        self.stop_requested = False
+        self.reload_requested = False
+        self.wake = threading.Event()
+        self.stopping = False
+        self.last_beat = time.monotonic()
+        self.store = Store(settings.database.reveal())
+        self.fetcher = Fetcher(fetch_limits(settings), concurrency=settings.poll.concurrency)
+        self.pipeline = Pipeline(settings, self.store, self.fetcher)
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(settings.poll.workers)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+
+    # --- signals: flags only ------------------------------------------------
+
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_requested = True
+        self.wake.set()
+
+    def _on_reload(self, signum: int, frame: FrameType | None) -> None:
+        self.reload_requested = True
+        self.wake.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_reload)
+
+    # --- lifecycle ----------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT; returns the exit status."""
+        self.install_signal_handlers()
+        self.store.migrate()
+        self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in self.settings.feeds)
+        self._schedule(self.settings.feeds)
+        self.scheduler.add_job(self._beat, IntervalTrigger(seconds=HEARTBEAT.total_seconds()),
+                               id="heartbeat", misfire_grace_time=None)
+        self.scheduler.start()
+        sdnotify.notify("READY=1", f"STATUS=polling {len(self.settings.feeds)} feeds")
+        log.info("started: %d feeds, database %s", len(self.settings.feeds), self.store.describe())
+        watchdog = sdnotify.watchdog_interval()
+        tick = min(watchdog / 2, 5.0) if watchdog else 5.0
+        while not self.stop_requested:
+            self.wake.wait(tick)
+            self.wake.clear()
+            if self.stop_requested:
+                break
+            if self.reload_requested:
+                self.reload_requested = False
+                self.reload()
+            if watchdog and time.monotonic() - self.last_beat < STALL.total_seconds():
+                sdnotify.notify("WATCHDOG=1")
+        self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        """Cancel fetches in flight, let database writes finish, close everything."""
+        sdnotify.notify("STOPPING=1")
+        log.info("stopping")
+        self.stopping = True
+        # Fetches end at once with FetchCancelled; a job already writing finishes its
+        # transaction, and jobs not yet started return without doing anything.
+        self.fetcher.close()
+        self.scheduler.shutdown(wait=True)
+        self.store.close()
+        log.info("stopped")
+
+    def reload(self) -> None:
+        """Re-read the configuration; on any error keep running the last good one."""
+        sdnotify.reloading()
+        try:
+            new = config.load(self.config_path)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("reload failed, keeping the running configuration: %s", problem)
+            sdnotify.notify("READY=1", "STATUS=reload failed; running the previous configuration")
+            return
+        old = self.settings
+        for key in ("database", "poll"):
+            if getattr(new, key) != getattr(old, key):
+                log.warning("reload: `%s` changed; it takes effect after a restart", key)
+        self.settings = new = Settings(
+            new.file, old.database, new.feeds, old.poll, new.notify, new.rules
+        )
+        self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in new.feeds)
+        self.pipeline = Pipeline(new, self.store, self.fetcher)
+        old_feeds = {f.name: f for f in old.feeds}
+        new_feeds = {f.name: f for f in new.feeds}
+        for name in old_feeds.keys() - new_feeds.keys():
+            self.scheduler.remove_job(_job_id(name))
+        changed = [f for f in new.feeds if old_feeds.get(f.name) != f]
+        for feed in changed:
+            if feed.name in old_feeds:
+                self.scheduler.remove_job(_job_id(feed.name))
+        self._schedule(changed)
+        log.info("reloaded %s: %d feeds (%d added or changed, %d removed)", self.config_path,
+                 len(new.feeds), len(changed), len(old_feeds.keys() - new_feeds.keys()))
+        sdnotify.notify("READY=1", f"STATUS=polling {len(new.feeds)} feeds")
+
+    # --- jobs ---------------------------------------------------------------
+
+    def _schedule(self, feeds: tuple[Feed, ...] | list[Feed]) -> None:
+        states = self.store.feed_states()
+        now = datetime.now(UTC)
+        for feed in feeds:
+            every = feed.every.total_seconds()
+            due = states[feed.name].next_due if feed.name in states else None
+            spread = min(START_SPREAD, feed.every).total_seconds()
+            first = max(due or now, now) + timedelta(seconds=random.uniform(0, spread))
+            self.scheduler.add_job(
+                self._poll_job, IntervalTrigger(seconds=every, jitter=every * self.settings.poll.jitter),
+                args=(feed.name,), id=_job_id(feed.name), name=feed.name, next_run_time=first,
+                # A poll delayed by a busy pool still runs, up to half an interval late.
+                misfire_grace_time=max(1, int(every / 2)),
+            )
+
+    def _poll_job(self, name: str) -> None:
+        if self.stopping:
+            return
+        pipeline = self.pipeline  # a reload swaps it whole; use one consistent snapshot
+        if name in pipeline.sources:
+            pipeline.poll(name)
+
+    def _beat(self) -> None:
+        self.last_beat = time.monotonic()
+
+
+def _job_id(name: str) -> str:
+    return f"feed:{name}"

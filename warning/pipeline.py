@@ -1,0 +1,154 @@
+"""One poll of one source, and one cycle over all of them.
+
+This is the only module that calls several stages: source fetch and parse,
+then the store. Geotagging, classification, aggregation and rules join here
+as they land, in the order of DESIGN.md's data flow. The daemon's jobs and
+``warning poll --once`` both call :meth:`Pipeline.poll`, so what is tested
+one-shot is what runs in production.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from .config import Settings
+from .errors import AppError, FetchCancelled, SourceError, StoreError
+from .records import CycleReport, FeedState, PollOutcome
+from .sources import REGISTRY, Source
+from .sources.http import Fetcher, FetchLimits
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+def fetch_limits(settings: Settings) -> FetchLimits:
+    """The fetcher's limits from the ``poll:`` section."""
+    poll = settings.poll
+    extra = {"user_agent": poll.user_agent} if poll.user_agent else {}
+    return FetchLimits(
+        connect_timeout=poll.connect_timeout.total_seconds(),
+        read_timeout=poll.read_timeout.total_seconds(),
+        deadline=poll.deadline.total_seconds(),
+        max_bytes=poll.max_bytes,
+        max_redirects=poll.max_redirects,
+        **extra,
+    )
+
+
+def backoff(every: timedelta, failures: int, cap: timedelta, jitter: float) -> timedelta:
+    """Delay before the next try after ``failures`` failures in a row.
+
+    The first failure retries at the normal interval, each further one doubles
+    it, up to ``cap`` (but never below the feed's own interval). Jitter spreads
+    retries of feeds that failed together, e.g. when the network came back.
+    """
+    doublings = min(max(failures - 1, 0), 30)
+    delay = min(every * (2**doublings), max(cap, every))
+    return delay * (1 + random.uniform(-jitter, jitter))
+
+
+class Pipeline:
+    """Polls configured sources into the store. Thread-safe: one poll per feed at a time."""
+
+    def __init__(self, settings: Settings, store: Store, fetcher: Fetcher) -> None:
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.sources: dict[str, Source] = {f.name: REGISTRY[f.kind](f) for f in settings.feeds}
+
+    def poll(self, name: str, *, force: bool = False, now: datetime | None = None) -> PollOutcome:
+        """Poll one feed unless it is backing off (``force`` polls it anyway)."""
+        source = self.sources[name]
+        now = now or datetime.now(UTC)
+        started = time.monotonic()
+        try:
+            state = self.store.feed_state(name)
+        except StoreError as exc:
+            log.error("feed=%s not polled: %s", name, exc)
+            return PollOutcome(name, "error", error=str(exc))
+        # Half an interval of slack, so a job fired early by jitter still runs.
+        if not force and state.next_due and now < state.next_due - source.feed.every / 2:
+            return PollOutcome(name, "skipped")
+        attempt = replace(state, last_attempt=now, final_url=state.final_url)
+        try:
+            fetched = source.fetch(self.fetcher, state)
+            ok = replace(
+                attempt,
+                last_success=now,
+                consecutive_failures=0,
+                last_error=None,
+                next_due=now + source.feed.every,
+                final_url=fetched.final_url,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+            )
+            if fetched.status == "not_modified":
+                self.store.save_state(ok)
+                outcome = PollOutcome(name, "not_modified", bytes_received=fetched.bytes_received)
+            else:
+                parsed = source.parse(fetched)
+                warning = "; ".join(parsed.warnings) or None
+                new, dup = self.store.record_poll(
+                    name, replace(ok, last_warning=warning), parsed.items, now
+                )
+                outcome = PollOutcome(
+                    name, "new", items_new=new, items_duplicate=dup,
+                    bytes_received=fetched.bytes_received, warnings=parsed.warnings,
+                )
+        except FetchCancelled:
+            return PollOutcome(name, "skipped")  # shutting down; not the feed's fault
+        except (SourceError, StoreError) as exc:
+            return self._failed(source, attempt, now, exc, started)
+        except Exception as exc:  # a bug must cost one feed one poll, never the cycle
+            log.exception("feed=%s internal error", name)
+            return self._failed(source, attempt, now, AppError(f"internal error: {exc!r}"), started)
+        outcome = replace(outcome, elapsed=time.monotonic() - started)
+        self._log(outcome)
+        return outcome
+
+    def _failed(self, source: Source, state: FeedState, now: datetime, exc: AppError,
+                started: float) -> PollOutcome:
+        failures = state.consecutive_failures + 1
+        delay = backoff(source.feed.every, failures, self.settings.poll.backoff_max,
+                        self.settings.poll.jitter)
+        failed = replace(state, consecutive_failures=failures, last_error=str(exc),
+                         next_due=now + delay)
+        try:
+            self.store.save_state(failed)
+        except StoreError as store_exc:
+            log.error("feed=%s state not saved: %s", source.feed.name, store_exc)
+        log.warning("feed=%s failed (%d in a row, next try in %s): %s", source.feed.name,
+                    failures, _short(delay), exc)
+        return PollOutcome(source.feed.name, "error", error=str(exc),
+                           elapsed=time.monotonic() - started)
+
+    @staticmethod
+    def _log(outcome: PollOutcome) -> None:
+        log.info(
+            "feed=%s status=%s new=%d duplicate=%d bytes=%d elapsed=%.2fs", outcome.feed,
+            outcome.status, outcome.items_new, outcome.items_duplicate, outcome.bytes_received,
+            outcome.elapsed,
+        )
+        for warning in outcome.warnings:
+            log.warning("feed=%s %s", outcome.feed, warning)
+
+    def cycle(self, *, force: bool = True) -> CycleReport:
+        """Poll every feed once, concurrently, and total the outcomes."""
+        started = datetime.now(UTC)
+        names = list(self.sources)
+        workers = max(1, min(self.settings.poll.concurrency, len(names)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
+            outcomes = tuple(pool.map(lambda n: self.poll(n, force=force), names))
+        return CycleReport(started=started, finished=datetime.now(UTC), outcomes=outcomes)
+
+
+def _short(delay: timedelta) -> str:
+    seconds = int(delay.total_seconds())
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"

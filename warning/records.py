@@ -1,0 +1,125 @@
+"""Frozen records passed between pipeline stages.
+
+Each stage is a plain function (or a small object with one job) that takes
+records and returns records; nothing here knows about the database, HTTP or
+the scheduler. Times are always timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one conditional GET (or file read) of a source returned.
+
+    ``status`` is ``"not_modified"`` when the server answered 304 (or a
+    ``file://`` source is unchanged); ``body`` is then empty and the caller
+    stores nothing but the poll time.
+    """
+
+    status: Literal["ok", "not_modified"]
+    url: str
+    final_url: str
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+    http_status: int = 200
+    bytes_received: int = 0
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One normalised report from a source, with the keys it is deduplicated by.
+
+    ``guid_key``, ``url_key`` and ``content_hash`` are computed by
+    :mod:`warning.normalize`; the store matches an incoming item against
+    stored ones on any of them, in that order of preference.
+    """
+
+    feed: str
+    outlet: str
+    title: str
+    summary: str
+    link: str | None
+    published: datetime | None
+    lang: str | None
+    guid_key: str | None
+    url_key: str | None
+    content_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """Items parsed from one body, and what was odd about it (bozo notes)."""
+
+    items: tuple[Item, ...]
+    warnings: tuple[str, ...] = ()
+    entries_skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """Per-source polling state, kept in the database (not in the scheduler)."""
+
+    name: str
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None
+    next_due: datetime | None = None
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_warning: str | None = None
+
+
+PollStatus = Literal["new", "not_modified", "error", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """The one result every poll of one source ends in."""
+
+    feed: str
+    status: PollStatus
+    items_new: int = 0
+    items_duplicate: int = 0
+    bytes_received: int = 0
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    """Totals of one full cycle over every source (``warning poll --once``)."""
+
+    started: datetime
+    finished: datetime
+    outcomes: tuple[PollOutcome, ...] = field(default=())
+    alerts_new: int = 0
+
+    @property
+    def feeds_polled(self) -> int:
+        return sum(1 for o in self.outcomes if o.status != "skipped")
+
+    @property
+    def feeds_failed(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "error")
+
+    @property
+    def items_new(self) -> int:
+        return sum(o.items_new for o in self.outcomes)
+
+    @property
+    def items_duplicate(self) -> int:
+        return sum(o.items_duplicate for o in self.outcomes)
+
+    @property
+    def bytes_received(self) -> int:
+        return sum(o.bytes_received for o in self.outcomes)

@@ -1,0 +1,91 @@
+"""The schema as SQLAlchemy Core tables, on one MetaData.
+
+Alembic migrations (``migrations/versions``) create exactly this schema; a test
+compares the two. Constraint names come from the naming convention so that a
+later migration can refer to them by a name that is the same on every backend.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from warning.store.engine import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+#: One row per source ever configured; rows are never deleted, so history keeps its feed.
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("kind", Text),
+    Column("url", Text),
+    Column("outlet", Text),
+    # Polling state (records.FeedState).
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("final_url", Text),
+    Column("next_due", UTCDateTime),
+    Column("last_attempt", UTCDateTime),
+    Column("last_success", UTCDateTime),
+    Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+    Column("last_warning", Text),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+#: One row per story. Each dedup key is unique where present (NULLs do not collide).
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("guid_key", Text, unique=True),
+    Column("url_key", Text, unique=True),
+    Column("content_hash", Text, unique=True),
+    Column("title", Text, nullable=False),
+    Column("summary", Text),
+    Column("link", Text),
+    Column("published", UTCDateTime, index=True),
+    Column("first_seen", UTCDateTime, nullable=False, index=True),
+    Column("lang", Text),
+    Column("feed_id", Integer, ForeignKey("feeds.id"), nullable=False),
+    Column("outlet", Text),
+)
+
+#: Which feeds (and so outlets) carried each story: a story counts once per outlet.
+sightings = Table(
+    "sightings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("feed_id", Integer, ForeignKey("feeds.id"), nullable=False),
+    Column("outlet", Text),
+    Column("seen_at", UTCDateTime, nullable=False),
+    UniqueConstraint("item_id", "feed_id"),
+)
