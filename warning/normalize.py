@@ -1,0 +1,193 @@
+"""Pure text and URL normalisation: what items are shown as and deduplicated by.
+
+Every function here is on the hot path of parsing (called several times per
+feed entry), so each has a cheap early exit for the common case and uses
+compiled regexes and C-implemented helpers rather than a real HTML parser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = ["canonical_url", "content_hash", "guid_key", "html_to_text", "lang_code"]
+
+# --- html_to_text --------------------------------------------------------------
+
+# Elements whose content is never text a reader sees. An unclosed one runs to
+# the end, as a browser would treat it.
+_INVISIBLE = re.compile(
+    r"<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+# A tag: a name, then attributes whose quoted values may contain '>'. Text such
+# as "a < b" is not a tag and stays.
+_TAG_BODY = r"[a-zA-Z][^\s/>]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
+# Block-level tags separate words ("a</p><p>b" is "a b"); inline ones do not
+# ("<b>bold</b>er" is "bolder").
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|br|div|li|ul|ol|dl|dt|dd|h[1-6]|tr|td|th|table|thead|tbody|tfoot|caption"
+    r"|blockquote|pre|hr|section|article|aside|header|footer|nav|figure|figcaption"
+    r"|address|main|img|iframe|video|audio|object|embed|noscript|option|select)"
+    r"(?=[\s/>])(?:[^>\"']|\"[^\"]*\"|'[^']*')*>",
+    re.IGNORECASE,
+)
+_ANY_TAG = re.compile(r"</?" + _TAG_BODY + r"|<!\[CDATA\[|\]\]>|<![a-zA-Z][^>]*>|<\?[^>]*>")
+
+
+def html_to_text(s: str) -> str:
+    """Plain text of an HTML fragment, on one line.
+
+    Tags are removed (block-level ones become a space), script and style
+    contents and comments are dropped, entities are unescaped once
+    (``&amp;eacute;`` is the text ``&eacute;``), and runs of whitespace,
+    including non-breaking spaces, become one space.
+    """
+    if "<" in s:
+        s = _INVISIBLE.sub(" ", s)
+        s = _BLOCK_TAG.sub(" ", s)
+        s = _ANY_TAG.sub("", s)
+    if "&" in s:
+        # After tag stripping, so that escaped markup ("&lt;b&gt;") stays text.
+        s = html.unescape(s)
+    return " ".join(s.split())
+
+
+# --- canonical_url ---------------------------------------------------------------
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Query parameters that only say where a click came from, never which page it
+# is. BBC feeds add at_medium/at_campaign; Le Monde links carry xtor.
+_TRACKING_PREFIXES = ("utm_", "at_", "ns_", "pk_", "mtm_", "hsa_")
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "ocid",
+        "cmpid",
+        "xtor",
+        "_ga",
+        "_gl",
+        "smid",
+        "cmp",
+        "ito",
+        "wt.mc_id",
+        "__twitter_impression",
+    }
+)
+
+
+def _is_tracking(param: str) -> bool:
+    name = param.split("=", 1)[0].lower()
+    return name in _TRACKING_NAMES or name.startswith(_TRACKING_PREFIXES)
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The form of an http(s) URL that equal pages share, for deduplication.
+
+    Scheme and host are lowercased, a default port and the fragment are
+    dropped, tracking parameters (``utm_*``, ``at_*``, ``fbclid``, ``xtor``…)
+    are removed and the others sorted; the path keeps its case. User info
+    (``user:password@``) is dropped: a key must never carry a secret. Returns None
+    for an empty, malformed or non-http(s) URL.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS:
+            return None
+        host = parts.hostname  # lowercased, IPv6 brackets removed
+        port = parts.port  # ValueError when not a number or out of range
+    except ValueError:
+        return None
+    if not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    query = parts.query
+    if query:
+        # Raw pieces, never decoded and re-encoded, so nothing but the order changes.
+        kept = sorted(p for p in query.split("&") if p and not _is_tracking(p))
+        query = "&".join(kept)
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))
+
+
+# --- guid_key ------------------------------------------------------------------
+
+
+def guid_key(guid: str | None, outlet: str) -> str | None:
+    """Deduplication key of an entry's GUID, or None when there is none.
+
+    A URL GUID is canonicalised (BBC's ``#0``/``#1`` revision suffixes go) and
+    is global, so the same page seen through two outlets' feeds matches. Any
+    other GUID is only unique within its publisher and is scoped as
+    ``"{outlet}:{guid}"``.
+    """
+    if not guid:
+        return None
+    guid = guid.strip()
+    if not guid:
+        return None
+    if guid[:8].lower().startswith(("http://", "https://")):
+        key = canonical_url(guid)
+        if key is not None:
+            return key
+    return f"{outlet}:{guid}"
+
+
+# --- content_hash ----------------------------------------------------------------
+
+
+def content_hash(title: str, text: str) -> str | None:
+    """sha256 hex of the normalised title and text, or None when both are empty.
+
+    Normalised means NFKC, casefolded and whitespace-collapsed, so a copy that
+    differs only in case, spacing or Unicode form hashes the same.
+    """
+    title = " ".join(unicodedata.normalize("NFKC", title).casefold().split())
+    text = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    if not title and not text:
+        return None
+    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
+
+
+# --- lang_code -------------------------------------------------------------------
+
+_LANG_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*")
+# Three-letter codes that have a two-letter one; the rest of the program uses
+# the two-letter form.
+_ISO639_2 = {"eng": "en", "fra": "fr", "fre": "fr", "ara": "ar", "por": "pt", "spa": "es"}
+_NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+
+
+def lang_code(s: str | None) -> str | None:
+    """Primary language subtag of a language tag: ``"en-GB"`` -> ``"en"``.
+
+    Returns None for a missing or malformed tag, or one that names no
+    language (``und``, ``mul``).
+    """
+    if not s:
+        return None
+    m = _LANG_TAG.fullmatch(s.strip().lower())
+    if m is None:
+        return None
+    code = m.group(1)
+    if code in _NOT_A_LANGUAGE:
+        return None
+    return _ISO639_2.get(code, code)
