@@ -1,0 +1,463 @@
+"""The fetcher against a real HTTP server on 127.0.0.1 (and real files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.feedserver import FeedServer
+from warning.errors import (
+    BodyTooLarge,
+    ConnectError,
+    FetchCancelled,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    TooManyRedirects,
+)
+from warning.sources.http import Fetcher, FetchLimits
+
+FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Sahel desk</title>
+<item><title>Gunfire heard near Kati barracks</title><guid>kati-1</guid></item>
+</channel></rss>
+"""
+LAST_MODIFIED = "Wed, 01 Jan 2025 00:00:00 GMT"
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def fetcher() -> Iterator[Fetcher]:
+    with Fetcher() as fetcher:
+        yield fetcher
+
+
+def wait_for_requests(server: FeedServer, count: int, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while server.stats()["requests"] < count and time.monotonic() < end:
+        time.sleep(0.01)
+    assert server.stats()["requests"] >= count
+
+
+# --- success and conditional GET ------------------------------------------------
+
+
+def test_ok_returns_body_and_validators(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/feed.xml", FEED, etag='"v1"', last_modified=LAST_MODIFIED)
+
+    result = fetcher.fetch(feed_server.url("/feed.xml"))
+
+    assert result.status == "ok"
+    assert result.http_status == 200
+    assert result.body == FEED
+    assert result.etag == '"v1"'
+    assert result.last_modified == LAST_MODIFIED
+    assert result.url == result.final_url == feed_server.url("/feed.xml")
+    assert result.bytes_received >= len(FEED)
+    assert result.elapsed > 0
+    headers = feed_server.requests[0][2]
+    assert headers["User-Agent"].startswith("warning/")
+    assert "If-None-Match" not in headers
+
+
+def test_absent_validators_are_none(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/feed.xml", FEED, etag=None)
+
+    result = fetcher.fetch(feed_server.url("/feed.xml"))
+
+    assert (result.etag, result.last_modified) == (None, None)
+
+
+def test_etag_gives_304_without_body(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/feed.xml", FEED)
+    first = fetcher.fetch(feed_server.url("/feed.xml"))
+
+    second = fetcher.fetch(feed_server.url("/feed.xml"), etag=first.etag)
+
+    assert second.status == "not_modified"
+    assert second.http_status == 304
+    assert second.body == b""
+    assert second.etag == first.etag
+    assert feed_server.requests[1][2]["If-None-Match"] == first.etag
+    stats = feed_server.stats()
+    assert stats["status_304"] == 1
+    assert stats["bytes_sent"] == len(FEED)  # the first answer only
+
+
+def test_if_modified_since_gives_304(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/feed.xml", FEED, etag=None, last_modified=LAST_MODIFIED)
+    first = fetcher.fetch(feed_server.url("/feed.xml"))
+
+    second = fetcher.fetch(feed_server.url("/feed.xml"), last_modified=first.last_modified)
+
+    assert second.status == "not_modified"
+    assert second.last_modified == LAST_MODIFIED
+    assert second.etag is None
+    assert feed_server.requests[1][2]["If-Modified-Since"] == LAST_MODIFIED
+    stats = feed_server.stats()
+    assert stats["status_304"] == 1
+    assert stats["bytes_sent"] == len(FEED)
+
+
+def test_304_keeps_the_passed_validators(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    # The server's 304 carries an ETag but no Last-Modified: the caller's one is kept.
+    feed_server.add("/feed.xml", FEED, etag='"v1"')
+
+    result = fetcher.fetch(feed_server.url("/feed.xml"), etag='"v1"', last_modified=LAST_MODIFIED)
+
+    assert result.status == "not_modified"
+    assert (result.etag, result.last_modified) == ('"v1"', LAST_MODIFIED)
+
+
+def test_connection_is_kept_alive(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/feed.xml", FEED)
+    first = fetcher.fetch(feed_server.url("/feed.xml"))
+    for _ in range(3):
+        fetcher.fetch(feed_server.url("/feed.xml"), etag=first.etag)
+
+    assert feed_server.stats()["connections"] == 1
+
+
+def test_gzip_body_is_decoded(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    body = FEED * 200
+    feed_server.add("/feed.xml", body, gzip=True)
+
+    result = fetcher.fetch(feed_server.url("/feed.xml"))
+
+    assert result.body == body
+    assert result.bytes_received < len(body) // 10  # it travelled compressed
+
+
+def test_chunked_body_is_read(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/feed.xml", FEED, chunked=True)
+
+    assert fetcher.fetch(feed_server.url("/feed.xml")).body == FEED
+
+
+# --- HTTP errors and redirects --------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_error_status_raises(feed_server: FeedServer, fetcher: Fetcher, status: int) -> None:
+    feed_server.add("/feed.xml", b"nope", status=status)
+
+    with pytest.raises(HTTPStatusError) as caught:
+        fetcher.fetch(feed_server.url("/feed.xml"))
+
+    assert caught.value.status == status
+    assert feed_server.url("/feed.xml") in str(caught.value)
+
+
+def test_unknown_path_is_404(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    with pytest.raises(HTTPStatusError) as caught:
+        fetcher.fetch(feed_server.url("/missing.xml"))
+
+    assert caught.value.status == 404
+    assert caught.value.hint
+
+
+def test_redirect_chain_records_final_url(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/r1", b"", status=301, location="/dir/r2")
+    feed_server.add("/dir/r2", b"", status=302, location="r3")  # relative to /dir/
+    feed_server.add("/dir/r3", b"", status=307, location=feed_server.url("/feed.xml"))
+    feed_server.add("/feed.xml", FEED)
+
+    result = fetcher.fetch(feed_server.url("/r1"))
+
+    assert result.status == "ok"
+    assert result.body == FEED
+    assert result.url == feed_server.url("/r1")
+    assert result.final_url == feed_server.url("/feed.xml")
+    assert [path for _, path, _ in feed_server.requests] == [
+        "/r1",
+        "/dir/r2",
+        "/dir/r3",
+        "/feed.xml",
+    ]
+
+
+def test_redirect_loop_raises(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/a", b"", status=302, location="/b")
+    feed_server.add("/b", b"", status=302, location="/a")
+
+    with pytest.raises(TooManyRedirects, match="loop") as caught:
+        fetcher.fetch(feed_server.url("/a"))
+
+    assert feed_server.url("/a") in str(caught.value)
+
+
+def test_redirect_chain_longer_than_limit_raises(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    for i in range(4):
+        feed_server.add(f"/c{i}", b"", status=302, location=f"/c{i + 1}")
+    feed_server.add("/c4", FEED)
+
+    with pytest.raises(TooManyRedirects, match="more than 2 redirects"):
+        fetcher.fetch(feed_server.url("/c0"), limits=FetchLimits(max_redirects=2))
+    assert fetcher.fetch(feed_server.url("/c0")).body == FEED  # 4 hops: within the default
+
+
+# --- connection failures --------------------------------------------------------
+
+
+def test_refused_connection_raises_connect_error(fetcher: Fetcher) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    with pytest.raises(ConnectError, match="refused") as caught:
+        fetcher.fetch(f"http://127.0.0.1:{port}/feed.xml")
+
+    assert caught.value.hint
+
+
+@pytest.mark.usefixtures("no_dns")
+def test_unknown_host_raises_connect_error(fetcher: Fetcher) -> None:
+    with pytest.raises(ConnectError, match="resolve") as caught:
+        fetcher.fetch("http://unknown-host.invalid/feed")
+
+    assert "unknown-host.invalid" in str(caught.value)
+
+
+def test_tls_failure_raises_connect_error(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    # https:// to a plain-HTTP port: the TLS handshake fails.
+    url = feed_server.url("/feed.xml").replace("http://", "https://")
+
+    with pytest.raises(ConnectError, match="TLS") as caught:
+        fetcher.fetch(url)
+
+    assert caught.value.hint
+
+
+def test_truncated_body_raises(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/feed.xml", FEED, truncate=20)
+
+    with pytest.raises(FetchError, match="closed the connection early") as caught:
+        fetcher.fetch(feed_server.url("/feed.xml"))
+
+    assert not isinstance(caught.value, BodyTooLarge | FetchTimeout)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://", "http://[::1/feed", "https:///feed.xml", "file://[::1/x", "file://host/x"]
+)
+def test_malformed_url_raises_fetch_error(fetcher: Fetcher, url: str) -> None:
+    with pytest.raises(FetchError):
+        fetcher.fetch(url)
+
+
+def test_unsupported_scheme_raises(fetcher: Fetcher) -> None:
+    with pytest.raises(FetchError, match="'ftp'") as caught:
+        fetcher.fetch("ftp://example.org/feed.xml")
+
+    assert caught.value.hint and "http://" in caught.value.hint
+
+
+# --- size caps ------------------------------------------------------------------
+
+
+def test_announced_large_body_is_refused_unread(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add_large("/big.xml", 60 * MB, chunked=False)
+
+    with pytest.raises(BodyTooLarge, match="Content-Length"):
+        fetcher.fetch(feed_server.url("/big.xml"))
+
+    assert feed_server.wait_idle()
+    # Only what socket buffers absorbed before the client hung up (~0.2 MB here).
+    assert feed_server.stats()["bytes_sent"] < 8 * MB
+
+
+def test_chunked_large_body_stops_at_cap(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add_large("/big.xml", 60 * MB, chunked=True)
+
+    with pytest.raises(BodyTooLarge, match="more than"):
+        fetcher.fetch(feed_server.url("/big.xml"), limits=FetchLimits(max_bytes=1 * MB))
+
+    assert feed_server.wait_idle()
+    # The cap plus socket buffers (a few MB on loopback), not the whole 60 MB.
+    assert feed_server.stats()["bytes_sent"] < 20 * MB
+
+
+def test_gzip_bomb_is_capped(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/bomb.xml", bytes(32 * MB), gzip=True)  # ~32 KB on the wire
+
+    with pytest.raises(BodyTooLarge):
+        fetcher.fetch(feed_server.url("/bomb.xml"), limits=FetchLimits(max_bytes=1 * MB))
+
+
+def test_body_at_cap_is_accepted(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/feed.xml", bytes(1000), gzip=True, chunked=True)
+
+    result = fetcher.fetch(feed_server.url("/feed.xml"), limits=FetchLimits(max_bytes=1000))
+
+    assert result.body == bytes(1000)
+
+
+# --- time limits ----------------------------------------------------------------
+
+
+def test_trickling_server_hits_the_deadline(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/slow.xml", FEED, trickle=1.0)
+    started = time.monotonic()
+
+    with pytest.raises(FetchTimeout, match=r"deadline of 1\.5 s"):
+        fetcher.fetch(feed_server.url("/slow.xml"), limits=FetchLimits(deadline=1.5))
+
+    assert time.monotonic() - started < 5  # the deadline is the behaviour under test
+
+
+def test_silent_server_hits_the_read_timeout(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.add("/slow.xml", FEED, latency=10)
+
+    with pytest.raises(FetchTimeout, match="read timeout"):
+        fetcher.fetch(feed_server.url("/slow.xml"), limits=FetchLimits(read_timeout=0.3))
+
+
+# --- file:// --------------------------------------------------------------------
+
+
+def test_file_url_is_read(tmp_path: Path, fetcher: Fetcher) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_bytes(FEED)
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+
+    result = fetcher.fetch(path.as_uri())
+
+    assert result.status == "ok"
+    assert result.body == FEED
+    assert result.final_url == path.as_uri()
+    assert result.last_modified == "Tue, 14 Nov 2023 22:13:20 GMT"
+
+
+def test_unchanged_file_is_not_modified(tmp_path: Path, fetcher: Fetcher) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_bytes(FEED)
+    first = fetcher.fetch(path.as_uri())
+
+    by_date = fetcher.fetch(path.as_uri(), last_modified=first.last_modified)
+    by_tag = fetcher.fetch(path.as_uri(), etag=first.etag)
+
+    assert by_date.status == by_tag.status == "not_modified"
+    assert by_date.body == b""
+
+
+def test_rewritten_file_is_fetched_again(tmp_path: Path, fetcher: Fetcher) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_bytes(FEED)
+    first = fetcher.fetch(path.as_uri())
+    path.write_bytes(FEED + b"<!-- more -->")  # possibly within the same second
+
+    again = fetcher.fetch(path.as_uri(), etag=first.etag, last_modified=first.last_modified)
+
+    assert again.status == "ok"
+    assert again.body.endswith(b"<!-- more -->")
+
+
+def test_missing_file_raises(tmp_path: Path, fetcher: Fetcher) -> None:
+    with pytest.raises(FetchError, match="cannot read") as caught:
+        fetcher.fetch((tmp_path / "absent.xml").as_uri())
+
+    assert caught.value.hint
+
+
+def test_large_file_raises(tmp_path: Path, fetcher: Fetcher) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_bytes(FEED)
+
+    with pytest.raises(BodyTooLarge):
+        fetcher.fetch(path.as_uri(), limits=FetchLimits(max_bytes=10))
+
+
+# --- threads and shutdown -------------------------------------------------------
+
+
+def test_close_cancels_in_flight_fetch(feed_server: FeedServer) -> None:
+    feed_server.add("/slow.xml", FEED, latency=30)
+    fetcher = Fetcher()
+    outcome: list[BaseException | object] = []
+
+    def work() -> None:
+        try:
+            outcome.append(fetcher.fetch(feed_server.url("/slow.xml")))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    wait_for_requests(feed_server, 1)
+
+    fetcher.close()
+    thread.join(timeout=5)
+
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], FetchCancelled)
+    with pytest.raises(FetchCancelled):
+        fetcher.fetch(feed_server.url("/slow.xml"))
+    fetcher.close()  # idempotent
+
+
+def test_concurrent_fetches_from_many_threads() -> None:
+    with FeedServer(latency=0.2) as server, Fetcher() as fetcher:
+        for i in range(32):
+            server.add(f"/feed{i}.xml", FEED + str(i).encode())
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            results = list(
+                pool.map(lambda i: fetcher.fetch(server.url(f"/feed{i}.xml")), range(32))
+            )
+
+        assert [r.body for r in results] == [FEED + str(i).encode() for i in range(32)]
+        assert server.stats()["max_concurrent"] > 1
+
+
+def test_concurrency_bounds_requests_in_flight() -> None:
+    with FeedServer(latency=0.1) as server, Fetcher(concurrency=2) as fetcher:
+        server.add("/feed.xml", FEED)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda _: fetcher.fetch(server.url("/feed.xml")), range(8)))
+
+        assert server.stats()["max_concurrent"] <= 2
+
+
+# --- the server as a separate process (benchmarks) ------------------------------
+
+
+def test_feedserver_process_serves_a_directory(tmp_path: Path, fetcher: Fetcher) -> None:
+    (tmp_path / "one.xml").write_bytes(FEED)
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.feedserver", "--dir", str(tmp_path)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().strip().removeprefix("port="))
+        base = f"http://127.0.0.1:{port}"
+        first = fetcher.fetch(f"{base}/one.xml")
+        second = fetcher.fetch(f"{base}/one.xml", etag=first.etag)
+        with urllib.request.urlopen(f"{base}/__stats", timeout=5) as answer:
+            stats = json.load(answer)
+        reset = urllib.request.Request(f"{base}/__reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=5):
+            pass
+        with urllib.request.urlopen(f"{base}/__stats", timeout=5) as answer:
+            after = json.load(answer)
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
+
+    assert first.body == FEED and first.etag
+    assert second.status == "not_modified"
+    assert stats["requests"] == 2 and stats["status_304"] == 1
+    assert after["requests"] == 0

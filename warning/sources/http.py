@@ -1,0 +1,674 @@
+"""The fetcher shared by every source kind: conditional GET over HTTP(S), or a file read.
+
+One :class:`Fetcher` serves the whole process. It owns an asyncio event loop
+in a daemon thread and one ``httpx.AsyncClient``; scheduler threads call the
+blocking :meth:`Fetcher.fetch`, which hands the request to the loop and waits.
+asyncio is used (rather than a synchronous client per thread) because
+``asyncio.timeout`` gives a true wall-clock deadline over connect, headers,
+redirects and body — read timeouts alone never fire on a server that trickles
+one byte a second — and because one loop multiplexes hundreds of slow feeds
+cheaply.
+
+Every failure leaves :meth:`Fetcher.fetch` as a :class:`~warning.errors.FetchError`
+subclass; no raw ``httpx`` or ``OSError`` escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import email.utils
+import http.cookiejar
+import os
+import socket
+import ssl
+import stat
+import threading
+import time
+import urllib.request
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from .. import __version__
+from ..errors import (
+    BodyTooLarge,
+    ConnectError,
+    FetchCancelled,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    TooManyRedirects,
+)
+from ..records import FetchResult
+
+DEFAULT_USER_AGENT = f"warning/{__version__} (feed poller)"
+
+#: Sent with every HTTP request; feeds first, anything else accepted.
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+)
+
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Bodies of redirects and errors up to this size are read (not dropped) so that
+#: the connection goes back to the pool instead of being closed.
+_DRAIN_LIMIT = 64 * 1024
+_CLOSE_WAIT = 5.0
+#: Connections per httpcore pool; see _ShardedTransport.
+_SHARD_SIZE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    """Timeouts and caps for one fetch; all times in seconds."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    #: Wall clock for the whole fetch: connect, headers, redirects and body.
+    #: Time spent queueing for a free slot (``concurrency``) is not counted.
+    deadline: float = 60.0
+    #: Cap on the decoded body.
+    max_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    user_agent: str = DEFAULT_USER_AGENT
+
+
+def _httpx_timeout(limits: FetchLimits) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=limits.connect_timeout,
+        read=limits.read_timeout,
+        write=limits.read_timeout,
+        pool=limits.connect_timeout,
+    )
+
+
+def _no_cookies() -> httpx.Cookies:
+    # A jar that accepts nothing: one client serves every feed, and cookies set by
+    # one site must neither leak between feeds nor pile up over weeks of polling.
+    policy = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+    return httpx.Cookies(http.cookiejar.CookieJar(policy=policy))
+
+
+class Fetcher:
+    """Conditional fetches of feed URLs (``http``, ``https``, ``file``).
+
+    Thread-safe. Owns one asyncio event loop running in a daemon thread and
+    one ``httpx.AsyncClient`` whose connections (``concurrency`` in all) are split
+    over small pools, see :class:`_ShardedTransport`; callers in any thread block
+    on :meth:`fetch`. At most ``concurrency`` requests are in flight at once;
+    further callers queue, and the queueing does not count against their deadline.
+    """
+
+    def __init__(self, limits: FetchLimits = FetchLimits(), concurrency: int = 64) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.limits = limits
+        self.concurrency = concurrency
+        self._timeout = _httpx_timeout(limits)
+        self._lock = threading.Lock()
+        self._closed = False
+        # Futures that callers are blocked on; close() fails them directly, so a
+        # caller is released even if the loop is slow to wind down.
+        self._pending: set[concurrent.futures.Future[FetchResult]] = set()
+        self._tasks: set[asyncio.Task[FetchResult]] = set()
+        self._loop = asyncio.new_event_loop()
+        # Created outside the loop: neither binds to a loop until first used in it.
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": limits.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip"},
+            cookies=_no_cookies(),
+            timeout=self._timeout,
+            follow_redirects=False,
+            transport=_ShardedTransport(concurrency),
+        )
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="warning-fetcher", daemon=True
+        )
+        self._thread.start()
+
+    # --- public ---------------------------------------------------------------
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        limits: FetchLimits | None = None,
+    ) -> FetchResult:
+        """Fetch ``url`` conditionally on ``etag``/``last_modified``; block until done.
+
+        Returns ``status="ok"`` with the body, or ``status="not_modified"`` with an
+        empty body. Raises a :class:`~warning.errors.FetchError` subclass on any
+        failure, and :class:`~warning.errors.FetchCancelled` once :meth:`close`
+        has been called.
+        """
+        if self._closed:
+            raise _cancelled(url)
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("Fetcher.fetch() blocks; it cannot run on the fetcher's own loop")
+        limits = limits or self.limits
+        scheme, colon, _ = url.partition(":")
+        scheme = scheme.lower() if colon else ""
+        if scheme == "file":
+            return _fetch_file(url, etag, last_modified, limits)
+        if scheme not in ("http", "https"):
+            raise FetchError(
+                f"unsupported URL scheme {scheme!r} in {url!r}"
+                if scheme
+                else f"no URL scheme in {url!r}",
+                hint="feed urls must start with http://, https:// or file://",
+            )
+        future: concurrent.futures.Future[FetchResult] = concurrent.futures.Future()
+        with self._lock:
+            if self._closed:
+                raise _cancelled(url)
+            self._pending.add(future)
+            # Scheduled under the lock, so it is queued before close()'s shutdown.
+            self._loop.call_soon_threadsafe(self._start, future, url, etag, last_modified, limits)
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:
+            raise _cancelled(url) from None
+        finally:
+            with self._lock:
+                self._pending.discard(future)
+
+    def close(self) -> None:
+        """Cancel in-flight fetches, close the client and stop the loop; idempotent.
+
+        Callers blocked in :meth:`fetch` get :class:`~warning.errors.FetchCancelled`
+        at once; later calls to :meth:`fetch` raise it immediately.
+        """
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("Fetcher.close() waits for its loop; call it from another thread")
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            pending = list(self._pending)
+        for future in pending:
+            _settle(future, error=FetchCancelled("the fetcher is shutting down"))
+        if self._loop.is_closed():
+            return
+        try:
+            shutdown = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
+            shutdown.result(timeout=_CLOSE_WAIT)
+        except (RuntimeError, concurrent.futures.TimeoutError):
+            pass  # the loop is already gone or stuck; the thread is a daemon anyway
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=_CLOSE_WAIT)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- inside the loop ------------------------------------------------------
+
+    def _start(
+        self,
+        future: concurrent.futures.Future[FetchResult],
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        limits: FetchLimits,
+    ) -> None:
+        if future.done():  # close() got there first
+            return
+        task = self._loop.create_task(self._fetch(url, etag, last_modified, limits))
+        self._tasks.add(task)
+        task.add_done_callback(lambda done: self._finish(done, future))
+
+    def _finish(
+        self, task: asyncio.Task[FetchResult], future: concurrent.futures.Future[FetchResult]
+    ) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            _settle(future, error=FetchCancelled("the fetcher is shutting down"))
+        elif (error := task.exception()) is not None:
+            _settle(future, error=error)
+        else:
+            _settle(future, result=task.result())
+
+    async def _shutdown(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=_CLOSE_WAIT)
+        await self._client.aclose()
+
+    async def _fetch(
+        self, url: str, etag: str | None, last_modified: str | None, limits: FetchLimits
+    ) -> FetchResult:
+        async with self._semaphore:
+            started = time.monotonic()
+            deadline = asyncio.timeout(limits.deadline)
+            try:
+                async with deadline:
+                    result = await self._follow(url, etag, last_modified, limits)
+            except FetchError:
+                raise
+            except TimeoutError as exc:
+                if not deadline.expired():  # some other timeout: not ours to word
+                    raise _translate(exc, url, limits) from exc
+                raise FetchTimeout(
+                    f"deadline of {limits.deadline:g} s passed fetching {url}",
+                    hint="the server is too slow or trickles its answer; "
+                    "raise the feed's deadline only if it is known to be slow",
+                ) from None
+            except Exception as exc:  # everything else becomes a FetchError
+                raise _translate(exc, url, limits) from exc
+            return dataclasses.replace(result, elapsed=time.monotonic() - started)
+
+    async def _follow(
+        self, url: str, etag: str | None, last_modified: str | None, limits: FetchLimits
+    ) -> FetchResult:
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        if limits.user_agent != self.limits.user_agent:
+            headers["User-Agent"] = limits.user_agent
+        timeout = self._timeout if limits is self.limits else _httpx_timeout(limits)
+
+        target = httpx.URL(url)
+        seen = {target}
+        received = 0
+        hops = 0
+        while True:
+            request = self._client.build_request("GET", target, headers=headers, timeout=timeout)
+            response = await self._client.send(request, stream=True)
+            try:
+                status = response.status_code
+                answered = url if hops == 0 else str(target)
+                if status in _REDIRECT_STATUSES and "location" in response.headers:
+                    await _drain(response)
+                    received += response.num_bytes_downloaded
+                    target = _redirect_target(response, answered)
+                    hops += 1
+                    if target in seen:
+                        raise TooManyRedirects(
+                            f"redirect loop fetching {url}: {answered} leads back to "
+                            f"{target} after {hops} redirect(s)",
+                            hint="the site redirects in a circle; check the feed url in a browser",
+                        )
+                    if hops > limits.max_redirects:
+                        raise TooManyRedirects(
+                            f"more than {limits.max_redirects} redirects fetching {url} "
+                            f"(last {answered} -> {target})",
+                            hint="point the feed url at the final address",
+                        )
+                    seen.add(target)
+                    continue
+                if status == 304:
+                    await response.aread()  # empty, but reading it keeps the connection alive
+                    return FetchResult(
+                        status="not_modified",
+                        url=url,
+                        final_url=answered,
+                        etag=response.headers.get("etag") or etag,
+                        last_modified=response.headers.get("last-modified") or last_modified,
+                        http_status=304,
+                        bytes_received=received + response.num_bytes_downloaded,
+                    )
+                if not 200 <= status < 300:
+                    await _drain(response)
+                    raise HTTPStatusError(status, response.reason_phrase, answered)
+                body = await _read_body(response, answered, limits.max_bytes)
+                return FetchResult(
+                    status="ok",
+                    url=url,
+                    final_url=answered,
+                    body=body,
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    http_status=status,
+                    bytes_received=received + response.num_bytes_downloaded,
+                )
+            finally:
+                await response.aclose()
+
+
+class _ShardedTransport(httpx.AsyncBaseTransport):
+    """Spreads requests over several small connection pools instead of one big one.
+
+    httpcore 1.0's pool walks every connection (with a poll() of each idle socket)
+    on each request and release, and hands one idle connection to several waiting
+    requests that then retry (encode/httpx#3215, encode/httpcore#1035). With 64
+    connections in one pool that costs ~10 ms of CPU per request, which alone
+    would make a 1,000-feed cycle take 10 s; pools of 4 bring it near 1 ms.
+    """
+
+    def __init__(self, concurrency: int) -> None:
+        count = -(-concurrency // _SHARD_SIZE)
+        self._sizes = [concurrency // count + (i < concurrency % count) for i in range(count)]
+        self._load = [0] * count
+        #: The shard an origin last used, so its idle keep-alive connection is reused.
+        self._home: dict[tuple[bytes, bytes, int | None], int] = {}
+        context = httpx.create_ssl_context()  # loading the CA bundle once is enough
+        self._shards = [
+            httpx.AsyncHTTPTransport(
+                verify=context,
+                limits=httpx.Limits(
+                    max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0
+                ),
+            )
+            for size in self._sizes
+        ]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through the origin's usual shard, or the least loaded one."""
+        url = request.url
+        origin = (url.raw_scheme, url.raw_host, url.port)
+        index = self._home.get(origin)
+        if index is None or self._load[index] >= self._sizes[index]:
+            # The Fetcher's semaphore caps requests at the sum of the sizes, so some
+            # shard always has room and no request waits inside httpcore's pool.
+            index = min(range(len(self._sizes)), key=lambda i: self._load[i] - self._sizes[i])
+            self._home[origin] = index
+        self._load[index] += 1
+        try:
+            response = await self._shards[index].handle_async_request(request)
+        except BaseException:
+            self._load[index] -= 1
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_Released(response.stream, self._load, index),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        """Close every shard's connections."""
+        for shard in self._shards:
+            await shard.aclose()
+
+
+class _Released(httpx.AsyncByteStream):
+    """A response body that gives its shard's slot back when closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, load: list[int], index: int) -> None:
+        self._stream = stream
+        self._load = load
+        self._index = index
+        self._open = True
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            if self._open:  # even when cancelled mid-close
+                self._open = False
+                self._load[self._index] -= 1
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _cancelled(url: str) -> FetchCancelled:
+    return FetchCancelled(f"fetch of {url} cancelled: the fetcher is closed")
+
+
+def _settle(
+    future: concurrent.futures.Future[FetchResult],
+    *,
+    result: FetchResult | None = None,
+    error: BaseException | None = None,
+) -> None:
+    """Complete ``future`` unless the other side (loop or close()) already did."""
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        if error is not None:
+            future.set_exception(error)
+        elif result is not None:
+            future.set_result(result)
+
+
+def _redirect_target(response: httpx.Response, answered: str) -> httpx.URL:
+    location = response.headers["location"]
+    try:
+        target = response.url.join(location)
+    except httpx.InvalidURL as exc:
+        raise FetchError(
+            f"{answered} redirects to an invalid location {location!r}: {exc}",
+            hint="the site is misconfigured; point the feed url at the final address",
+        ) from None
+    if target.scheme not in ("http", "https"):
+        raise FetchError(
+            f"{answered} redirects to {target}, which is not http(s)",
+            hint="point the feed url at the final address",
+        )
+    return target
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a small body we do not need, so the connection can be reused."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= _DRAIN_LIMIT:
+        await response.aread()
+    # Otherwise the caller's aclose() drops the connection: cheaper than reading.
+
+
+async def _read_body(response: httpx.Response, url: str, cap: int) -> bytes:
+    """The decoded body, or BodyTooLarge as soon as it is known to exceed ``cap``."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > cap:
+        raise _too_large(url, cap, f"its Content-Length is {int(length):,} bytes")
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    # gzip (the only encoding we ask for) is inflated here, bounded by the room left
+    # under the cap, so a gzip bomb never grows past cap + 1 bytes in memory. Other
+    # encodings, sent unasked, are left to httpx's decoders: the cap still holds,
+    # but one network chunk may inflate before it is checked.
+    ours = encoding in ("", "identity", "gzip", "x-gzip")
+    gzipped = encoding in ("gzip", "x-gzip")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+    parts: list[bytes] = []
+    total = 0
+    got_raw = False
+    async for raw in response.aiter_raw() if ours else response.aiter_bytes():
+        got_raw = got_raw or bool(raw)
+        if inflater is None:
+            chunk = raw
+        else:
+            try:
+                chunk = inflater.decompress(raw, cap - total + 1)
+            except zlib.error as exc:
+                raise _bad_gzip(url, exc) from None
+            if inflater.unconsumed_tail:  # more output waits: it is over the cap
+                raise _too_large(url, cap, "it inflates beyond the cap")
+        total += len(chunk)
+        if total > cap:
+            raise _too_large(url, cap, f"more than {cap:,} bytes arrived")
+        parts.append(chunk)
+    # An empty body labelled gzip is empty, not corrupt.
+    if inflater is not None and got_raw and not inflater.eof:
+        raise _bad_gzip(url, "the compressed stream ends early")
+    return b"".join(parts)
+
+
+def _too_large(url: str, cap: int, why: str) -> BodyTooLarge:
+    return BodyTooLarge(
+        f"body of {url} is over the cap of {cap:,} bytes: {why}",
+        hint="raise max_bytes for this feed if it is legitimately that large",
+    )
+
+
+def _bad_gzip(url: str, why: object) -> FetchError:
+    return FetchError(
+        f"body of {url} is not valid gzip: {why}",
+        hint="the server sent a corrupt compressed body; it usually recovers by itself",
+    )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it was raised from, including grouped exceptions."""
+    stack, seen = [exc], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        for nxt in (current.__cause__, current.__context__):
+            if nxt is not None:
+                stack.append(nxt)
+
+
+def _translate(exc: Exception, url: str, limits: FetchLimits) -> FetchError:
+    """Map an httpx/OS error to the FetchError subclass the operator can act on."""
+    try:
+        host = urlsplit(url).hostname or url
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        host = url
+    if isinstance(exc, httpx.ConnectTimeout):
+        return FetchTimeout(
+            f"connect timeout: {host} did not accept a connection within "
+            f"{limits.connect_timeout:g} s ({url})",
+            hint="the host is down or unreachable from here (firewall, proxy?)",
+        )
+    if isinstance(exc, httpx.ReadTimeout):
+        return FetchTimeout(
+            f"read timeout: {url} sent nothing for {limits.read_timeout:g} s",
+            hint="the server is overloaded; the feed backs off and retries",
+        )
+    if isinstance(exc, httpx.WriteTimeout):
+        return FetchTimeout(
+            f"write timeout sending the request to {url}",
+            hint="the connection stalled; the feed backs off and retries",
+        )
+    if isinstance(exc, httpx.PoolTimeout):
+        return FetchTimeout(
+            f"pool timeout: no free connection for {url} within {limits.connect_timeout:g} s",
+            hint="too many fetches at once; lower the number of feeds polled together",
+        )
+    causes = list(_causes(exc))
+    if any(isinstance(c, ssl.SSLError) for c in causes):
+        return ConnectError(
+            f"TLS failure talking to {host}: {exc} ({url})",
+            hint="a bad or expired certificate, a port that does not speak TLS, or a "
+            "proxy intercepting it; check the url in a browser",
+        )
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return ConnectError(
+            f"cannot resolve host {host!r} ({url})",
+            hint="check the host name in the feed url, and this machine's DNS",
+        )
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return ConnectError(
+            f"connection refused by {host} ({url})",
+            hint="nothing listens at that address and port; check the url, or whether "
+            "the site is down",
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return ConnectError(
+            f"cannot connect to {host}: {exc or type(exc).__name__} ({url})",
+            hint="the host is unreachable from here; check the url and the network",
+        )
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return FetchError(
+            f"{url}: the server closed the connection early or broke HTTP: {exc}",
+            hint="a truncated or malformed answer; the feed backs off and retries",
+        )
+    if isinstance(exc, httpx.NetworkError | OSError):
+        return FetchError(
+            f"{url}: connection failed while talking to {host}: {exc or type(exc).__name__}",
+            hint="a network error; the feed backs off and retries",
+        )
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return FetchError(
+            f"invalid feed url {url!r}: {exc}", hint="fix the url in the configuration"
+        )
+    if isinstance(exc, httpx.LocalProtocolError):  # e.g. a stored ETag with a newline in it
+        return FetchError(
+            f"cannot send the request for {url}: {exc}",
+            hint="check the feed url; clearing the feed's stored ETag may help",
+        )
+    return FetchError(
+        f"{url}: {type(exc).__name__}: {exc}",
+        hint="an unexpected failure; the feed backs off and retries",
+    )
+
+
+def _fetch_file(
+    url: str, etag: str | None, last_modified: str | None, limits: FetchLimits
+) -> FetchResult:
+    """Read a ``file://`` URL in the calling thread, with HTTP-like conditionals."""
+    started = time.monotonic()
+    hint = "check the path in the feed url; file urls are absolute: file:///var/lib/feeds/x.xml"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise FetchError(f"invalid file url {url!r}: {exc}", hint=hint) from None
+    if parts.netloc not in ("", "localhost"):
+        raise FetchError(
+            f"file url {url!r} names a remote host {parts.netloc!r}",
+            hint="use file:///absolute/path (three slashes)",
+        )
+    path = urllib.request.url2pathname(parts.path)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise FetchError(f"cannot read {url}: {exc.strerror or exc}", hint=hint) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise FetchError(f"cannot read {url}: not a regular file", hint=hint)
+    if info.st_size > limits.max_bytes:
+        raise _too_large(url, limits.max_bytes, f"the file holds {info.st_size:,} bytes")
+    modified = email.utils.formatdate(info.st_mtime, usegmt=True)
+    # Last-Modified has one-second resolution; the tag adds nanoseconds and size,
+    # so a rewrite within the same second is still seen when the caller kept it.
+    tag = f'"{info.st_mtime_ns:x}-{info.st_size:x}"'
+    unchanged = etag == tag if etag is not None else last_modified == modified
+    if unchanged:
+        return FetchResult(
+            status="not_modified",
+            url=url,
+            final_url=url,
+            etag=tag,
+            last_modified=modified,
+            http_status=304,
+            elapsed=time.monotonic() - started,
+        )
+    try:
+        with open(path, "rb") as handle:
+            body = handle.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise FetchError(f"cannot read {url}: {exc.strerror or exc}", hint=hint) from None
+    if len(body) > limits.max_bytes:  # the file grew since stat()
+        raise _too_large(url, limits.max_bytes, "the file grew past the cap")
+    return FetchResult(
+        status="ok",
+        url=url,
+        final_url=url,
+        body=body,
+        etag=tag,
+        last_modified=modified,
+        http_status=200,
+        bytes_received=len(body),
+        elapsed=time.monotonic() - started,
+    )
