@@ -113,7 +113,7 @@ def sample_items(
             {
                 "title": title,
                 # The reference keeps generated stories distinct, as real ones are.
-            "description": f"<p>{place} — {lede} (ref. {ident})</p>",
+                "description": f"<p>{place} — {lede} (ref. {ident})</p>",
                 "link": f"{link_prefix}/{ident}?utm_source=rss",
                 "guid": f"{link_prefix}/{ident}",
                 "published": when,

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from . import __version__, config
 from .config import Settings
@@ -27,8 +27,13 @@ log = logging.getLogger("warning")
 class _JournalFormatter(logging.Formatter):
     """Under journald: ``<priority>`` prefixes so levels survive, no timestamps (it adds them)."""
 
-    PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
-                logging.CRITICAL: 2}
+    PRIORITY: ClassVar[dict[int, int]] = {
+        logging.DEBUG: 7,
+        logging.INFO: 6,
+        logging.WARNING: 4,
+        logging.ERROR: 3,
+        logging.CRITICAL: 2,
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record).replace("\n", " | ")  # one event, one journal line
@@ -38,7 +43,7 @@ class _JournalFormatter(logging.Formatter):
 class _LineFormatter(logging.Formatter):
     """In a terminal: UTC timestamp, level, logger; still one line per event."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def format(self, record: logging.LogRecord) -> str:
@@ -74,10 +79,10 @@ def _stderr_is_journal() -> bool:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from .store.engine import describe_url
+    from .store.engine import safe_url
 
     print(f"{settings.file}: ok")
-    print(f"  database: {describe_url(settings.database.reveal())}")
+    print(f"  database: {safe_url(settings.database.reveal())}")
     print(f"  feeds: {len(settings.feeds)}")
     notifiers = [n for n in ("slack", "email") if getattr(settings.notify, n)] or ["log"]
     print(f"  notify: {', '.join(notifiers)}")
@@ -109,7 +114,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         store.close()
     elapsed = (report.finished - report.started).total_seconds()
-    summary = {
+    summary: dict[str, Any] = {
         "feeds_polled": report.feeds_polled,
         "feeds_failed": report.feeds_failed,
         "items_new": report.items_new,
@@ -120,8 +125,13 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     }
     if args.json:
         summary["feeds"] = [
-            {"name": o.feed, "status": o.status, "items_new": o.items_new,
-             "items_duplicate": o.items_duplicate, "error": o.error}
+            {
+                "name": o.feed,
+                "status": o.status,
+                "items_new": o.items_new,
+                "items_duplicate": o.items_duplicate,
+                "error": o.error,
+            }
             for o in report.outcomes
         ]
         print(json.dumps(summary, indent=2))
@@ -145,26 +155,34 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     rows = []
     for feed in settings.feeds:
         st = states.get(feed.name)
-        rows.append({
-            "name": feed.name,
-            "url": feed.url,
-            "every": int(feed.every.total_seconds()),
-            "last_success": _iso(st.last_success if st else None),
-            "last_attempt": _iso(st.last_attempt if st else None),
-            "next_due": _iso(st.next_due if st else None),
-            "consecutive_failures": st.consecutive_failures if st else 0,
-            "last_error": st.last_error if st else None,
-            "last_warning": st.last_warning if st else None,
-        })
+        rows.append(
+            {
+                "name": feed.name,
+                "url": feed.url,
+                "every": int(feed.every.total_seconds()),
+                "last_success": _iso(st.last_success if st else None),
+                "last_attempt": _iso(st.last_attempt if st else None),
+                "next_due": _iso(st.next_due if st else None),
+                "consecutive_failures": st.consecutive_failures if st else 0,
+                "last_error": st.last_error if st else None,
+                "last_warning": st.last_warning if st else None,
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     for row in rows:
-        health = ("never polled" if not row["last_attempt"]
-                  else f"FAILING x{row['consecutive_failures']}" if row["consecutive_failures"]
-                  else "ok")
-        print(f"{row['name']}: {health}; last success {row['last_success'] or '-'}; "
-              f"next due {row['next_due'] or '-'}")
+        health = (
+            "never polled"
+            if not row["last_attempt"]
+            else f"FAILING x{row['consecutive_failures']}"
+            if row["consecutive_failures"]
+            else "ok"
+        )
+        print(
+            f"{row['name']}: {health}; last success {row['last_success'] or '-'}; "
+            f"next due {row['next_due'] or '-'}"
+        )
         if row["last_error"]:
             print(f"    error: {row['last_error']}")
         if row["last_warning"]:
@@ -185,16 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"warning {__version__}")
     parser.add_argument(
-        "--config", metavar="PATH",
+        "--config",
+        metavar="PATH",
         help="configuration file (default: $WARNING_CONFIG, /etc/warning/warning.yaml, "
-             "./config/warning.yaml, then the bundled default)",
+        "./config/warning.yaml, then the bundled default)",
     )
-    parser.add_argument("--log-level", default=os.environ.get("WARNING_LOG_LEVEL", "info"),
-                        choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("WARNING_LOG_LEVEL", "info"),
+        choices=["debug", "info", "warning", "error"],
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, fn: Callable[[argparse.Namespace, Settings], int],
-            help: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, fn: Callable[[argparse.Namespace, Settings], int], help: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.set_defaults(func=fn)
         return p

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from . import resources, yamlsrc
 from .errors import ConfigError, Problem
-from .settings import Reader, Secret, at_least, option, parse_duration, parse_size, positive
+from .settings import Reader, Secret, at_least, option, parse_size, positive
 from .sources import REGISTRY, Feed
 from .yamlsrc import KeyPath
 
@@ -145,8 +145,11 @@ def _database(reader: Reader, value: Any, config_file: Path) -> Secret | None:
     url = secret.reveal()
     scheme = url.split(":", 1)[0]
     if "://" not in url:
-        reader.error(("database",), "expected an SQLAlchemy URL such as sqlite:///var/warning.db "
-                                    "or postgresql+psycopg://user@host/db")
+        reader.error(
+            ("database",),
+            "expected an SQLAlchemy URL such as sqlite:///var/warning.db "
+            "or postgresql+psycopg://user@host/db",
+        )
         return None
     if scheme.startswith("sqlite"):
         # sqlite:///relative.db is relative to the file that names it, not to the cwd.
@@ -172,8 +175,11 @@ def _feeds(reader: Reader, value: Any) -> tuple[Feed, ...]:
         if feed is None:
             continue
         if feed.name in seen:
-            reader.error(("feeds", i, "name"), f"duplicate feed name {feed.name!r} "
-                         f"(first at line {reader.doc.line(seen[feed.name])})")
+            reader.error(
+                ("feeds", i, "name"),
+                f"duplicate feed name {feed.name!r} "
+                f"(first at line {reader.doc.line(seen[feed.name])})",
+            )
             continue
         seen[feed.name] = ("feeds", i)
         feeds.append(feed)
@@ -187,8 +193,10 @@ def _feed(reader: Reader, entry: Any, path: KeyPath) -> Feed | None:
     kind = entry.get("kind", "rss")
     source_cls = REGISTRY.get(kind) if isinstance(kind, str) else None
     if source_cls is None:
-        reader.error((*path, "kind"), f"unknown source kind {kind!r}; "
-                     f"known kinds: {', '.join(sorted(REGISTRY))}")
+        reader.error(
+            (*path, "kind"),
+            f"unknown source kind {kind!r}; known kinds: {', '.join(sorted(REGISTRY))}",
+        )
         return None
     common = {k: entry[k] for k in FEED_KEYS if k in entry}
     specific = {k: v for k, v in entry.items() if k not in FEED_KEYS}
@@ -200,7 +208,9 @@ def _feed(reader: Reader, entry: Any, path: KeyPath) -> Feed | None:
     if "every" in common:
         every = reader.typed(timedelta, common["every"], (*path, "every"))
         if isinstance(every, timedelta) and every < MIN_EVERY:
-            reader.error((*path, "every"), "must be at least 30s; polling faster gets feeds blocked")
+            reader.error(
+                (*path, "every"), "must be at least 30s; polling faster gets feeds blocked"
+            )
     lang = reader.typed(str | None, common.get("lang"), (*path, "lang"))
     outlet = reader.typed(str | None, common.get("outlet"), (*path, "outlet"))
     if isinstance(url, str):
@@ -210,8 +220,13 @@ def _feed(reader: Reader, entry: Any, path: KeyPath) -> Feed | None:
     if len(reader.problems) > before:
         return None
     return Feed(
-        name=name, kind=kind, url=url, every=every, lang=lang,
-        outlet=outlet or _outlet_of(url), options=options,
+        name=name,
+        kind=kind,
+        url=url,
+        every=every,
+        lang=lang,
+        outlet=outlet or _outlet_of(url),
+        options=options,
     )
 
 
@@ -223,7 +238,7 @@ def _outlet_of(url: str) -> str:
     host = (parts.hostname or "").lower()
     for prefix in ("www.", "feeds.", "rss.", "feed."):
         if host.startswith(prefix):
-            host = host[len(prefix):]
+            host = host[len(prefix) :]
     return host
 
 
@@ -244,7 +259,8 @@ def _rules(reader: Reader, value: Any, config_file: Path) -> RulesSource | None:
     if isinstance(data, dict) and set(data) == {"rules"}:
         data = data["rules"] or []
     if not isinstance(data, list):
-        reader.problems.append(Problem(str(rules_file), doc.line(()), "",
-                                       "expected a list of rules"))
+        reader.problems.append(
+            Problem(str(rules_file), doc.line(()), "", "expected a list of rules")
+        )
         return None
     return RulesSource(rules_file, tuple(data))

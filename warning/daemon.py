@@ -28,6 +28,7 @@ from .pipeline import Pipeline, fetch_limits
 from .sources import Feed
 from .sources.http import Fetcher
 from .store import Store
+from .store.engine import safe_url
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ HEARTBEAT = timedelta(seconds=5)
 STALL = timedelta(seconds=60)
 #: First polls after start are spread over this much time (or the feed's interval if shorter).
 START_SPREAD = timedelta(seconds=30)
+START_STEP = timedelta(milliseconds=50)
 
 
 class Daemon:
@@ -82,11 +84,19 @@ class Daemon:
         self.store.migrate()
         self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in self.settings.feeds)
         self._schedule(self.settings.feeds)
-        self.scheduler.add_job(self._beat, IntervalTrigger(seconds=HEARTBEAT.total_seconds()),
-                               id="heartbeat", misfire_grace_time=None)
+        self.scheduler.add_job(
+            self._beat,
+            IntervalTrigger(seconds=HEARTBEAT.total_seconds()),
+            id="heartbeat",
+            misfire_grace_time=None,
+        )
         self.scheduler.start()
         sdnotify.notify("READY=1", f"STATUS=polling {len(self.settings.feeds)} feeds")
-        log.info("started: %d feeds, database %s", len(self.settings.feeds), self.store.describe())
+        log.info(
+            "started: %d feeds, database %s",
+            len(self.settings.feeds),
+            safe_url(self.settings.database.reveal()),
+        )
         watchdog = sdnotify.watchdog_interval()
         tick = min(watchdog / 2, 5.0) if watchdog else 5.0
         while not self.stop_requested:
@@ -142,8 +152,13 @@ class Daemon:
             if feed.name in old_feeds:
                 self.scheduler.remove_job(_job_id(feed.name))
         self._schedule(changed)
-        log.info("reloaded %s: %d feeds (%d added or changed, %d removed)", self.config_path,
-                 len(new.feeds), len(changed), len(old_feeds.keys() - new_feeds.keys()))
+        log.info(
+            "reloaded %s: %d feeds (%d added or changed, %d removed)",
+            self.config_path,
+            len(new.feeds),
+            len(changed),
+            len(old_feeds.keys() - new_feeds.keys()),
+        )
         sdnotify.notify("READY=1", f"STATUS=polling {len(new.feeds)} feeds")
 
     # --- jobs ---------------------------------------------------------------
@@ -154,11 +169,16 @@ class Daemon:
         for feed in feeds:
             every = feed.every.total_seconds()
             due = states[feed.name].next_due if feed.name in states else None
-            spread = min(START_SPREAD, feed.every).total_seconds()
+            # Many feeds start spread out; a handful start at once.
+            spread = min(START_SPREAD, feed.every, START_STEP * len(feeds)).total_seconds()
             first = max(due or now, now) + timedelta(seconds=random.uniform(0, spread))
             self.scheduler.add_job(
-                self._poll_job, IntervalTrigger(seconds=every, jitter=every * self.settings.poll.jitter),
-                args=(feed.name,), id=_job_id(feed.name), name=feed.name, next_run_time=first,
+                self._poll_job,
+                IntervalTrigger(seconds=every, jitter=every * self.settings.poll.jitter),
+                args=(feed.name,),
+                id=_job_id(feed.name),
+                name=feed.name,
+                next_run_time=first,
                 # A poll delayed by a busy pool still runs, up to half an interval late.
                 misfire_grace_time=max(1, int(every / 2)),
             )

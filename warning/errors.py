@@ -66,7 +66,9 @@ class HTTPStatusError(FetchError):
         if status == 404 or status == 410:
             hint = "the feed moved or is gone: check its url in the configuration"
         elif status in (401, 403):
-            hint = "the server refuses us: check the url, or whether the site blocks automated clients"
+            hint = (
+                "the server refuses us: check the url, or whether the site blocks automated clients"
+            )
         elif status == 429 or status >= 500:
             hint = "the server is failing or rate-limiting; the feed backs off and retries"
         else:

@@ -97,8 +97,12 @@ class Pipeline:
                     name, replace(ok, last_warning=warning), parsed.items, now
                 )
                 outcome = PollOutcome(
-                    name, "new", items_new=new, items_duplicate=dup,
-                    bytes_received=fetched.bytes_received, warnings=parsed.warnings,
+                    name,
+                    "new",
+                    items_new=new,
+                    items_duplicate=dup,
+                    bytes_received=fetched.bytes_received,
+                    warnings=parsed.warnings,
                 )
         except FetchCancelled:
             return PollOutcome(name, "skipped")  # shutting down; not the feed's fault
@@ -111,27 +115,40 @@ class Pipeline:
         self._log(outcome)
         return outcome
 
-    def _failed(self, source: Source, state: FeedState, now: datetime, exc: AppError,
-                started: float) -> PollOutcome:
+    def _failed(
+        self, source: Source, state: FeedState, now: datetime, exc: AppError, started: float
+    ) -> PollOutcome:
         failures = state.consecutive_failures + 1
-        delay = backoff(source.feed.every, failures, self.settings.poll.backoff_max,
-                        self.settings.poll.jitter)
-        failed = replace(state, consecutive_failures=failures, last_error=str(exc),
-                         next_due=now + delay)
+        delay = backoff(
+            source.feed.every, failures, self.settings.poll.backoff_max, self.settings.poll.jitter
+        )
+        failed = replace(
+            state, consecutive_failures=failures, last_error=str(exc), next_due=now + delay
+        )
         try:
             self.store.save_state(failed)
         except StoreError as store_exc:
             log.error("feed=%s state not saved: %s", source.feed.name, store_exc)
-        log.warning("feed=%s failed (%d in a row, next try in %s): %s", source.feed.name,
-                    failures, _short(delay), exc)
-        return PollOutcome(source.feed.name, "error", error=str(exc),
-                           elapsed=time.monotonic() - started)
+        log.warning(
+            "feed=%s failed (%d in a row, next try in %s): %s",
+            source.feed.name,
+            failures,
+            _short(delay),
+            exc,
+        )
+        return PollOutcome(
+            source.feed.name, "error", error=str(exc), elapsed=time.monotonic() - started
+        )
 
     @staticmethod
     def _log(outcome: PollOutcome) -> None:
         log.info(
-            "feed=%s status=%s new=%d duplicate=%d bytes=%d elapsed=%.2fs", outcome.feed,
-            outcome.status, outcome.items_new, outcome.items_duplicate, outcome.bytes_received,
+            "feed=%s status=%s new=%d duplicate=%d bytes=%d elapsed=%.2fs",
+            outcome.feed,
+            outcome.status,
+            outcome.items_new,
+            outcome.items_duplicate,
+            outcome.bytes_received,
             outcome.elapsed,
         )
         for warning in outcome.warnings:

@@ -113,8 +113,12 @@ def resolve_placeholders(text: str) -> str:
     return _PLACEHOLDER.sub(lookup, text)
 
 
-def option(default: Any = dataclasses.MISSING, *, check: Callable[[Any], str | None] | None = None,
-           parse: Callable[[Any], Any] | None = None) -> Any:
+def option(
+    default: Any = dataclasses.MISSING,
+    *,
+    check: Callable[[Any], str | None] | None = None,
+    parse: Callable[[Any], Any] | None = None,
+) -> Any:
     """A dataclass field with an optional ``check`` (value -> error or None) and ``parse``."""
     meta = {"check": check, "parse": parse}
     if isinstance(default, (list, dict, set)):
@@ -165,12 +169,15 @@ class Reader:
                 out[key] = item
                 continue
             close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(allowed)}"
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(allowed)}"
+            )
             self.error((*path, key), f"unknown key; {hint}")
         return out
 
-    def options(self, cls: type[T], value: Any, path: KeyPath,
-                extra_allowed: typing.Iterable[str] = ()) -> T | None:
+    def options(
+        self, cls: type[T], value: Any, path: KeyPath, extra_allowed: typing.Iterable[str] = ()
+    ) -> T | None:
         """Build the options dataclass ``cls`` from the mapping at ``path``."""
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
@@ -196,8 +203,9 @@ class Reader:
             kwargs[name] = got
         return cls(**kwargs) if ok else None
 
-    def typed(self, hint: Any, value: Any, path: KeyPath,
-              parse: Callable[[Any], Any] | None = None) -> Any:
+    def typed(
+        self, hint: Any, value: Any, path: KeyPath, parse: Callable[[Any], Any] | None = None
+    ) -> Any:
         """Convert ``value`` to the type ``hint``, or record a problem and return _INVALID."""
         if parse is not None:
             try:
@@ -216,7 +224,7 @@ class Reader:
             out = [self.typed(item_type, v, (*path, i)) for i, v in enumerate(items)]
             return _INVALID if any(v is _INVALID for v in out) else tuple(out)
         if dataclasses.is_dataclass(hint):
-            got = self.options(hint, value, path)  # type: ignore[type-var]
+            got = self.options(hint, value, path)  # type: ignore[arg-type]
             return _INVALID if got is None else got
         if hint is timedelta:
             return self._convert(value, path, str, parse_duration, "a duration like 90s or 10m")
@@ -242,8 +250,9 @@ class Reader:
             return _INVALID
         raise TypeError(f"no YAML conversion for {hint!r} at {path}")  # a programming error
 
-    def _convert(self, value: Any, path: KeyPath, want: type, fn: Callable[[Any], Any],
-                 what: str) -> Any:
+    def _convert(
+        self, value: Any, path: KeyPath, want: type, fn: Callable[[Any], Any], what: str
+    ) -> Any:
         if not isinstance(value, want) or isinstance(value, bool):
             self.error(path, f"expected {what}, got {_describe(value)}")
             return _INVALID
@@ -261,8 +270,11 @@ class Reader:
             return Secret(resolve_placeholders(value))
         except KeyError as exc:
             name = exc.args[0]
-            self.error(path, f"${{{name}}} is not set: export {name}, or pass it as a systemd "
-                             f"credential (LoadCredential={name}:/path/to/file)")
+            self.error(
+                path,
+                f"${{{name}}} is not set: export {name}, or pass it as a systemd "
+                f"credential (LoadCredential={name}:/path/to/file)",
+            )
             return _INVALID
 
 

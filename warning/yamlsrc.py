@@ -93,14 +93,22 @@ def _build(
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 problems.append(
-                    Problem(str(doc.file), key_node.start_mark.line + 1, format_path(path),
-                            f"keys must be strings, not {key!r}")
+                    Problem(
+                        str(doc.file),
+                        key_node.start_mark.line + 1,
+                        format_path(path),
+                        f"keys must be strings, not {key!r}",
+                    )
                 )
                 continue
             if key in out:
                 problems.append(
-                    Problem(str(doc.file), key_node.start_mark.line + 1,
-                            format_path((*path, key)), "duplicate key")
+                    Problem(
+                        str(doc.file),
+                        key_node.start_mark.line + 1,
+                        format_path((*path, key)),
+                        "duplicate key",
+                    )
                 )
             out[key] = _build(loader, value_node, (*path, key), doc, problems)
             doc.lines[(*path, key)] = key_node.start_mark.line + 1

@@ -513,7 +513,7 @@ async def _read_body(response: httpx.Response, url: str, cap: int) -> bytes:
 def _too_large(url: str, cap: int, why: str) -> BodyTooLarge:
     return BodyTooLarge(
         f"body of {url} is over the cap of {cap:,} bytes: {why}",
-        hint="raise max_bytes for this feed if it is legitimately that large",
+        hint="raise poll.max_bytes in the configuration if the feed is legitimately that large",
     )
 
 

@@ -8,6 +8,9 @@ enforced, and write transactions that take the database's write lock up front.
 from __future__ import annotations
 
 import logging
+import random
+import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,7 +73,13 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(url)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        connect_args: dict[str, Any] = {}
+        if parsed.get_driver_name() == "psycopg":
+            # No server-side prepared statements: a generic plan cached while a table was
+            # nearly empty (a fresh database's first cycle) stays a sequential scan as the
+            # table grows. Planning each query afresh is cheap; that was not.
+            connect_args["prepare_threshold"] = None
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     log.debug("database engine for %s", engine.url.render_as_string(hide_password=True))
     return engine
 
@@ -86,9 +95,7 @@ def _sqlite_engine(url: str) -> Engine:
     memory = database in ("", ":memory:")
     if memory:
         # One connection for every thread: otherwise each thread sees its own empty database.
-        engine = create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         if not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -98,12 +105,12 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_connect(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         # Take transaction control away from the sqlite3 module (its legacy mode skips
         # BEGIN for SELECT and DDL); _on_begin below emits BEGIN itself.
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            if not memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if not memory:
+                _use_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
@@ -118,3 +125,23 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch a SQLite file to WAL (persistent, so usually already done).
+
+    Processes opening a new file together can deadlock on the switch; SQLite then
+    answers "database is locked" at once, without waiting out the busy timeout,
+    so we retry ourselves.
+    """
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.01, 0.05))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from warning.store.engine import WRITE_OPTION
 
@@ -21,6 +22,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: Key of the PostgreSQL advisory lock that serialises migrations of one database
 #: (an arbitrary constant: "warning" in ASCII).
 ADVISORY_LOCK_KEY = 0x7761726E696E67
+
+# Alembic's `context` and `op` are process-wide proxies: two threads migrating at once
+# (two Stores in one process) would drive each other's connections.
+_IN_PROCESS = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -47,31 +52,53 @@ def current_revision(engine: Engine) -> str | None:
 def migrate(engine: Engine) -> None:
     """Upgrade the database to the newest revision; a no-op when it is already there.
 
-    On PostgreSQL a session advisory lock makes instances that start together take
-    turns; the second finds the work done. On SQLite the migration runs in one
-    ``BEGIN IMMEDIATE`` transaction, which serialises it the same way.
+    The version check and the upgrade run in one transaction that this function owns
+    (Alembic sees it as external and leaves it alone), so a failed migration leaves
+    nothing behind. Instances starting together take turns: on PostgreSQL through a
+    session advisory lock, on SQLite through ``BEGIN IMMEDIATE``; the second finds
+    the work done.
     """
     safe = engine.url.render_as_string(hide_password=True)
-    postgres = engine.dialect.name == "postgresql"
-    with engine.connect() as conn:
+    dialect = engine.dialect.name
+    head = head_revision()
+    with _IN_PROCESS, engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
-        if postgres:
+        if dialect == "postgresql":
             conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-            conn.commit()  # the lock is held by the session, beyond this transaction
+            conn.commit()  # the lock belongs to the session and outlives this transaction
         try:
-            before = MigrationContext.configure(conn).get_current_revision()
-            conn.rollback()  # end the read so the upgrade starts its own transaction
-            head = head_revision()
-            if before == head:
-                log.debug("database %s is at revision %s", safe, head)
-                return
-            log.info("migrating database %s from revision %s to %s", safe, before, head)
-            config = alembic_config()
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-            conn.commit()
+            if dialect == "sqlite":
+                # Batch migrations rebuild tables; with foreign keys on, dropping the old
+                # table would cascade-delete rows that reference it.
+                _sqlite_pragma(conn, "foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    before = MigrationContext.configure(conn).get_current_revision()
+                    if before == head:
+                        log.debug("database %s is at revision %s", safe, head)
+                        return
+                    log.info("migrating database %s from revision %s to %s", safe, before, head)
+                    config = alembic_config()
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+                    if dialect == "sqlite":
+                        _sqlite_check_foreign_keys(conn)
+            finally:
+                if dialect == "sqlite":
+                    _sqlite_pragma(conn, "foreign_keys=ON")
         finally:
-            if postgres:
-                conn.rollback()  # a failed upgrade leaves the transaction aborted
+            if dialect == "postgresql":
+                conn.rollback()
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
                 conn.commit()
+
+
+def _sqlite_pragma(conn: Connection, pragma: str) -> None:
+    # Straight to the driver, outside any transaction: inside one, SQLite ignores it.
+    conn.connection.driver_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
+
+
+def _sqlite_check_foreign_keys(conn: Connection) -> None:
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migration left rows with dangling foreign keys: {broken[:5]}")

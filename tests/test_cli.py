@@ -1,0 +1,101 @@
+"""The command line contract: exit statuses, file:line errors, masked secrets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from warning import cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli.main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_ok_masks_the_database_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", "s3cret-pw")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-s3cret")
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text(
+        "database: postgresql+psycopg://warning:${PGPASSWORD}@db.example.org/warning\n"
+        "notify:\n  slack:\n    token: ${SLACK_BOT_TOKEN}\n    channel: '#desk'\n"
+        "feeds:\n  - name: a\n    url: https://example.org/rss\n"
+    )
+    code, out, err = run(["--config", str(cfg), "check"], capsys)
+    assert code == 0, err
+    assert "feeds: 1" in out and "notify: slack" in out
+    assert "db.example.org" in out
+    assert "s3cret" not in out + err
+
+
+def test_check_invalid_exits_2_with_file_line_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text("feeds:\n  - name: a\n    url: https://example.org/rss\n    every: 10\n")
+    code, out, err = run(["--config", str(cfg), "check"], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"{cfg}:4: feeds[0].every: expected a duration")
+
+
+def test_broken_yaml_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text("feeds:\n  - name: [a\n")
+    code, _, err = run(["--config", str(cfg), "check"], capsys)
+    assert code == 2 and f"{cfg}:" in err and "invalid YAML" in err
+
+
+def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["no-such-command"])
+    assert info.value.code == 2
+    code, _, err = run(["--config", str(REPO / "config" / "warning.yaml"), "poll"], capsys)
+    assert code == 2 and "--once" in err
+
+
+def test_database_failure_exits_1_with_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a directory should be")
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text(f"database: sqlite:///{blocker}/sub/w.db\nfeeds: []\n")
+    code, _, err = run(["--config", str(cfg), "poll", "--once"], capsys)
+    assert code == 1
+    assert err.startswith("error: ") and "hint: " in err
+
+
+def test_python_m_warning_from_another_directory_uses_the_bundled_config(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "WARNING_CONFIG"}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    proc = subprocess.run(
+        [sys.executable, "-m", "warning", "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if Path("/etc/warning/warning.yaml").exists():
+        pytest.skip("/etc/warning/warning.yaml exists on this machine and takes precedence")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning.yaml: ok" in proc.stdout
+    assert str(tmp_path / "state" / "warning" / "warning.db") in proc.stdout
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("warning ")

@@ -1,0 +1,312 @@
+"""Configuration: every kind of mistake gets file:line: key: message, nothing is silent."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import textwrap
+import typing
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from warning import config
+from warning.config import FEED_KEYS, TOP_KEYS, NotifySettings, PollSettings
+from warning.errors import ConfigError
+from warning.settings import Secret, parse_duration, parse_size
+from warning.sources import REGISTRY
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str, name: str = "warning.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_bundled_default_loads_and_has_real_feeds() -> None:
+    settings = config.load(REPO / "config" / "warning.yaml")
+    langs = {f.lang for f in settings.feeds}
+    assert {"en", "fr"} <= langs
+    assert len(settings.feeds) >= 5
+    assert all(f.url.startswith("https://") for f in settings.feeds)
+    assert settings.notify.slack is None and settings.notify.email is None
+    assert settings.database.reveal().startswith("sqlite:///")
+
+
+def test_full_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-secret")
+    monkeypatch.setenv("SMTP_PASSWORD", "hunter2")
+    write(tmp_path, "- type: threshold\n", "rules.yaml")
+    path = write(
+        tmp_path,
+        """
+        database: sqlite:///var/warning.db
+        feeds:
+          - name: bbc-africa
+            url: https://feeds.bbci.co.uk/news/world/africa/rss.xml
+            every: 10m
+            lang: en
+        notify:
+          slack:
+            token: ${SLACK_BOT_TOKEN}
+            channel: "#sahel-desk"
+            base_url: http://127.0.0.1:9/api/
+          email:
+            host: smtp.example.org
+            port: 587
+            starttls: true
+            username: warning
+            password: ${SMTP_PASSWORD}
+            sender: warning@example.org
+            to: [desk@example.org]
+        rules: rules.yaml
+    """,
+    )
+    s = config.load(path)
+    assert s.database.reveal() == f"sqlite:///{tmp_path / 'var' / 'warning.db'}"
+    feed = s.feeds[0]
+    assert (feed.name, feed.kind, feed.every, feed.lang) == (
+        "bbc-africa",
+        "rss",
+        timedelta(minutes=10),
+        "en",
+    )
+    assert feed.outlet == "bbci.co.uk"
+    assert s.notify.slack is not None and s.notify.slack.token.reveal() == "xoxb-secret"
+    assert s.notify.email is not None and s.notify.email.password == Secret("hunter2")
+    assert s.notify.email.to == ("desk@example.org",)
+    assert s.rules is not None and s.rules.file == tmp_path / "rules.yaml"
+    assert len(s.rules.entries) == 1
+    # Secrets never show in reprs (and so never in logs of settings objects).
+    assert "xoxb-secret" not in repr(s) and "hunter2" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # broken YAML: the line of the syntax error
+        ("feeds:\n  - name: a\n    url: [unclosed\n", r"warning\.yaml:\d+: invalid YAML"),
+        # unknown key, with a suggestion
+        ("pol:\n  concurrency: 3\n", r"warning\.yaml:1: pol: unknown key; did you mean 'poll'\?"),
+        (
+            "poll:\n  concurency: 3\n",
+            r"warning\.yaml:2: poll\.concurency: unknown key; did you mean 'concurrency'\?",
+        ),
+        (
+            "feeds:\n  - name: a\n    url: http://x/\n    evry: 10m\n",
+            r"warning\.yaml:4: feeds\[0\]\.evry: unknown key; did you mean 'every'\?",
+        ),
+        # wrong types
+        (
+            "poll:\n  concurrency: many\n",
+            r"warning\.yaml:2: poll\.concurrency: expected a number, got str 'many'",
+        ),
+        ("poll:\n  workers: 2.5\n", r"warning\.yaml:2: poll\.workers: expected a whole number"),
+        ("feeds: {name: a}\n", r"warning\.yaml:1: feeds: expected a list of feeds"),
+        ("feeds:\n  - just-a-string\n", r"warning\.yaml:2: feeds\[0\]: expected a mapping"),
+        (
+            "notify:\n  email:\n    host: h\n    sender: s\n    to: [a]\n"
+            "    starttls: yes please\n",
+            r"warning\.yaml:6: notify\.email\.starttls: expected true or false",
+        ),
+        # bad values
+        (
+            "feeds:\n  - name: a\n    url: http://x/\n    every: 10\n",
+            r"warning\.yaml:4: feeds\[0\]\.every: expected a duration like 90s or 10m, got int 10",
+        ),
+        (
+            "feeds:\n  - name: a\n    url: http://x/\n    every: 10 minutes\n",
+            r"feeds\[0\]\.every: '10 minutes' is not a duration; write it like 90s",
+        ),
+        (
+            "feeds:\n  - name: a\n    url: http://x/\n    every: 5s\n",
+            r"warning\.yaml:4: feeds\[0\]\.every: must be at least 30s",
+        ),
+        (
+            "feeds:\n  - name: a\n    url: ftp://x/feed\n",
+            r"warning\.yaml:3: feeds\[0\]\.url: expected an http://, https:// or file:// URL",
+        ),
+        (
+            "feeds:\n  - name: a\n    url: http://x/\n    kind: carrier-pigeon\n",
+            r"warning\.yaml:4: feeds\[0\]\.kind: unknown source kind 'carrier-pigeon'; "
+            r"known kinds: rss",
+        ),
+        (
+            "feeds:\n  - url: http://x/\n",
+            r"warning\.yaml:2: feeds\[0\]\.name: expected a non-empty",
+        ),
+        (
+            "feeds:\n  - name: a\n    url: http://x/\n  - name: a\n    url: http://y/\n",
+            r"warning\.yaml:4: feeds\[1\]\.name: duplicate feed name 'a' \(first at line 2\)",
+        ),
+        ("poll:\n  max_bytes: lots\n", r"poll\.max_bytes: 'lots' is not a size"),
+        ("poll:\n  jitter: 2\n", r"warning\.yaml:2: poll\.jitter: must be 0 to 0\.5"),
+        ("poll:\n  concurrency: 0\n", r"poll\.concurrency: must be greater than zero"),
+        (
+            "notify:\n  email:\n    host: h\n    sender: s\n    to: [a]\n    port: 70000\n",
+            r"warning\.yaml:6: notify\.email\.port: must be a TCP port",
+        ),
+        (
+            "notify:\n  slack:\n    channel: '#x'\n",
+            r"warning\.yaml:\d: notify\.slack\.token: is required",
+        ),
+        ("database: mysql://u@h/db\n", r"warning\.yaml:1: database: unsupported database 'mysql'"),
+        ("database: warning.db\n", r"warning\.yaml:1: database: expected an SQLAlchemy URL"),
+        (
+            "poll:\n  deadline: 1m\n  deadline: 2m\n",
+            r"warning\.yaml:3: poll\.deadline: duplicate key",
+        ),
+        ("rules: missing.yaml\n", r"missing\.yaml: file not found"),
+        ("- a\n- b\n", r"warning\.yaml:1: expected a mapping of keys, got a list"),
+    ],
+)
+def test_each_mistake_is_reported_with_its_line(tmp_path: Path, text: str, expected: str) -> None:
+    found = problems(write(tmp_path, text))
+    assert any(re.search(expected, p) for p in found), found
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    found = problems(
+        write(
+            tmp_path,
+            """
+        poll:
+          concurency: 3
+        feeds:
+          - name: a
+            url: ftp://x/
+          - name: b
+            url: http://y/
+            every: soon
+    """,
+        )
+    )
+    assert len(found) == 3, found
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    assert problems(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: file not found"]
+
+
+def test_empty_file_means_defaults(tmp_path: Path) -> None:
+    s = config.load(write(tmp_path, "# nothing yet\n"))
+    assert s.feeds == () and s.poll == PollSettings()
+
+
+def test_secret_from_env_credential_and_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "notify:\n  slack:\n    token: ${SLACK_BOT_TOKEN}\n    channel: '#c'\n"
+    path = write(tmp_path, text)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    (msg,) = problems(path)
+    assert msg.startswith(f"{path}:3: notify.slack.token: ${{SLACK_BOT_TOKEN}} is not set")
+    assert "LoadCredential=SLACK_BOT_TOKEN" in msg
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "from-env")
+    slack = config.load(path).notify.slack
+    assert slack is not None and slack.token.reveal() == "from-env"
+
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "SLACK_BOT_TOKEN").write_text("from-credential\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    slack = config.load(path).notify.slack
+    assert slack is not None and slack.token.reveal() == "from-credential"
+    assert "from-credential" not in repr(slack) and "from-credential" not in str(slack.token)
+
+
+def test_database_placeholder_inside_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGPASSWORD", "s3cret")
+    path = write(tmp_path, "database: postgresql+psycopg://warning:${PGPASSWORD}@db/warning\n")
+    assert config.load(path).database.reveal() == "postgresql+psycopg://warning:s3cret@db/warning"
+
+
+def test_default_database_goes_to_state_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
+    s = config.load(write(tmp_path, "feeds: []\n"))
+    assert s.database.reveal() == f"sqlite:///{tmp_path / 'state' / 'warning.db'}"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("10m", 600), ("6h", 21600), ("1d", 86400), ("1h30m", 5400), ("250ms", 0.25)],
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "10", "10 minutes", "m", "1x", "-5m", "10m garbage"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
+
+
+def test_sizes() -> None:
+    assert parse_size("5MB") == 5_000_000
+    assert parse_size("512KiB") == 524_288
+    assert parse_size("1000") == 1000
+    with pytest.raises(ValueError):
+        parse_size("5 parsecs")
+
+
+def test_find_config_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WARNING_CONFIG", raising=False)
+    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "etc" / "warning.yaml")
+    assert config.find_config(None).name == "warning.yaml"  # the bundled default
+    assert config.find_config(None).is_file()
+    (tmp_path / "config").mkdir()
+    local = write(tmp_path / "config", "")
+    assert config.find_config(None).resolve() == local.resolve()
+    monkeypatch.setenv("WARNING_CONFIG", "/from/env.yaml")
+    assert config.find_config(None) == Path("/from/env.yaml")
+    assert config.find_config("/explicit.yaml") == Path("/explicit.yaml")
+
+
+# --- every key is documented -------------------------------------------------
+
+
+def _keys(cls: type, prefix: str) -> list[str]:
+    out = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}.{f.name}"
+        inner = [a for a in typing.get_args(hints[f.name]) if dataclasses.is_dataclass(a)]
+        target = inner[0] if inner else hints[f.name]
+        if dataclasses.is_dataclass(target):
+            out.append(key)
+            out.extend(_keys(target, key))  # type: ignore[arg-type]
+        else:
+            out.append(key)
+    return out
+
+
+def all_config_keys() -> list[str]:
+    keys = list(TOP_KEYS)
+    keys += [f"feeds[].{k}" for k in FEED_KEYS]
+    for source in REGISTRY.values():
+        keys += [k.replace("feeds.", "feeds[].") for k in _keys(source.Options, "feeds")]
+    keys += _keys(PollSettings, "poll")
+    keys += _keys(NotifySettings, "notify")
+    return keys
+
+
+def test_every_configuration_key_is_documented() -> None:
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    keys = all_config_keys()
+    assert len(keys) > 25  # the walk really found the settings classes
+    missing = [k for k in keys if f"`{k}`" not in doc]
+    assert not missing, f"undocumented configuration keys in docs/configuration.md: {missing}"

@@ -1,0 +1,220 @@
+"""The daemon as systemd runs it: a real process, real signals, a real notify socket."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.feedgen import make_rss, sample_items
+from tests.feedserver import FeedServer
+from warning.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class NotifySocket:
+    """A datagram socket standing in for systemd's NOTIFY_SOCKET; records every message."""
+
+    def __init__(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="wn-", dir="/tmp")  # AF_UNIX paths are short
+        self.path = os.path.join(self.dir, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.messages: list[str] = []
+        self._closed = False
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._closed:
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def count(self, line: str) -> int:
+        return sum(1 for m in self.messages if line in m.splitlines())
+
+    def close(self) -> None:
+        self._closed = True
+        self._thread.join(2)
+        self.sock.close()
+        os.unlink(self.path)
+        os.rmdir(self.dir)
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what or cond}")
+
+
+@pytest.fixture
+def notify_socket() -> Iterator[NotifySocket]:
+    sock = NotifySocket()
+    yield sock
+    sock.close()
+
+
+class Daemon:
+    def __init__(self, config: Path, notify: NotifySocket, tmp_path: Path, **env: str) -> None:
+        self.log_path = tmp_path / "daemon.log"
+        self.log = self.log_path.open("w")
+        full_env = {**os.environ, "NOTIFY_SOCKET": notify.path, "PYTHONUNBUFFERED": "1", **env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "warning", "--config", str(config), "run"],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=tmp_path,
+        )
+
+    def text(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> tuple[int, float]:
+        start = time.monotonic()
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout)
+        return code, time.monotonic() - start
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def write_config(path: Path, db: Path, feeds: list[dict[str, object]]) -> None:
+    path.write_text(yaml.safe_dump({"database": f"sqlite:///{db}", "feeds": feeds}))
+
+
+def item_count(db: Path) -> int:
+    store = Store(f"sqlite:///{db}")
+    try:
+        return store.count_items()
+    finally:
+        store.close()
+
+
+def test_ready_reload_and_stop(
+    tmp_path: Path, feed_server: FeedServer, notify_socket: NotifySocket
+) -> None:
+    feed_server.add("/a.xml", make_rss(sample_items(3, seed=11)))
+    feed_server.add("/b.xml", make_rss(sample_items(2, seed=12)))
+    cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
+    write_config(cfg, db, [{"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"}])
+    daemon = Daemon(cfg, notify_socket, tmp_path)
+    try:
+        wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+        wait_until(lambda: item_count(db) == 3, what="feed a stored")
+
+        # A broken configuration is reported with its line and the old one keeps running.
+        cfg.write_text("feeds:\n  - name: a\n    url: http://x/\n    every: often\n")
+        daemon.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: notify_socket.count("READY=1") == 2, what="READY=1 after reload")
+        assert notify_socket.count("RELOADING=1") == 1
+        assert f"{cfg}:4: feeds[0].every" in daemon.text()
+        assert daemon.proc.poll() is None
+
+        # A good one is applied: feed b is added and polled.
+        write_config(
+            cfg,
+            db,
+            [
+                {"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"},
+                {"name": "b", "url": feed_server.url("/b.xml"), "every": "1h"},
+            ],
+        )
+        daemon.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: item_count(db) == 5, what="feed b stored after reload")
+        assert notify_socket.count("RELOADING=1") == 2
+        # Feed a was unchanged, so it was not re-polled on reload.
+        assert sum(1 for r in feed_server.requests if r[1] == "/a.xml") == 1
+
+        code, took = daemon.stop()
+        assert code == 0 and took < 10
+        assert notify_socket.count("STOPPING=1") == 1
+    finally:
+        daemon.kill()
+
+
+def test_sigterm_during_a_slow_fetch_exits_promptly_and_keeps_data(
+    tmp_path: Path, feed_server: FeedServer, notify_socket: NotifySocket
+) -> None:
+    feed_server.add("/fast.xml", make_rss(sample_items(4, seed=13)))
+    feed_server.add("/slow.xml", make_rss(sample_items(2, seed=14)), trickle=1.0)
+    cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
+    write_config(
+        cfg,
+        db,
+        [
+            {"name": "fast", "url": feed_server.url("/fast.xml"), "every": "1h"},
+            {"name": "slow", "url": feed_server.url("/slow.xml"), "every": "1h"},
+        ],
+    )
+    daemon = Daemon(cfg, notify_socket, tmp_path)
+    try:
+        wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+        wait_until(lambda: item_count(db) == 4, what="fast feed stored")
+        wait_until(
+            lambda: any(r[1] == "/slow.xml" for r in feed_server.requests),
+            what="slow fetch in flight",
+        )
+        code, took = daemon.stop()
+        assert code == 0 and took < 10
+        assert item_count(db) == 4
+        # The cancelled fetch is not held against the feed.
+        store = Store(f"sqlite:///{db}")
+        try:
+            assert store.feed_state("slow").consecutive_failures == 0
+        finally:
+            store.close()
+    finally:
+        daemon.kill()
+
+
+def test_watchdog_pings_while_the_scheduler_runs(
+    tmp_path: Path, feed_server: FeedServer, notify_socket: NotifySocket
+) -> None:
+    feed_server.add("/a.xml", make_rss(sample_items(1, seed=15)))
+    cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
+    write_config(cfg, db, [{"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"}])
+    daemon = Daemon(cfg, notify_socket, tmp_path, WATCHDOG_USEC="1000000")
+    try:
+        wait_until(lambda: notify_socket.count("WATCHDOG=1") >= 2, what="two watchdog pings")
+        code, _ = daemon.stop()
+        assert code == 0
+    finally:
+        daemon.kill()
+
+
+def test_sigint_also_stops_cleanly(
+    tmp_path: Path, feed_server: FeedServer, notify_socket: NotifySocket
+) -> None:
+    cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
+    write_config(cfg, db, [])
+    daemon = Daemon(cfg, notify_socket, tmp_path)
+    try:
+        wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+        code, took = daemon.stop(signal.SIGINT)
+        assert code == 0 and took < 10
+    finally:
+        daemon.kill()
