@@ -11,68 +11,17 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from . import __version__, config
+from . import __version__, config, logs
 from .config import Settings
 from .errors import AppError, ConfigError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 log = logging.getLogger("warning")
-
-
-class _JournalFormatter(logging.Formatter):
-    """Under journald: ``<priority>`` prefixes so levels survive, no timestamps (it adds them)."""
-
-    PRIORITY: ClassVar[dict[int, int]] = {
-        logging.DEBUG: 7,
-        logging.INFO: 6,
-        logging.WARNING: 4,
-        logging.ERROR: 3,
-        logging.CRITICAL: 2,
-    }
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record).replace("\n", " | ")  # one event, one journal line
-        return f"<{self.PRIORITY.get(record.levelno, 6)}>{text}"
-
-
-class _LineFormatter(logging.Formatter):
-    """In a terminal: UTC timestamp, level, logger; still one line per event."""
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace("\n", " | ")
-
-
-def setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if _stderr_is_journal():
-        handler.setFormatter(_JournalFormatter("%(name)s: %(message)s"))
-    else:
-        handler.setFormatter(_LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    # Third-party chatter (one line per HTTP request) drowns our own events.
-    for noisy in ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-
-
-def _stderr_is_journal() -> bool:
-    stream = os.environ.get("JOURNAL_STREAM")
-    if not stream:
-        return False
-    try:
-        st = os.fstat(sys.stderr.fileno())
-    except (OSError, ValueError):
-        return False
-    return stream == f"{st.st_dev}:{st.st_ino}"
 
 
 # --- commands ---------------------------------------------------------------
@@ -98,7 +47,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
-    from .pipeline import Pipeline, fetch_limits
+    from .pipeline import Pipeline, fetch_limits, worker_pool
     from .sources.http import Fetcher
     from .store import Store
 
@@ -109,8 +58,11 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store.migrate()
         store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in settings.feeds)
-        with Fetcher(fetch_limits(settings), concurrency=settings.poll.concurrency) as fetcher:
-            report = Pipeline(settings, store, fetcher).cycle(force=True)
+        with (
+            Fetcher(fetch_limits(settings), concurrency=settings.poll.concurrency) as fetcher,
+            worker_pool(settings) as workers,
+        ):
+            report = Pipeline(settings, store, fetcher, workers).cycle(force=True)
     finally:
         store.close()
     elapsed = (report.finished - report.started).total_seconds()
@@ -235,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.log_level)
+    logs.setup(args.log_level.upper())
     path = config.find_config(args.config)
     try:
         settings = config.load(path)

@@ -45,6 +45,7 @@ class PollSettings:
     jitter: float = option(0.1, check=lambda v: None if 0 <= v <= 0.5 else "must be 0 to 0.5")
     backoff_max: timedelta = option(timedelta(hours=6))
     user_agent: str | None = None
+    processes: int | None = option(None, check=at_least(0))
 
 
 @dataclass(frozen=True, slots=True)

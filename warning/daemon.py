@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from . import config, sdnotify
 from .config import Settings
 from .errors import ConfigError
-from .pipeline import Pipeline, fetch_limits
+from .pipeline import Pipeline, fetch_limits, worker_pool
 from .sources import Feed
 from .sources.http import Fetcher
 from .store import Store
@@ -54,7 +54,8 @@ class Daemon:
         self.last_beat = time.monotonic()
         self.store = Store(settings.database.reveal())
         self.fetcher = Fetcher(fetch_limits(settings), concurrency=settings.poll.concurrency)
-        self.pipeline = Pipeline(settings, self.store, self.fetcher)
+        self.workers = worker_pool(settings)
+        self.pipeline = Pipeline(settings, self.store, self.fetcher, self.workers)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(settings.poll.workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -121,6 +122,7 @@ class Daemon:
         # transaction, and jobs not yet started return without doing anything.
         self.fetcher.close()
         self.scheduler.shutdown(wait=True)
+        self.workers.close()
         self.store.close()
         log.info("stopped")
 
@@ -142,7 +144,7 @@ class Daemon:
             new.file, old.database, new.feeds, old.poll, new.notify, new.rules
         )
         self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in new.feeds)
-        self.pipeline = Pipeline(new, self.store, self.fetcher)
+        self.pipeline = Pipeline(new, self.store, self.fetcher, self.workers)
         old_feeds = {f.name: f for f in old.feeds}
         new_feeds = {f.name: f for f in new.feeds}
         for name in old_feeds.keys() - new_feeds.keys():

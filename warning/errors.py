@@ -27,6 +27,18 @@ class AppError(Exception):
         text = self.message
         return f"{text} (hint: {self.hint})" if self.hint else text
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (worker processes); subclasses with their own
+        # __init__ signature would not survive the default pickling, nor would the hint.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[AppError], args: tuple[object, ...], state: dict[str, object]) -> AppError:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

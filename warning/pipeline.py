@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 from .config import Settings
 from .errors import AppError, FetchCancelled, SourceError, StoreError
-from .records import CycleReport, FeedState, PollOutcome
+from .records import CycleReport, FeedState, FetchResult, PollOutcome
 from .sources import REGISTRY, Source
 from .sources.http import Fetcher, FetchLimits
 from .store import Store
+from .workers import WorkerPool, default_workers
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,49 @@ def fetch_limits(settings: Settings) -> FetchLimits:
     )
 
 
+# --- the CPU-bound half of a poll, run in worker processes -------------------------
+
+#: Each worker process's own connection to the database (see worker_pool).
+_worker_store: Store | None = None
+
+
+def _open_worker_store(database_url: str) -> None:
+    global _worker_store
+    _worker_store = Store(database_url)
+
+
+def ingest(
+    source: Source,
+    fetched: FetchResult,
+    state: FeedState,
+    now: datetime,
+    store: Store | None = None,
+) -> tuple[int, int, tuple[str, ...]]:
+    """Parse a fetched body and store its items with the feed's new state, atomically.
+
+    Returns (items new, items duplicate, parse warnings). Runs in a worker process
+    (with that worker's store) or inline (with the store passed in).
+    """
+    store = store or _worker_store
+    assert store is not None, "ingest() outside a worker needs a store"
+    parsed = source.parse(fetched)
+    warning = "; ".join(parsed.warnings) or None
+    new, dup = store.record_poll(
+        source.feed.name, replace(state, last_warning=warning), parsed.items, now
+    )
+    return new, dup, parsed.warnings
+
+
+def worker_pool(settings: Settings) -> WorkerPool:
+    """The worker processes the ``poll:`` section asks for (default: one per core)."""
+    workers = settings.poll.processes
+    return WorkerPool(
+        default_workers() if workers is None else workers,
+        _open_worker_store,
+        (settings.database.reveal(),),
+    )
+
+
 def backoff(every: timedelta, failures: int, cap: timedelta, jitter: float) -> timedelta:
     """Delay before the next try after ``failures`` failures in a row.
 
@@ -55,26 +99,40 @@ def backoff(every: timedelta, failures: int, cap: timedelta, jitter: float) -> t
 class Pipeline:
     """Polls configured sources into the store. Thread-safe: one poll per feed at a time."""
 
-    def __init__(self, settings: Settings, store: Store, fetcher: Fetcher) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, fetcher: Fetcher, workers: WorkerPool
+    ) -> None:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
+        self.workers = workers
         self.sources: dict[str, Source] = {f.name: REGISTRY[f.kind](f) for f in settings.feeds}
 
-    def poll(self, name: str, *, force: bool = False, now: datetime | None = None) -> PollOutcome:
-        """Poll one feed unless it is backing off (``force`` polls it anyway)."""
+    def poll(
+        self,
+        name: str,
+        *,
+        force: bool = False,
+        now: datetime | None = None,
+        state: FeedState | None = None,
+    ) -> PollOutcome:
+        """Poll one feed unless it is backing off (``force`` polls it anyway).
+
+        ``state`` saves a query when the caller already read it (a whole cycle).
+        """
         source = self.sources[name]
         now = now or datetime.now(UTC)
         started = time.monotonic()
-        try:
-            state = self.store.feed_state(name)
-        except StoreError as exc:
-            log.error("feed=%s not polled: %s", name, exc)
-            return PollOutcome(name, "error", error=str(exc))
+        if state is None:
+            try:
+                state = self.store.feed_state(name)
+            except StoreError as exc:
+                log.error("feed=%s not polled: %s", name, exc)
+                return PollOutcome(name, "error", error=str(exc))
         # Half an interval of slack, so a job fired early by jitter still runs.
         if not force and state.next_due and now < state.next_due - source.feed.every / 2:
             return PollOutcome(name, "skipped")
-        attempt = replace(state, last_attempt=now, final_url=state.final_url)
+        attempt = replace(state, last_attempt=now)
         try:
             fetched = source.fetch(self.fetcher, state)
             ok = replace(
@@ -91,18 +149,17 @@ class Pipeline:
                 self.store.save_state(ok)
                 outcome = PollOutcome(name, "not_modified", bytes_received=fetched.bytes_received)
             else:
-                parsed = source.parse(fetched)
-                warning = "; ".join(parsed.warnings) or None
-                new, dup = self.store.record_poll(
-                    name, replace(ok, last_warning=warning), parsed.items, now
-                )
+                if self.workers.inline:
+                    new, dup, warnings = ingest(source, fetched, ok, now, self.store)
+                else:
+                    new, dup, warnings = self.workers.call(ingest, source, fetched, ok, now)
                 outcome = PollOutcome(
                     name,
                     "new",
                     items_new=new,
                     items_duplicate=dup,
                     bytes_received=fetched.bytes_received,
-                    warnings=parsed.warnings,
+                    warnings=warnings,
                 )
         except FetchCancelled:
             return PollOutcome(name, "skipped")  # shutting down; not the feed's fault
@@ -158,9 +215,15 @@ class Pipeline:
         """Poll every feed once, concurrently, and total the outcomes."""
         started = datetime.now(UTC)
         names = list(self.sources)
+        states = self.store.feed_states()  # one query instead of one per feed
         workers = max(1, min(self.settings.poll.concurrency, len(names)))
         with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
-            outcomes = tuple(pool.map(lambda n: self.poll(n, force=force), names))
+            outcomes = tuple(
+                pool.map(
+                    lambda n: self.poll(n, force=force, state=states.get(n) or FeedState(n)),
+                    names,
+                )
+            )
         return CycleReport(started=started, finished=datetime.now(UTC), outcomes=outcomes)
 
 
