@@ -19,17 +19,12 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
-import email.utils
 import http.cookiejar
-import os
 import socket
 import ssl
-import stat
 import threading
 import time
-import urllib.request
-import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -38,7 +33,6 @@ import httpx
 
 from .. import __version__
 from ..errors import (
-    BodyTooLarge,
     ConnectError,
     FetchCancelled,
     FetchError,
@@ -47,6 +41,8 @@ from ..errors import (
     TooManyRedirects,
 )
 from ..records import FetchResult
+from .files import fetch_file
+from .transport import ShardedTransport, drain, read_body
 
 DEFAULT_USER_AGENT = f"warning/{__version__} (feed poller)"
 
@@ -57,12 +53,7 @@ ACCEPT = (
 )
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-#: Bodies of redirects and errors up to this size are read (not dropped) so that
-#: the connection goes back to the pool instead of being closed.
-_DRAIN_LIMIT = 64 * 1024
 _CLOSE_WAIT = 5.0
-#: Connections per httpcore pool; see _ShardedTransport.
-_SHARD_SIZE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +92,7 @@ class Fetcher:
 
     Thread-safe. Owns one asyncio event loop running in a daemon thread and
     one ``httpx.AsyncClient`` whose connections (``concurrency`` in all) are split
-    over small pools, see :class:`_ShardedTransport`; callers in any thread block
+    over small pools, see :class:`ShardedTransport`; callers in any thread block
     on :meth:`fetch`. At most ``concurrency`` requests are in flight at once;
     further callers queue, and the queueing does not count against their deadline.
     """
@@ -126,7 +117,7 @@ class Fetcher:
             cookies=_no_cookies(),
             timeout=self._timeout,
             follow_redirects=False,
-            transport=_ShardedTransport(concurrency),
+            transport=ShardedTransport(concurrency),
         )
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="warning-fetcher", daemon=True
@@ -158,7 +149,7 @@ class Fetcher:
         scheme, colon, _ = url.partition(":")
         scheme = scheme.lower() if colon else ""
         if scheme == "file":
-            return _fetch_file(url, etag, last_modified, limits)
+            return fetch_file(url, etag, last_modified, limits.max_bytes)
         if scheme not in ("http", "https"):
             raise FetchError(
                 f"unsupported URL scheme {scheme!r} in {url!r}"
@@ -301,7 +292,7 @@ class Fetcher:
                 status = response.status_code
                 answered = url if hops == 0 else str(target)
                 if status in _REDIRECT_STATUSES and "location" in response.headers:
-                    await _drain(response)
+                    await drain(response)
                     received += response.num_bytes_downloaded
                     target = _redirect_target(response, answered)
                     hops += 1
@@ -331,9 +322,9 @@ class Fetcher:
                         bytes_received=received + response.num_bytes_downloaded,
                     )
                 if not 200 <= status < 300:
-                    await _drain(response)
+                    await drain(response)
                     raise HTTPStatusError(status, response.reason_phrase, answered)
-                body = await _read_body(response, answered, limits.max_bytes)
+                body = await read_body(response, answered, limits.max_bytes)
                 return FetchResult(
                     status="ok",
                     url=url,
@@ -346,85 +337,6 @@ class Fetcher:
                 )
             finally:
                 await response.aclose()
-
-
-class _ShardedTransport(httpx.AsyncBaseTransport):
-    """Spreads requests over several small connection pools instead of one big one.
-
-    httpcore 1.0's pool walks every connection (with a poll() of each idle socket)
-    on each request and release, and hands one idle connection to several waiting
-    requests that then retry (encode/httpx#3215, encode/httpcore#1035). With 64
-    connections in one pool that costs ~10 ms of CPU per request, which alone
-    would make a 1,000-feed cycle take 10 s; pools of 4 bring it near 1 ms.
-    """
-
-    def __init__(self, concurrency: int) -> None:
-        count = -(-concurrency // _SHARD_SIZE)
-        self._sizes = [concurrency // count + (i < concurrency % count) for i in range(count)]
-        self._load = [0] * count
-        #: The shard an origin last used, so its idle keep-alive connection is reused.
-        self._home: dict[tuple[bytes, bytes, int | None], int] = {}
-        context = httpx.create_ssl_context()  # loading the CA bundle once is enough
-        self._shards = [
-            httpx.AsyncHTTPTransport(
-                verify=context,
-                limits=httpx.Limits(
-                    max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0
-                ),
-            )
-            for size in self._sizes
-        ]
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` through the origin's usual shard, or the least loaded one."""
-        url = request.url
-        origin = (url.raw_scheme, url.raw_host, url.port)
-        index = self._home.get(origin)
-        if index is None or self._load[index] >= self._sizes[index]:
-            # The Fetcher's semaphore caps requests at the sum of the sizes, so some
-            # shard always has room and no request waits inside httpcore's pool.
-            index = min(range(len(self._sizes)), key=lambda i: self._load[i] - self._sizes[i])
-            self._home[origin] = index
-        self._load[index] += 1
-        try:
-            response = await self._shards[index].handle_async_request(request)
-        except BaseException:
-            self._load[index] -= 1
-            raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_Released(response.stream, self._load, index),
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        """Close every shard's connections."""
-        for shard in self._shards:
-            await shard.aclose()
-
-
-class _Released(httpx.AsyncByteStream):
-    """A response body that gives its shard's slot back when closed."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, load: list[int], index: int) -> None:
-        self._stream = stream
-        self._load = load
-        self._index = index
-        self._open = True
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            if self._open:  # even when cancelled mid-close
-                self._open = False
-                self._load[self._index] -= 1
 
 
 # --- helpers -------------------------------------------------------------------
@@ -463,65 +375,6 @@ def _redirect_target(response: httpx.Response, answered: str) -> httpx.URL:
             hint="point the feed url at the final address",
         )
     return target
-
-
-async def _drain(response: httpx.Response) -> None:
-    """Read a small body we do not need, so the connection can be reused."""
-    length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) <= _DRAIN_LIMIT:
-        await response.aread()
-    # Otherwise the caller's aclose() drops the connection: cheaper than reading.
-
-
-async def _read_body(response: httpx.Response, url: str, cap: int) -> bytes:
-    """The decoded body, or BodyTooLarge as soon as it is known to exceed ``cap``."""
-    length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) > cap:
-        raise _too_large(url, cap, f"its Content-Length is {int(length):,} bytes")
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    # gzip (the only encoding we ask for) is inflated here, bounded by the room left
-    # under the cap, so a gzip bomb never grows past cap + 1 bytes in memory. Other
-    # encodings, sent unasked, are left to httpx's decoders: the cap still holds,
-    # but one network chunk may inflate before it is checked.
-    ours = encoding in ("", "identity", "gzip", "x-gzip")
-    gzipped = encoding in ("gzip", "x-gzip")
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
-    parts: list[bytes] = []
-    total = 0
-    got_raw = False
-    async for raw in response.aiter_raw() if ours else response.aiter_bytes():
-        got_raw = got_raw or bool(raw)
-        if inflater is None:
-            chunk = raw
-        else:
-            try:
-                chunk = inflater.decompress(raw, cap - total + 1)
-            except zlib.error as exc:
-                raise _bad_gzip(url, exc) from None
-            if inflater.unconsumed_tail:  # more output waits: it is over the cap
-                raise _too_large(url, cap, "it inflates beyond the cap")
-        total += len(chunk)
-        if total > cap:
-            raise _too_large(url, cap, f"more than {cap:,} bytes arrived")
-        parts.append(chunk)
-    # An empty body labelled gzip is empty, not corrupt.
-    if inflater is not None and got_raw and not inflater.eof:
-        raise _bad_gzip(url, "the compressed stream ends early")
-    return b"".join(parts)
-
-
-def _too_large(url: str, cap: int, why: str) -> BodyTooLarge:
-    return BodyTooLarge(
-        f"body of {url} is over the cap of {cap:,} bytes: {why}",
-        hint="raise poll.max_bytes in the configuration if the feed is legitimately that large",
-    )
-
-
-def _bad_gzip(url: str, why: object) -> FetchError:
-    return FetchError(
-        f"body of {url} is not valid gzip: {why}",
-        hint="the server sent a corrupt compressed body; it usually recovers by itself",
-    )
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -612,63 +465,4 @@ def _translate(exc: Exception, url: str, limits: FetchLimits) -> FetchError:
     return FetchError(
         f"{url}: {type(exc).__name__}: {exc}",
         hint="an unexpected failure; the feed backs off and retries",
-    )
-
-
-def _fetch_file(
-    url: str, etag: str | None, last_modified: str | None, limits: FetchLimits
-) -> FetchResult:
-    """Read a ``file://`` URL in the calling thread, with HTTP-like conditionals."""
-    started = time.monotonic()
-    hint = "check the path in the feed url; file urls are absolute: file:///var/lib/feeds/x.xml"
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise FetchError(f"invalid file url {url!r}: {exc}", hint=hint) from None
-    if parts.netloc not in ("", "localhost"):
-        raise FetchError(
-            f"file url {url!r} names a remote host {parts.netloc!r}",
-            hint="use file:///absolute/path (three slashes)",
-        )
-    path = urllib.request.url2pathname(parts.path)
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise FetchError(f"cannot read {url}: {exc.strerror or exc}", hint=hint) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise FetchError(f"cannot read {url}: not a regular file", hint=hint)
-    if info.st_size > limits.max_bytes:
-        raise _too_large(url, limits.max_bytes, f"the file holds {info.st_size:,} bytes")
-    modified = email.utils.formatdate(info.st_mtime, usegmt=True)
-    # Last-Modified has one-second resolution; the tag adds nanoseconds and size,
-    # so a rewrite within the same second is still seen when the caller kept it.
-    tag = f'"{info.st_mtime_ns:x}-{info.st_size:x}"'
-    unchanged = etag == tag if etag is not None else last_modified == modified
-    if unchanged:
-        return FetchResult(
-            status="not_modified",
-            url=url,
-            final_url=url,
-            etag=tag,
-            last_modified=modified,
-            http_status=304,
-            elapsed=time.monotonic() - started,
-        )
-    try:
-        with open(path, "rb") as handle:
-            body = handle.read(limits.max_bytes + 1)
-    except OSError as exc:
-        raise FetchError(f"cannot read {url}: {exc.strerror or exc}", hint=hint) from None
-    if len(body) > limits.max_bytes:  # the file grew since stat()
-        raise _too_large(url, limits.max_bytes, "the file grew past the cap")
-    return FetchResult(
-        status="ok",
-        url=url,
-        final_url=url,
-        body=body,
-        etag=tag,
-        last_modified=modified,
-        http_status=200,
-        bytes_received=len(body),
-        elapsed=time.monotonic() - started,
     )
