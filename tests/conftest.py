@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.feedserver import FeedServer
+from tests.pgserver import SKIP_REASON, fresh_database, postgres_server
 
 #: Third-party data for tests only; tests that use it skip when it is absent.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -45,3 +46,26 @@ def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str | None]:
+    """A PostgreSQL server for the whole session, or None when there is none."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, once per backend; a fresh one for every test.
+
+    PostgreSQL tests skip, with the reason shown, when there is no server.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'warning.db'}"
+        return
+    server: str | None = request.getfixturevalue("pg_server_url")
+    if server is None:
+        pytest.skip(SKIP_REASON)
+    with fresh_database(server) as url:
+        yield url

@@ -22,8 +22,11 @@ from warning import cli
 from warning.store import Store
 
 
-def write_config(tmp_path: Path, feeds: list[dict[str, Any]], **extra: Any) -> Path:
-    data: dict[str, Any] = {"database": f"sqlite:///{tmp_path / 'warning.db'}", "feeds": feeds}
+def write_config(
+    tmp_path: Path, feeds: list[dict[str, Any]], database: str | None = None, **extra: Any
+) -> Path:
+    database = database or f"sqlite:///{tmp_path / 'warning.db'}"
+    data: dict[str, Any] = {"database": database, "feeds": feeds}
     data.update(extra)
     path = tmp_path / "warning.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -40,8 +43,8 @@ def feed_status(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["name"]: f for f in report["feeds"]}
 
 
-def stored_titles(tmp_path: Path) -> set[str]:
-    store = Store(f"sqlite:///{tmp_path / 'warning.db'}")
+def stored_titles(tmp_path: Path, database: str | None = None) -> set[str]:
+    store = Store(database or f"sqlite:///{tmp_path / 'warning.db'}")
     try:
         return {i.title for i in store.items()}
     finally:
@@ -78,16 +81,23 @@ def test_cycle_stores_new_items_then_second_cycle_is_not_modified(
 
 
 def test_changed_feed_adds_only_new_items(
-    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str], db_url: str
 ) -> None:
     items = sample_items(6, seed=3)
     feed_server.add("/a.xml", make_rss(items[:4]))
-    path = write_config(tmp_path, [{"name": "a", "url": feed_server.url("/a.xml")}])
-    assert poll_once(path, capsys)["items_new"] == 4
-    feed_server.add("/a.xml", make_rss(items[2:]))  # two old, two new
+    feed_server.add("/b.xml", make_rss(items[3:5]))  # one story shared with feed a
+    feeds = [
+        {"name": "a", "url": feed_server.url("/a.xml"), "outlet": "one"},
+        {"name": "b", "url": feed_server.url("/b.xml"), "outlet": "two"},
+    ]
+    path = write_config(tmp_path, feeds, database=db_url)
+    first = poll_once(path, capsys)
+    assert (first["items_new"], first["items_duplicate"]) == (5, 1)
+    feed_server.add("/a.xml", make_rss(items[2:]))  # two old, two new (one of them b's)
     report = poll_once(path, capsys)
-    assert (report["items_new"], report["items_duplicate"]) == (2, 2)
-    assert len(stored_titles(tmp_path)) == 6
+    assert report["items_new"] == 1 and report["items_duplicate"] == 3
+    assert {f["status"] for f in report["feeds"]} == {"new", "not_modified"}
+    assert len(stored_titles(tmp_path, db_url)) == 6
 
 
 def _refused_port() -> int:

@@ -18,7 +18,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect, select
 
-from tests.pgserver import SKIP_REASON, fresh_database, postgres_server
 from warning.errors import StoreError
 from warning.records import FeedState, Item
 from warning.store import Store, open_store
@@ -28,27 +27,7 @@ from warning.store.tables import feeds, metadata, sightings
 
 T0 = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 
-# --- fixtures (pg_server_url and db_url are candidates for conftest.py) ------------------
-
-
-@pytest.fixture(scope="session")
-def pg_server_url() -> Iterator[str | None]:
-    """A PostgreSQL server for the whole session, or None when there is none."""
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database, once per backend; a fresh one for every test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'warning.db'}"
-        return
-    server: str | None = request.getfixturevalue("pg_server_url")
-    if server is None:
-        pytest.skip(SKIP_REASON)
-    with fresh_database(server) as url:
-        yield url
+# pg_server_url and db_url (one test per backend) live in conftest.py.
 
 
 @pytest.fixture
