@@ -85,7 +85,13 @@ class FeedServer:
         self._stop = threading.Event()
         self._sockets: set[socket.socket] = set()
         self.requests: list[tuple[str, str, dict[str, str]]] = []
-        self._counts = {"status_304": 0, "bytes_sent": 0, "max_concurrent": 0, "connections": 0}
+        self._counts = {
+            "status_304": 0,
+            "bytes_sent": 0,
+            "header_bytes_sent": 0,
+            "max_concurrent": 0,
+            "connections": 0,
+        }
         self._in_flight = 0  # handlers running (wait_idle)
         self._unanswered = 0  # requests received and not yet answered (max_concurrent)
         self._httpd = _Server(("127.0.0.1", port), _Handler)
@@ -232,6 +238,7 @@ class FeedServer:
         """Counters since the last reset.
 
         ``requests``, ``status_304``, ``bytes_sent`` (body bytes written),
+        ``header_bytes_sent`` (status lines and headers written),
         ``max_concurrent`` (most requests received and not yet answered at once:
         a client that keeps N requests in flight never pushes it above N) and ``connections``
         (TCP connections accepted: fewer than requests means keep-alive works).
@@ -314,6 +321,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # tests and benchmarks do not want a line per request
+
+    def flush_headers(self) -> None:
+        buffered = getattr(self, "_headers_buffer", [])
+        self.server.feeds._count("header_bytes_sent", sum(len(b) for b in buffered))
+        super().flush_headers()
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path

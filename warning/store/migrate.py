@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 from warning.store.engine import WRITE_OPTION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where it is used: every process opens a store, and worker
+# processes never migrate, so importing it up front would only slow their start.
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ _IN_PROCESS = threading.Lock()
 
 def alembic_config() -> Config:
     """An Alembic Config pointing at the packaged migrations."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -37,6 +42,8 @@ def alembic_config() -> Config:
 
 def head_revision() -> str:
     """The newest revision the package ships."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # only possible if the versions folder were empty
         raise RuntimeError(f"no migrations found in {MIGRATIONS}")
@@ -45,6 +52,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -58,6 +67,9 @@ def migrate(engine: Engine) -> None:
     session advisory lock, on SQLite through ``BEGIN IMMEDIATE``; the second finds
     the work done.
     """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     safe = engine.url.render_as_string(hide_password=True)
     dialect = engine.dialect.name
     head = head_revision()
