@@ -50,7 +50,13 @@ def setup(level: int | str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Third-party chatter (one line per HTTP request) drowns our own events.
-    for noisy in ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "alembic",
+        "apscheduler.executors",
+        "apscheduler.scheduler",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
