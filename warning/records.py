@@ -123,3 +123,48 @@ class CycleReport:
     @property
     def bytes_received(self) -> int:
         return sum(o.bytes_received for o in self.outcomes)
+
+
+# --- geography ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place an item mentions, resolved to a country (and a point when we know one).
+
+    ``kind`` says what matched: ``country``, ``demonym``, ``capital``, ``city``,
+    ``admin1`` (a region), ``region`` (a curated phrase such as "nord du Bénin"),
+    or ``actor`` (a person, party, armed group or junta tied to a country).
+    """
+
+    name: str
+    country: str
+    kind: str
+    admin1: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    in_title: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CountryScore:
+    """How much an item is about one country (ISO 3166-1 alpha-2), 0 to 1."""
+
+    code: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class GeoTag:
+    """The countries an item is about, most salient first, and the places behind them."""
+
+    countries: tuple[CountryScore, ...] = ()
+    places: tuple[Place, ...] = ()
+
+    @property
+    def primary(self) -> str | None:
+        return self.countries[0].code if self.countries else None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.countries)
