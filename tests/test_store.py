@@ -13,17 +13,18 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect, select
 
 from warning.errors import StoreError
-from warning.records import FeedState, Item
+from warning.records import CountryScore, FeedState, GeoTag, Item, Place
 from warning.store import Store, open_store
 from warning.store.engine import UTCDateTime, make_engine
-from warning.store.migrate import MIGRATIONS, current_revision, head_revision
-from warning.store.tables import feeds, metadata, sightings
+from warning.store.migrate import MIGRATIONS, alembic_config, current_revision, head_revision
+from warning.store.tables import feeds, item_places, metadata, sightings
 
 T0 = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 
@@ -67,8 +68,10 @@ def test_migrate_creates_tables_and_is_idempotent(db_url: str) -> None:
         try:
             assert current_revision(engine) is None
             store.migrate()
-            assert current_revision(engine) == head_revision() == "0001"
-            assert {"feeds", "items", "sightings"} <= set(inspect(engine).get_table_names())
+            assert current_revision(engine) == head_revision() == "0002"
+            assert {"feeds", "items", "sightings", "item_countries", "item_places"} <= set(
+                inspect(engine).get_table_names()
+            )
             store.migrate()  # a second start finds nothing to do
             assert current_revision(engine) == head_revision()
             store.ping()
@@ -299,6 +302,58 @@ def test_same_story_on_a_second_feed_links_to_the_stored_item(store: Store) -> N
     assert stored.feeds == ("feed-a", "feed-b")
     with store._read() as conn:
         assert len(conn.execute(select(sightings)).all()) == 2
+
+
+def geotag(*codes: str) -> GeoTag:
+    return GeoTag(
+        countries=tuple(CountryScore(c, round(1.0 - 0.3 * i, 2)) for i, c in enumerate(codes)),
+        places=tuple(Place(f"Town in {c}", c, "city", "Region", 12.5, -1.5) for c in codes),
+    )
+
+
+def test_geotags_are_stored_with_new_items_only(store: Store) -> None:
+    first = store.record_poll(
+        "feed-a", FeedState("feed-a"), [item(1), item(2)], T0, [geotag("ML", "NE"), geotag("BF")]
+    )
+    assert first == (2, 0)
+    # The same story seen again with another geotag keeps the first one.
+    again = store.record_poll("feed-a", FeedState("feed-a"), [item(1)], T0, [geotag("CI")])
+    assert again == (0, 1)
+    by_title = {i.title: i for i in store.items()}
+    assert by_title["Story 1"].countries == ("ML", "NE")
+    assert by_title["Story 2"].countries == ("BF",)
+    with store._read() as conn:
+        places = conn.execute(select(item_places).order_by(item_places.c.id)).all()
+    assert [(p.country, p.kind, p.lat, p.lon, p.in_title) for p in places] == [
+        ("ML", "city", 12.5, -1.5, False),
+        ("NE", "city", 12.5, -1.5, False),
+        ("BF", "city", 12.5, -1.5, False),
+    ]
+
+
+def test_geotags_must_match_the_items(store: Store) -> None:
+    with pytest.raises(ValueError, match="1 geotags for 2 items"):
+        store.record_poll("feed-a", FeedState("feed-a"), [item(1), item(2)], T0, [geotag("ML")])
+    assert store.count_items() == 0
+
+
+def test_upgrade_from_0001_keeps_stored_items(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        config = alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+        with Store(db_url) as old:
+            old.record_poll("feed-a", FeedState("feed-a", etag='"x"'), [item(1)], T0)
+        with Store(db_url) as store:
+            store.migrate()
+            assert current_revision(engine) == head_revision()
+            [kept] = store.items()
+            assert kept.title == "Story 1" and kept.countries == ()
+            assert store.feed_state("feed-a").etag == '"x"'
+    finally:
+        engine.dispose()
 
 
 def test_record_poll_is_atomic(store: Store) -> None:

@@ -22,10 +22,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.schema import Column
 
 from warning.errors import StoreError
-from warning.records import FeedState, Item
+from warning.records import FeedState, GeoTag, Item
 from warning.store import migrate as migrations
 from warning.store.engine import WRITE_OPTION, is_memory_sqlite, make_engine, safe_url
-from warning.store.tables import feeds, items, sightings
+from warning.store.tables import feeds, item_countries, item_places, items, sightings
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class StoredItem:
     lang: str | None
     outlets: tuple[str, ...]  # distinct outlets with a sighting, sorted
     feeds: tuple[str, ...]  # feeds with a sighting, sorted
+    countries: tuple[str, ...] = ()  # what it is about, primary first
 
 
 class Store:
@@ -217,23 +218,37 @@ class Store:
     # --- items ---------------------------------------------------------------------
 
     def record_poll(
-        self, feed: str, state: FeedState, items_: Sequence[Item], seen_at: datetime
+        self,
+        feed: str,
+        state: FeedState,
+        items_: Sequence[Item],
+        seen_at: datetime,
+        geotags: Sequence[GeoTag] | None = None,
     ) -> tuple[int, int]:
         """Store one poll's items and the feed's new state in one transaction.
 
         Returns ``(items_new, items_duplicate)``. Atomic on purpose: an ETag saved
         without the items it came with would make the next poll skip them forever.
+        ``geotags``, parallel to ``items_``, are stored with the items that are new;
+        a duplicate keeps the geotag of its first sighting.
         """
+        if geotags is not None and len(geotags) != len(items_):
+            raise ValueError(f"{len(geotags)} geotags for {len(items_)} items")
         if state.name != feed:
             raise ValueError(f"state of feed {state.name!r} passed for feed {feed!r}")
         if seen_at.tzinfo is None:
             raise ValueError("seen_at must be timezone-aware UTC")
-        new = self._write(lambda conn: self._record(conn, state, items_, seen_at))
+        new = self._write(lambda conn: self._record(conn, state, items_, seen_at, geotags))
         log.debug("feed %s: %d new, %d duplicate items", feed, new, len(items_) - new)
         return new, len(items_) - new
 
     def _record(
-        self, conn: Connection, state: FeedState, batch: Sequence[Item], seen_at: datetime
+        self,
+        conn: Connection,
+        state: FeedState,
+        batch: Sequence[Item],
+        seen_at: datetime,
+        geotags: Sequence[GeoTag] | None,
     ) -> int:
         # The state goes first because it yields the feed id; a failure among the items
         # then rolls the state back with them.
@@ -263,12 +278,16 @@ class Store:
         inserted = self._insert_items(conn, feed_id, [batch[i] for i in candidates], seen_at)
         new = 0
         lost: list[int] = []
+        fresh: list[tuple[int, GeoTag]] = []
         for i, item_id in zip(candidates, inserted, strict=True):
             if item_id is None:
                 lost.append(i)  # another writer stored the same story a moment ago
             else:
                 ids[i] = item_id
                 new += 1
+                if geotags is not None:
+                    fresh.append((item_id, geotags[i]))
+        self._insert_geotags(conn, fresh)
         if lost:
             found = _match_stored(conn, [batch[i] for i in lost])
             for n, i in enumerate(lost):
@@ -290,6 +309,31 @@ class Store:
             ],
         )
         return new
+
+    def _insert_geotags(self, conn: Connection, tagged: list[tuple[int, GeoTag]]) -> None:
+        countries = [
+            {"item_id": item_id, "code": c.code, "score": c.score, "rank": rank}
+            for item_id, tag in tagged
+            for rank, c in enumerate(tag.countries)
+        ]
+        places = [
+            {
+                "item_id": item_id,
+                "name": p.name,
+                "country": p.country,
+                "kind": p.kind,
+                "admin1": p.admin1,
+                "lat": p.lat,
+                "lon": p.lon,
+                "in_title": p.in_title,
+            }
+            for item_id, tag in tagged
+            for p in tag.places
+        ]
+        if countries:
+            conn.execute(item_countries.insert(), countries)
+        if places:
+            conn.execute(item_places.insert(), places)
 
     def _insert_items(
         self, conn: Connection, feed_id: int, batch: list[Item], seen_at: datetime
@@ -330,6 +374,7 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(query).all()
             carried: dict[int, list[tuple[str, str | None]]] = {row.id: [] for row in rows}
+            about: dict[int, list[str]] = {row.id: [] for row in rows}
             ids = list(carried)
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start : start + CHUNK]
@@ -339,6 +384,12 @@ class Store:
                     .where(sightings.c.item_id.in_(chunk))
                 ):
                     carried[s.item_id].append((s.name, s.outlet))
+                for c in conn.execute(
+                    select(item_countries.c.item_id, item_countries.c.code)
+                    .where(item_countries.c.item_id.in_(chunk))
+                    .order_by(item_countries.c.item_id, item_countries.c.rank)
+                ):
+                    about[c.item_id].append(c.code)
         return [
             StoredItem(
                 id=row.id,
@@ -352,6 +403,7 @@ class Store:
                 lang=row.lang,
                 outlets=tuple(sorted({o for _, o in carried[row.id] if o is not None})),
                 feeds=tuple(sorted({f for f, _ in carried[row.id]})),
+                countries=tuple(about[row.id]),
             )
             for row in rows
         ]

@@ -10,8 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     Column,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Table,
@@ -88,4 +91,32 @@ sightings = Table(
     Column("outlet", Text),
     Column("seen_at", UTCDateTime, nullable=False),
     UniqueConstraint("item_id", "feed_id"),
+)
+
+#: The countries each item is about (geo.resolve), most salient first (rank 0 = primary).
+item_countries = Table(
+    "item_countries",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("code", Text, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("rank", Integer, nullable=False),
+    # Signals are aggregated per country; the primary key leads with item_id.
+    Index("ix_item_countries_code", "code"),
+)
+
+#: The places each item mentions, with coordinates where known (for watch zones).
+item_places = Table(
+    "item_places",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("country", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("admin1", Text),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("in_title", Boolean, nullable=False),
+    Index("ix_item_places_item_id", "item_id"),
 )
