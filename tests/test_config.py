@@ -14,6 +14,7 @@ import pytest
 from warning import config
 from warning.config import FEED_KEYS, TOP_KEYS, NotifySettings, PollSettings
 from warning.errors import ConfigError
+from warning.geo.zones import ZONE_TYPES
 from warning.settings import Secret, parse_duration, parse_size
 from warning.sources import REGISTRY
 
@@ -299,6 +300,9 @@ def all_config_keys() -> list[str]:
     keys += [f"feeds[].{k}" for k in FEED_KEYS]
     for source in REGISTRY.values():
         keys += [k.replace("feeds.", "feeds[].") for k in _keys(source.Options, "feeds")]
+    for zone in ZONE_TYPES.values():
+        keys += [k.replace("zones.", "zones[].") for k in _keys(zone, "zones")]
+    keys += ["zones[].type"]
     keys += _keys(PollSettings, "poll")
     keys += _keys(NotifySettings, "notify")
     return keys

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from . import resources, yamlsrc
 from .errors import ConfigError, Problem
+from .geo.zones import Zone, load_zones
 from .settings import Reader, Secret, at_least, option, parse_size, positive
 from .sources import REGISTRY, Feed
 from .yamlsrc import KeyPath
@@ -97,12 +98,13 @@ class Settings:
     poll: PollSettings = field(default_factory=PollSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     rules: RulesSource | None = None
+    zones: tuple[Zone, ...] = ()
 
     def feed(self, name: str) -> Feed:
         return next(f for f in self.feeds if f.name == name)
 
 
-TOP_KEYS = ("database", "feeds", "poll", "notify", "rules")
+TOP_KEYS = ("database", "feeds", "poll", "notify", "rules", "zones")
 FEED_KEYS = ("name", "kind", "url", "every", "lang", "outlet")
 DEFAULT_EVERY = timedelta(minutes=10)
 MIN_EVERY = timedelta(seconds=30)
@@ -132,9 +134,10 @@ def load(path: Path) -> Settings:
     poll = reader.options(PollSettings, top.get("poll"), ("poll",))
     notify = reader.options(NotifySettings, top.get("notify"), ("notify",))
     rules = _rules(reader, top.get("rules"), path) if "rules" in top else None
+    zones = load_zones(reader, top.get("zones"))
     reader.raise_if_problems()
     assert database is not None and poll is not None and notify is not None
-    return Settings(path, database, feeds, poll, notify, rules)
+    return Settings(path, database, feeds, poll, notify, rules, zones)
 
 
 def _database(reader: Reader, value: Any, config_file: Path) -> Secret | None:
