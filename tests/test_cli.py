@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import subprocess
 import sys
@@ -31,10 +33,13 @@ def test_check_ok_masks_the_database_password(
         "database: postgresql+psycopg://warning:${PGPASSWORD}@db.example.org/warning\n"
         "notify:\n  slack:\n    token: ${SLACK_BOT_TOKEN}\n    channel: '#desk'\n"
         "feeds:\n  - name: a\n    url: https://example.org/rss\n"
+        "zones:\n  - {name: coastal-north, type: border_band, countries: [CI, GH],"
+        " near: [BF], within: 100km}\n"
     )
     code, out, err = run(["--config", str(cfg), "check"], capsys)
     assert code == 0, err
     assert "feeds: 1" in out and "notify: slack" in out
+    assert "zones: coastal-north (border_band)" in out
     assert "db.example.org" in out
     assert "s3cret" not in out + err
 
@@ -99,3 +104,38 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.startswith("warning ")
+
+
+def test_score_json_names_countries_and_places(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        ["score", "--json", "Soldiers seize state television in Niamey\nGunfire was heard."],
+        capsys,
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["primary"] == "NE"
+    assert result["countries"][0]["code"] == "NE" and 0 < result["countries"][0]["score"] <= 1
+    niamey = next(p for p in result["places"] if p["name"].startswith("Niamey"))
+    assert niamey["country"] == "NE" and abs(niamey["lat"] - 13.5) < 0.3
+
+
+def test_score_reads_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "sys.stdin",
+        io.StringIO(
+            "Coup d'État au Burkina Faso : le capitaine Traoré prend le pouvoir à Ouagadougou"
+        ),
+    )
+    code, out, _ = run(["score"], capsys)
+    assert code == 0
+    assert out.splitlines()[0].startswith("BF ") and "(primary)" in out.splitlines()[0]
+
+
+def test_score_without_text_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("  \n"))
+    code, _, err = run(["score"], capsys)
+    assert code == 2 and "no text" in err

@@ -6,6 +6,7 @@ Exit status: 0 ok, 1 runtime failure, 2 bad usage or invalid configuration.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from typing import Any
 
 from . import __version__, config, logs
 from .config import Settings
-from .errors import AppError, ConfigError
+from .errors import AppError, ConfigError, DataError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -35,6 +36,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  feeds: {len(settings.feeds)}")
     notifiers = [n for n in ("slack", "email") if getattr(settings.notify, n)] or ["log"]
     print(f"  notify: {', '.join(notifiers)}")
+    if settings.zones:
+        print(f"  zones: {', '.join(f'{z.name} ({z.kind})' for z in settings.zones)}")
     if settings.rules is not None:
         print(f"  rules: {len(settings.rules.entries)} from {settings.rules.file}")
     return EXIT_OK
@@ -142,6 +145,87 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    from .geo import gazetteer
+    from .geo.resolve import geotag
+    from .normalize import title_and_body
+
+    text = args.text if args.text is not None else sys.stdin.read()
+    if not text.strip():
+        print("warning score: no text (give TEXT or pipe it on standard input)", file=sys.stderr)
+        return EXIT_USAGE
+    title, body = title_and_body(text)
+    tag = geotag(title, body, gazetteer.load())
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "countries": [
+                        {"code": c.code, "score": round(c.score, 4)} for c in tag.countries
+                    ],
+                    "primary": tag.primary,
+                    "places": [
+                        {
+                            "name": p.name,
+                            "country": p.country,
+                            "kind": p.kind,
+                            "admin1": p.admin1,
+                            "lat": p.lat,
+                            "lon": p.lon,
+                        }
+                        for p in tag.places
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    if not tag.countries:
+        print("countries: none found")
+    for c in tag.countries:
+        print(f"{c.code} {c.score:.2f}{'  (primary)' if c.code == tag.primary else ''}")
+    for p in tag.places:
+        where = f" {p.lat:.2f},{p.lon:.2f}" if p.lat is not None and p.lon is not None else ""
+        admin1 = f", {p.admin1}" if p.admin1 else ""
+        print(f"  {p.name} ({p.country}{admin1}; {p.kind}){where}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluate import read_rows, set_counts
+    from .geo import gazetteer
+    from .geo.resolve import geotag
+    from .normalize import title_and_body
+
+    rows = read_rows(Path(args.data))
+    gaz = gazetteer.load()
+    predicted = [
+        geotag(*title_and_body(row.text), gaz, when=row.date, lang=row.lang) for row in rows
+    ]
+    report: dict[str, Any] = {"rows": len(rows)}
+    if rows[0].countries is not None:
+        gold = [row.countries or () for row in rows]
+        report["countries"] = set_counts(gold, [p.codes for p in predicted]).as_dict()
+    if args.predictions:
+        with open(args.predictions, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "labels", "countries"])
+            for row, tag in zip(rows, predicted, strict=True):
+                writer.writerow([row.id, "", ";".join(tag.codes)])
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"rows: {report['rows']}")
+        if "countries" in report:
+            c = report["countries"]
+            print(
+                f"countries: precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
+                f"f1 {c['f1']:.3f}  (tp {c['tp']}, fp {c['fp']}, fn {c['fn']})"
+            )
+    return EXIT_OK
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -181,6 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--json", action="store_true", help="print one JSON object")
     feeds = add("feeds", cmd_feeds, "show each feed's health: last success, failures, errors")
     feeds.add_argument("--json", action="store_true", help="print a JSON list")
+    score = add("score", cmd_score, "the countries (and places) a text is about")
+    score.add_argument("text", nargs="?", metavar="TEXT", help="the text (default: standard input)")
+    score.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate = add(
+        "evaluate", cmd_evaluate, "measure against a labelled CSV (text,labels[,countries,lang,id])"
+    )
+    evaluate.add_argument("--data", required=True, metavar="CSV", help="the labelled CSV")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--predictions", metavar="OUT.csv", help="write each row's id and predictions here"
+    )
     return parser
 
 
@@ -202,6 +297,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
-        return EXIT_FAILURE
+        return EXIT_USAGE if isinstance(exc, DataError) else EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_FAILURE

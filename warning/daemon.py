@@ -13,6 +13,7 @@ import random
 import signal
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -140,9 +141,7 @@ class Daemon:
         for key in ("database", "poll"):
             if getattr(new, key) != getattr(old, key):
                 log.warning("reload: `%s` changed; it takes effect after a restart", key)
-        self.settings = new = Settings(
-            new.file, old.database, new.feeds, old.poll, new.notify, new.rules
-        )
+        self.settings = new = replace(new, database=old.database, poll=old.poll)
         self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in new.feeds)
         self.pipeline = Pipeline(new, self.store, self.fetcher, self.workers)
         old_feeds = {f.name: f for f in old.feeds}

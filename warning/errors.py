@@ -117,5 +117,9 @@ class UnsafeFeed(ParseError):
     """The body declares XML entities (entity-expansion risk); refused unparsed."""
 
 
+class DataError(AppError):
+    """An input file given on the command line (an evaluation CSV, say) is unusable."""
+
+
 class StoreError(AppError):
     """The database failed or is unreachable."""

@@ -191,3 +191,24 @@ def lang_code(s: str | None) -> str | None:
     if code in _NOT_A_LANGUAGE:
         return None
     return _ISO639_2.get(code, code)
+
+
+def title_and_body(text: str) -> tuple[str, str]:
+    """Split free text (``warning score``, an evaluation row) into headline and body.
+
+    The first line is the headline when the text has several lines; otherwise the
+    first sentence is, so that title-weighted stages see the same shape as a feed item.
+    """
+    text = text.strip()
+    if "\n" in text:
+        title, _, body = text.partition("\n")
+        return title.strip(), body.strip()
+    match = _SENTENCE_END.search(text)
+    if match and match.end() < len(text):
+        return text[: match.start() + 1].strip(), text[match.end() :].strip()
+    return text, ""
+
+
+# A full stop, question or exclamation mark followed by space and a capital (or a quote):
+# "M. Bazoum" or "St. Louis" are rare enough in headlines not to matter here.
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[\"«“A-ZÀ-Ý])\s+")

@@ -18,7 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 from .config import Settings
 from .errors import AppError, FetchCancelled, SourceError, StoreError
-from .records import CycleReport, FeedState, FetchResult, PollOutcome
+from .geo import gazetteer
+from .geo.resolve import geotag
+from .records import CycleReport, FeedState, FetchResult, GeoTag, Item, PollOutcome
 from .sources import REGISTRY, Source
 from .sources.http import Fetcher, FetchLimits
 from .store import Store
@@ -68,10 +70,22 @@ def ingest(
     assert store is not None, "ingest() outside a worker needs a store"
     parsed = source.parse(fetched)
     warning = "; ".join(parsed.warnings) or None
+    # Most of a changed feed is stories already stored: tag only the others. Stored
+    # stories stay stored, so record_poll counts them as duplicates and never keeps
+    # their placeholder tags.
+    seen = store.stored_already(parsed.items)
+    tags = [
+        GeoTag() if known else _geotag(item) for item, known in zip(parsed.items, seen, strict=True)
+    ]
     new, dup = store.record_poll(
-        source.feed.name, replace(state, last_warning=warning), parsed.items, now
+        source.feed.name, replace(state, last_warning=warning), parsed.items, now, tags
     )
     return new, dup, parsed.warnings
+
+
+def _geotag(item: Item) -> GeoTag:
+    when = item.published.date() if item.published else None
+    return geotag(item.title, item.summary, gazetteer.load(), when=when, lang=item.lang)
 
 
 def worker_pool(settings: Settings) -> WorkerPool:

@@ -310,6 +310,16 @@ class Store:
         )
         return new
 
+    def stored_already(self, items_: Sequence[Item]) -> list[bool]:
+        """For each item, whether a stored item matches it (by any dedup key).
+
+        A cheap read that lets the caller skip expensive per-item work (geotagging,
+        scoring) for stories it has seen; ``record_poll`` still decides for certain.
+        """
+        with self._read() as conn:
+            matched = _match_stored(conn, items_)
+        return [i in matched for i in range(len(items_))]
+
     def _insert_geotags(self, conn: Connection, tagged: list[tuple[int, GeoTag]]) -> None:
         countries = [
             {"item_id": item_id, "code": c.code, "score": c.score, "rank": rank}

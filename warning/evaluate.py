@@ -1,0 +1,124 @@
+"""Measuring the program against labelled data (``warning evaluate``).
+
+The CSV format is DESIGN.md's: columns ``text`` and ``labels``, optionally
+``countries``, ``lang``, ``date`` and ``id``; labels and countries are ``;``-separated,
+empty for none. Metrics are computed here from plain tuples, so they can be
+checked by hand and reused by the benchmarks.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .errors import DataError
+
+
+@dataclass(frozen=True, slots=True)
+class EvalRow:
+    """One labelled example."""
+
+    id: str
+    text: str
+    labels: tuple[str, ...]
+    countries: tuple[str, ...] | None  # None when the file has no countries column
+    lang: str | None
+    date: date | None = None  # when the item was published, for dated actors
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """True positives, false positives and false negatives, with the usual ratios."""
+
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
+
+
+def _split(cell: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (cell or "").split(";") if part.strip())
+
+
+def read_rows(path: Path) -> list[EvalRow]:
+    """Read an evaluation CSV; DataError naming the file (and line) when it is unusable."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            missing = [c for c in ("text", "labels") if c not in columns]
+            if missing:
+                raise DataError(
+                    f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(columns)}",
+                    "the CSV needs a header row with text and labels "
+                    "(and optionally countries, lang, id)",
+                )
+            rows = []
+            for number, record in enumerate(reader, start=1):
+                text = (record.get("text") or "").strip()
+                if not text:
+                    raise DataError(f"{path}:{reader.line_num}: row {number} has no text")
+                when = (record.get("date") or "").strip()
+                try:
+                    published = date.fromisoformat(when[:10]) if when else None
+                except ValueError:
+                    raise DataError(
+                        f"{path}:{reader.line_num}: row {number}: date {when!r} is not YYYY-MM-DD"
+                    ) from None
+                rows.append(
+                    EvalRow(
+                        id=(record.get("id") or str(number)).strip(),
+                        text=text,
+                        labels=_split(record.get("labels")),
+                        countries=(
+                            tuple(c.upper() for c in _split(record.get("countries")))
+                            if "countries" in columns
+                            else None
+                        ),
+                        lang=(record.get("lang") or "").strip() or None,
+                        date=published,
+                    )
+                )
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read as UTF-8 CSV: {exc}") from None
+    if not rows:
+        raise DataError(f"{path}: no rows")
+    return rows
+
+
+def set_counts(gold: Sequence[tuple[str, ...]], predicted: Sequence[tuple[str, ...]]) -> Counts:
+    """Micro-averaged counts over (row, value) pairs, e.g. (item, country)."""
+    tp = fp = fn = 0
+    for want, got in zip(gold, predicted, strict=True):
+        want_set, got_set = set(want), set(got)
+        tp += len(want_set & got_set)
+        fp += len(got_set - want_set)
+        fn += len(want_set - got_set)
+    return Counts(tp, fp, fn)
