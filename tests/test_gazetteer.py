@@ -403,3 +403,10 @@ def test_entry_record_shape() -> None:
     e = Entry("Kidal", "city", ("ML",), "Kidal", 18.4, 1.4, 40030)
     assert e.years is None and e.role is None
     assert Entry._make(tuple(e)) == e  # stored as a plain tuple in the cache
+
+
+def test_ensure_cached_writes_once_and_keeps_nothing(tmp_path: Path, fast_build: list[int]) -> None:
+    gz.ensure_cached(tmp_path)
+    assert (tmp_path / CACHE_FILE).is_file() and len(fast_build) == 1
+    gz.ensure_cached(tmp_path)  # fresh: only the header is read
+    assert len(fast_build) == 1

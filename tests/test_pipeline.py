@@ -334,3 +334,39 @@ def test_real_news_feeds_ingest_with_titles_links_dates_and_dedup(
     assert len(dated) > 0.9 * len(items)
     assert min(i.published for i in dated if i.published) > datetime(2016, 1, 1, tzinfo=UTC)
     assert max(i.published for i in dated if i.published) < datetime.now(UTC) + timedelta(days=1)
+
+
+def test_new_items_are_geotagged_in_the_cycle(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str], db_url: str
+) -> None:
+    stories = [
+        {
+            "title": "Gunmen attack a police post near Djibo",
+            "description": "Several were killed.",
+            "link": "https://news.example.org/djibo",
+            "guid": "g-djibo",
+        },
+        {
+            "title": "Le gouvernement togolais prolonge l'état d'urgence dans les Savanes",
+            "description": "La mesure vise la région frontalière.",
+            "link": "https://news.example.org/togo",
+            "guid": "g-togo",
+        },
+        {
+            "title": "Quarterly results beat forecasts",
+            "description": "Shares rose.",
+            "link": "https://news.example.org/markets",
+            "guid": "g-markets",
+        },
+    ]
+    feed_server.add("/a.xml", make_rss(stories))
+    path = write_config(
+        tmp_path, [{"name": "a", "url": feed_server.url("/a.xml")}], database=db_url
+    )
+    assert poll_once(path, capsys)["items_new"] == 3
+    store = Store(db_url)
+    try:
+        about = {i.title.split()[0]: i.countries for i in store.items()}
+    finally:
+        store.close()
+    assert about == {"Gunmen": ("BF",), "Le": ("TG",), "Quarterly": ()}

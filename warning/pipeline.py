@@ -89,7 +89,12 @@ def _geotag(item: Item) -> GeoTag:
 
 
 def worker_pool(settings: Settings) -> WorkerPool:
-    """The worker processes the ``poll:`` section asks for (default: one per core)."""
+    """The worker processes the ``poll:`` section asks for (default: one per core).
+
+    The gazetteer cache is made ready first, so workers read it rather than each
+    building it (seconds) on their first item.
+    """
+    gazetteer.ensure_cached()
     workers = settings.poll.processes
     return WorkerPool(
         default_workers() if workers is None else workers,

@@ -223,6 +223,26 @@ def open_cached(
     return gaz
 
 
+def ensure_cached(directory: Path | None = None) -> None:
+    """Build and write the cache if it is missing or stale, without keeping the table.
+
+    Called by a parent process before it starts worker processes, so the workers
+    read the cache instead of each building it at once.
+    """
+    curated, actors = DATA_DIR / "curated.yaml", DATA_DIR / "actors.yaml"
+    path = (directory or cache_dir()) / CACHE_FILE
+    try:
+        with path.open("rb") as f:
+            if (
+                f.readline() == _MAGIC
+                and f.readline().strip() == cache_key(curated, actors).encode()
+            ):
+                return
+    except OSError:
+        pass
+    open_cached(directory)
+
+
 _LOCK = threading.Lock()
 _INSTANCE: Gazetteer | None = None
 
