@@ -35,6 +35,11 @@ from warning.normalize import title_and_body  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "data" / "eval" / "realnews-dev.csv"
 LOAD = "from warning.geo.gazetteer import load; load()"
+#: The whole command as an analyst runs it: imports, configuration, gazetteer, resolution.
+SCORE = (
+    "import sys; from warning.cli import main; "
+    "sys.exit(main(['score', 'Soldiers seize state television in Niamey']))"
+)
 
 
 def texts(n: int) -> dict[str, list[tuple[str, str]]]:
@@ -64,7 +69,9 @@ def cold_start(env: dict[str, str], runs: int, code: str = LOAD) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, check=True)
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL
+        )
         times.append(time.perf_counter() - start)
     return times
 
@@ -90,6 +97,8 @@ def main() -> None:
     env = dict(os.environ)
     warm = cold_start(env, args.runs)
     print(f"cold load, warm cache: median {statistics.median(warm):.3f} s (min {min(warm):.3f})")
+    score = cold_start(env, args.runs, SCORE)
+    print(f"`warning score TEXT`, warm cache: median {statistics.median(score):.3f} s")
     bare = cold_start(env, args.runs, "pass")
     print(f"  of which the bare interpreter: median {statistics.median(bare):.3f} s")
     with tempfile.TemporaryDirectory() as tmp:
