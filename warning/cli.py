@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import logging
 import os
@@ -164,17 +165,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
                         {"code": c.code, "score": round(c.score, 4)} for c in tag.countries
                     ],
                     "primary": tag.primary,
-                    "places": [
-                        {
-                            "name": p.name,
-                            "country": p.country,
-                            "kind": p.kind,
-                            "admin1": p.admin1,
-                            "lat": p.lat,
-                            "lon": p.lon,
-                        }
-                        for p in tag.places
-                    ],
+                    "places": [dataclasses.asdict(p) for p in tag.places],
                 },
                 ensure_ascii=False,
                 indent=2,

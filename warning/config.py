@@ -178,15 +178,8 @@ def _feeds(reader: Reader, value: Any) -> tuple[Feed, ...]:
         feed = _feed(reader, entry, ("feeds", i))
         if feed is None:
             continue
-        if feed.name in seen:
-            reader.error(
-                ("feeds", i, "name"),
-                f"duplicate feed name {feed.name!r} "
-                f"(first at line {reader.doc.line(seen[feed.name])})",
-            )
-            continue
-        seen[feed.name] = ("feeds", i)
-        feeds.append(feed)
+        if reader.unique(seen, feed.name, ("feeds", i), "feed"):
+            feeds.append(feed)
     return tuple(feeds)
 
 

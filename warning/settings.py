@@ -151,6 +151,15 @@ class Reader:
     def error(self, path: KeyPath, message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
 
+    def unique(self, seen: dict[str, KeyPath], name: str, path: KeyPath, what: str) -> bool:
+        """Note that ``name`` is defined at ``path``; a problem (and False) if it was before."""
+        if name in seen:
+            first = self.doc.line((*seen[name], "name"))
+            self.error((*path, "name"), f"duplicate {what} name {name!r} (first at line {first})")
+            return False
+        seen[name] = path
+        return True
+
     def raise_if_problems(self) -> None:
         if self.problems:
             raise ConfigError(self.problems)

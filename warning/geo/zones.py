@@ -323,14 +323,8 @@ def load_zones(reader: Reader, value: Any, path: KeyPath = ("zones",)) -> tuple[
         zone = _zone(reader, entry, (*path, i))
         if zone is None:
             continue
-        if zone.name in seen:
-            first = reader.doc.line((*seen[zone.name], "name"))
-            reader.error(
-                (*path, i, "name"), f"duplicate zone name {zone.name!r} (first at line {first})"
-            )
-            continue
-        seen[zone.name] = (*path, i)
-        zones.append(zone)
+        if reader.unique(seen, zone.name, (*path, i), "zone"):
+            zones.append(zone)
     return tuple(zones)
 
 

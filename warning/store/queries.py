@@ -9,6 +9,7 @@ PostgreSQL as many as the server allows, with conflicts settled by unique keys
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -327,16 +328,7 @@ class Store:
             for rank, c in enumerate(tag.countries)
         ]
         places = [
-            {
-                "item_id": item_id,
-                "name": p.name,
-                "country": p.country,
-                "kind": p.kind,
-                "admin1": p.admin1,
-                "lat": p.lat,
-                "lon": p.lon,
-                "in_title": p.in_title,
-            }
+            {"item_id": item_id, **dataclasses.asdict(p)}
             for item_id, tag in tagged
             for p in tag.places
         ]
