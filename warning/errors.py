@@ -121,5 +121,9 @@ class DataError(AppError):
     """An input file given on the command line (an evaluation CSV, say) is unusable."""
 
 
+class ModelError(AppError):
+    """The classifier model is missing, tampered with, or built for other libraries."""
+
+
 class StoreError(AppError):
     """The database failed or is unreachable."""

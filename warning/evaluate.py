@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .errors import DataError
 
@@ -122,3 +123,38 @@ def set_counts(gold: Sequence[tuple[str, ...]], predicted: Sequence[tuple[str, .
         fp += len(got_set - want_set)
         fn += len(want_set - got_set)
     return Counts(tp, fp, fn)
+
+
+def label_report(
+    labels: Sequence[str],
+    gold: Sequence[tuple[str, ...]],
+    predicted: Sequence[tuple[str, ...]],
+    langs: Sequence[str | None],
+) -> dict[str, Any]:
+    """Per-label precision/recall/F1 with tp/fp/fn and support, macro-F1, and per language."""
+
+    def per_label(rows: list[int]) -> dict[str, dict[str, float | int]]:
+        out = {}
+        for label in labels:
+            want = [(label,) if label in gold[i] else () for i in rows]
+            got = [(label,) if label in predicted[i] else () for i in rows]
+            counts = set_counts(want, got)
+            out[label] = {**counts.as_dict(), "support": counts.tp + counts.fn}
+        return out
+
+    def macro(table: dict[str, dict[str, float | int]]) -> float:
+        return round(sum(float(m["f1"]) for m in table.values()) / len(table), 4)
+
+    everything = per_label(list(range(len(gold))))
+    report: dict[str, Any] = {"macro_f1": macro(everything), "per_label": everything}
+    by_lang: dict[str, Any] = {}
+    for lang in sorted({lang for lang in langs if lang}):
+        table = per_label([i for i, x in enumerate(langs) if x == lang])
+        by_lang[lang] = {
+            "rows": sum(1 for x in langs if x == lang),
+            "macro_f1": macro(table),
+            "per_label": table,
+        }
+    report["per_lang"] = by_lang
+    report["any_label_share"] = round(sum(1 for p in predicted if p) / max(len(predicted), 1), 4)
+    return report

@@ -1,0 +1,154 @@
+"""Saving and loading a model with its card, and refusing files we cannot trust.
+
+A model is two files: ``<name>.skops`` (the fitted estimators, in skops'
+format, which never unpickles arbitrary objects) and ``<name>.json`` (the
+card: versions, labels, thresholds, training data, metrics, the artifact's
+sha256). Loading checks the sha256 and the scikit-learn version against the
+card, then lets skops build only the types listed in :data:`ALLOWED_TYPES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import threading
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .. import resources
+from ..errors import ModelError
+from . import LABELS
+from .model import Model
+
+MODEL_NAME = "instability"
+
+#: Every type a model file may contain. skops refuses anything else, so a file
+#: crafted to run code on load fails instead; a new estimator in the model means
+#: a reviewed change here (training checks its own output against this list).
+ALLOWED_TYPES = [
+    "warning.classify.features.fold",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.int64",
+    "builtins.slice",
+]
+
+RETRAIN = "run `warning train` to rebuild the model for this installation"
+
+
+def default_path() -> Path:
+    """The shipped model (inside the installed package, or the checkout's models/)."""
+    return resources.bundled("models") / f"{MODEL_NAME}.skops"
+
+
+def versions() -> dict[str, str]:
+    """The library versions a model depends on, as the card records them."""
+    out = {"python": platform.python_version()}
+    for dist in ("scikit-learn", "numpy", "scipy", "skops"):
+        out[dist] = metadata.version(dist)
+    return out
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save(model: Model, card: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Write ``path`` (.skops) and its card (.json); returns the card as written."""
+    import skops.io
+
+    path = path.with_suffix(".skops")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    skops.io.dump(model.parts(), path)
+    untrusted = set(skops.io.get_untrusted_types(file=path))
+    unexpected = untrusted - set(ALLOWED_TYPES)
+    if unexpected:
+        path.unlink()
+        raise ModelError(
+            f"the trained model contains types not in the allow-list: {sorted(unexpected)}",
+            "review them and add them to ALLOWED_TYPES in warning/classify/artifact.py",
+        )
+    card = {
+        **card,
+        "name": MODEL_NAME,
+        "version": model.version,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "labels": list(LABELS),
+        "thresholds": model.thresholds,
+        "artifact": {"file": path.name, "sha256": sha256_of(path)},
+    }
+    path.with_suffix(".json").write_text(
+        json.dumps(card, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    return card
+
+
+def read_card(path: Path) -> dict[str, Any]:
+    card_path = path.with_suffix(".json")
+    try:
+        card: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"no model card {card_path} beside {path.name}", RETRAIN) from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"unreadable model card {card_path}: {exc}", RETRAIN) from None
+    return card
+
+
+def load(path: Path | None = None) -> Model:
+    """Load and verify a model; ModelError, naming the fix, when it cannot be trusted."""
+    import skops.io
+
+    path = (path or default_path()).with_suffix(".skops")
+    if not path.is_file():
+        raise ModelError(f"no model at {path}", RETRAIN)
+    card = read_card(path)
+    expected = card.get("artifact", {}).get("sha256")
+    actual = sha256_of(path)
+    if actual != expected:
+        raise ModelError(
+            f"{path} does not match its card (sha256 {actual[:12]}…, card says "
+            f"{str(expected)[:12]}…): the file was changed after training",
+            f"restore the shipped model, or {RETRAIN}",
+        )
+    built = card.get("versions", {}).get("scikit-learn")
+    installed = metadata.version("scikit-learn")
+    if built != installed:
+        raise ModelError(
+            f"{path} was built with scikit-learn {built}; this installation has {installed}",
+            f"{RETRAIN}, or install scikit-learn=={built}",
+        )
+    try:
+        parts = skops.io.load(path, trusted=ALLOWED_TYPES)
+    except Exception as exc:  # skops raises several types for untrusted or damaged files
+        raise ModelError(f"cannot load {path}: {exc}", RETRAIN) from None
+    thresholds = {label: float(card["thresholds"][label]) for label in LABELS}
+    return Model(parts, thresholds, str(card["version"]))
+
+
+_LOCK = threading.Lock()
+_DEFAULT: Model | None = None
+
+
+def load_default() -> Model:
+    """The shipped model, loaded once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        with _LOCK:
+            if _DEFAULT is None:
+                _DEFAULT = load()
+    return _DEFAULT

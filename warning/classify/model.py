@@ -1,0 +1,177 @@
+"""The instability classifier: training, scoring with explanations.
+
+One calibrated logistic regression per label over shared TF-IDF features
+(:mod:`warning.classify.features`). Per-label decision thresholds are chosen
+on out-of-fold probabilities, where the features too were fitted without the
+held-out rows, so the cross-validated metrics in the model card are honest.
+Everything random is seeded: the same data trains the same model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from ..evaluate import Counts
+from . import LABELS
+from .features import make_features
+
+SEED = 2020
+#: Out-of-fold splits for thresholds and metrics, and inner splits for calibration.
+OUTER_FOLDS = 5
+INNER_FOLDS = 3
+#: How many terms explain a label.
+TOP_TERMS = 4
+#: Words this common (idf below it) are never shown as a reason.
+EXPLAIN_MIN_IDF = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One training example: text and the set of labels it carries."""
+
+    text: str
+    labels: frozenset[str]
+    lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A text's score: probability per label, the labels above threshold, and why."""
+
+    probabilities: dict[str, float]
+    labels: tuple[str, ...]
+    terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _classifier(seed: int) -> CalibratedClassifierCV:
+    base = LogisticRegression(
+        C=8.0, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=seed
+    )
+    inner = StratifiedKFold(INNER_FOLDS, shuffle=True, random_state=seed)
+    return CalibratedClassifierCV(base, method="sigmoid", cv=inner)
+
+
+class Model:
+    """A fitted feature extractor, one classifier per label, and their thresholds."""
+
+    def __init__(
+        self,
+        parts: dict[str, Any],
+        thresholds: dict[str, float],
+        version: str,
+    ) -> None:
+        self.features = parts["features"]
+        self.classifiers: dict[str, CalibratedClassifierCV] = parts["classifiers"]
+        self.thresholds = thresholds
+        self.version = version
+        words = self.features.transformer_list[0][1]
+        self._words = words.get_feature_names_out()
+        self._n_words = len(self._words)
+        # Words in more than about a tenth of the corpus ("le", "the", "in") explain nothing.
+        self._telling = words.idf_ >= EXPLAIN_MIN_IDF
+        # Explanations use the word features (character n-grams read badly): the
+        # mean coefficient of the calibration folds' regressions, per label.
+        self._coef = {
+            label: np.mean(
+                [c.estimator.coef_[0][: self._n_words] for c in clf.calibrated_classifiers_],
+                axis=0,
+            )
+            for label, clf in self.classifiers.items()
+        }
+
+    def parts(self) -> dict[str, Any]:
+        """What is saved: the fitted features and classifiers (see classify.artifact)."""
+        return {"features": self.features, "classifiers": self.classifiers}
+
+    def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per label, the probability for each text."""
+        x = self.features.transform(texts)
+        return {label: clf.predict_proba(x)[:, 1] for label, clf in self.classifiers.items()}
+
+    def score(self, texts: Sequence[str], *, explain: bool = True) -> list[Scored]:
+        """Score texts, with the terms that pushed each label up (when ``explain``)."""
+        x = self.features.transform(texts)
+        probs = {label: clf.predict_proba(x)[:, 1] for label, clf in self.classifiers.items()}
+        words = x[:, : self._n_words].tocsr() if explain else None
+        out = []
+        for i in range(len(texts)):
+            p = {label: float(probs[label][i]) for label in LABELS}
+            above = tuple(label for label in LABELS if p[label] >= self.thresholds[label])
+            terms = {}
+            if words is not None:
+                row = words.getrow(i)
+                for label in above:
+                    terms[label] = self._top_terms(row, label)
+            out.append(Scored(p, above, terms))
+        return out
+
+    def _top_terms(self, row: sparse.csr_matrix, label: str) -> tuple[str, ...]:
+        contributions = row.data * self._coef[label][row.indices]
+        contributions[~self._telling[row.indices]] = 0.0
+        order = np.argsort(-contributions)[:TOP_TERMS]
+        return tuple(str(self._words[row.indices[j]]) for j in order if contributions[j] > 0)
+
+
+def _fit(texts: list[str], targets: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
+    features = make_features()
+    x = features.fit_transform(texts)
+    classifiers = {label: _classifier(seed).fit(x, targets[label]) for label in LABELS}
+    return {"features": features, "classifiers": classifiers}
+
+
+def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """The cut that maximises F1 on out-of-fold probabilities (ties: the higher cut)."""
+    best, best_f1 = 0.5, -1.0
+    for cut in np.round(np.arange(0.10, 0.91, 0.01), 2):
+        predicted = p >= cut
+        tp = int(np.sum(predicted & y))
+        fp = int(np.sum(predicted & ~y))
+        fn = int(np.sum(~predicted & y))
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 >= best_f1:
+            best, best_f1 = float(cut), f1
+    return best
+
+
+def train(
+    examples: Sequence[Example], version: str, *, seed: int = SEED
+) -> tuple[Model, dict[str, Any]]:
+    """Fit the model and measure it by cross-validation; returns (model, cv report)."""
+    texts = [e.text for e in examples]
+    targets = {label: np.array([label in e.labels for e in examples]) for label in LABELS}
+    # Stratify the outer folds on the label combination, so rare labels reach every fold.
+    strata = np.array(["|".join(sorted(e.labels)) or "-" for e in examples])
+    outer = StratifiedKFold(OUTER_FOLDS, shuffle=True, random_state=seed)
+    oof = {label: np.zeros(len(examples)) for label in LABELS}
+    for train_idx, test_idx in outer.split(texts, strata):
+        fitted = _fit(
+            [texts[i] for i in train_idx], {k: v[train_idx] for k, v in targets.items()}, seed
+        )
+        x = fitted["features"].transform([texts[i] for i in test_idx])
+        for label in LABELS:
+            oof[label][test_idx] = fitted["classifiers"][label].predict_proba(x)[:, 1]
+    thresholds = {label: _best_threshold(targets[label], oof[label]) for label in LABELS}
+    report: dict[str, Any] = {
+        "folds": OUTER_FOLDS,
+        "per_label": {
+            label: _prf(targets[label], oof[label] >= thresholds[label]) for label in LABELS
+        },
+    }
+    report["macro_f1"] = round(float(np.mean([m["f1"] for m in report["per_label"].values()])), 4)
+    model = Model(_fit(texts, targets, seed), thresholds, version)
+    return model, report
+
+
+def _prf(y: np.ndarray, predicted: np.ndarray) -> dict[str, float | int]:
+    counts = Counts(
+        int(np.sum(predicted & y)), int(np.sum(predicted & ~y)), int(np.sum(~predicted & y))
+    )
+    return {**counts.as_dict(), "support": int(np.sum(y))}
