@@ -20,11 +20,19 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect, select
 
 from warning.errors import StoreError
-from warning.records import CountryScore, FeedState, GeoTag, Item, Place
+from warning.records import (
+    Assessment,
+    CountryScore,
+    FeedState,
+    GeoTag,
+    Item,
+    LabelScore,
+    Place,
+)
 from warning.store import Store, open_store
 from warning.store.engine import UTCDateTime, make_engine
 from warning.store.migrate import MIGRATIONS, alembic_config, current_revision, head_revision
-from warning.store.tables import feeds, item_places, metadata, sightings
+from warning.store.tables import feeds, item_places, item_scores, metadata, sightings
 
 T0 = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 
@@ -68,10 +76,9 @@ def test_migrate_creates_tables_and_is_idempotent(db_url: str) -> None:
         try:
             assert current_revision(engine) is None
             store.migrate()
-            assert current_revision(engine) == head_revision() == "0002"
-            assert {"feeds", "items", "sightings", "item_countries", "item_places"} <= set(
-                inspect(engine).get_table_names()
-            )
+            assert current_revision(engine) == head_revision() == "0003"
+            tables = {"feeds", "items", "sightings", "item_countries", "item_places", "item_scores"}
+            assert tables <= set(inspect(engine).get_table_names())
             store.migrate()  # a second start finds nothing to do
             assert current_revision(engine) == head_revision()
             store.ping()
@@ -304,16 +311,25 @@ def test_same_story_on_a_second_feed_links_to_the_stored_item(store: Store) -> N
         assert len(conn.execute(select(sightings)).all()) == 2
 
 
-def geotag(*codes: str) -> GeoTag:
-    return GeoTag(
+def geotag(*codes: str, labels: tuple[str, ...] = ()) -> Assessment:
+    geo = GeoTag(
         countries=tuple(CountryScore(c, round(1.0 - 0.3 * i, 2)) for i, c in enumerate(codes)),
         places=tuple(Place(f"Town in {c}", c, "city", "Region", 12.5, -1.5) for c in codes),
     )
+    scores = tuple(
+        LabelScore(label, 0.9 if label in labels else 0.1, label in labels, ("soldiers",))
+        for label in ("coup", "attack")
+    )
+    return Assessment(geo, scores, "model-1")
 
 
 def test_geotags_are_stored_with_new_items_only(store: Store) -> None:
     first = store.record_poll(
-        "feed-a", FeedState("feed-a"), [item(1), item(2)], T0, [geotag("ML", "NE"), geotag("BF")]
+        "feed-a",
+        FeedState("feed-a"),
+        [item(1), item(2)],
+        T0,
+        [geotag("ML", "NE", labels=("coup",)), geotag("BF")],
     )
     assert first == (2, 0)
     # The same story seen again with another geotag keeps the first one.
@@ -322,6 +338,11 @@ def test_geotags_are_stored_with_new_items_only(store: Store) -> None:
     by_title = {i.title: i for i in store.items()}
     assert by_title["Story 1"].countries == ("ML", "NE")
     assert by_title["Story 2"].countries == ("BF",)
+    assert by_title["Story 1"].labels == ("coup",) and by_title["Story 2"].labels == ()
+    with store._read() as conn:
+        scores = conn.execute(select(item_scores).order_by(item_scores.c.item_id)).all()
+    assert len(scores) == 4 and {s.model for s in scores} == {"model-1"}
+    assert {s.terms for s in scores} == {"soldiers"}
     with store._read() as conn:
         places = conn.execute(select(item_places).order_by(item_places.c.id)).all()
     assert [(p.country, p.kind, p.lat, p.lon, p.in_title) for p in places] == [
@@ -332,7 +353,7 @@ def test_geotags_are_stored_with_new_items_only(store: Store) -> None:
 
 
 def test_geotags_must_match_the_items(store: Store) -> None:
-    with pytest.raises(ValueError, match="1 geotags for 2 items"):
+    with pytest.raises(ValueError, match="1 assessments for 2 items"):
         store.record_poll("feed-a", FeedState("feed-a"), [item(1), item(2)], T0, [geotag("ML")])
     assert store.count_items() == 0
 

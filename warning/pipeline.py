@@ -12,15 +12,26 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from .classify import artifact
+from .classify.model import Model
 from .config import Settings
-from .errors import AppError, FetchCancelled, SourceError, StoreError
+from .errors import AppError, FetchCancelled, ModelError, SourceError, StoreError
 from .geo import gazetteer
 from .geo.resolve import geotag
-from .records import CycleReport, FeedState, FetchResult, GeoTag, Item, PollOutcome
+from .records import (
+    Assessment,
+    CycleReport,
+    FeedState,
+    FetchResult,
+    Item,
+    LabelScore,
+    PollOutcome,
+)
 from .sources import REGISTRY, Source
 from .sources.http import Fetcher, FetchLimits
 from .store import Store
@@ -70,22 +81,57 @@ def ingest(
     assert store is not None, "ingest() outside a worker needs a store"
     parsed = source.parse(fetched)
     warning = "; ".join(parsed.warnings) or None
-    # Most of a changed feed is stories already stored: tag only the others. Stored
+    # Most of a changed feed is stories already stored: assess only the others. Stored
     # stories stay stored, so record_poll counts them as duplicates and never keeps
-    # their placeholder tags.
+    # their placeholder assessments.
     seen = store.stored_already(parsed.items)
-    tags = [
-        GeoTag() if known else _geotag(item) for item, known in zip(parsed.items, seen, strict=True)
-    ]
+    fresh = [item for item, known in zip(parsed.items, seen, strict=True) if not known]
+    assessed = iter(assess(fresh))
+    assessments = [Assessment() if known else next(assessed) for known in seen]
     new, dup = store.record_poll(
-        source.feed.name, replace(state, last_warning=warning), parsed.items, now, tags
+        source.feed.name, replace(state, last_warning=warning), parsed.items, now, assessments
     )
     return new, dup, parsed.warnings
 
 
-def _geotag(item: Item) -> GeoTag:
-    when = item.published.date() if item.published else None
-    return geotag(item.title, item.summary, gazetteer.load(), when=when, lang=item.lang)
+def assess(items: Sequence[Item]) -> list[Assessment]:
+    """Geotag and score new items: each is scored once, here, and stored with its result."""
+    gaz = gazetteer.load()
+    model = _model()
+    scored = model.score([f"{i.title}\n{i.summary}" for i in items]) if model and items else []
+    out = []
+    for n, item in enumerate(items):
+        when = item.published.date() if item.published else None
+        geo = geotag(item.title, item.summary, gaz, when=when, lang=item.lang)
+        if not scored:
+            out.append(Assessment(geo))
+            continue
+        s = scored[n]
+        scores = tuple(
+            LabelScore(label, p, label in s.labels, s.terms.get(label, ()))
+            for label, p in s.probabilities.items()
+        )
+        out.append(Assessment(geo, scores, model.version if model else None))
+    return out
+
+
+_model_error_logged = False
+
+
+def _model() -> Model | None:
+    """The shipped model; None (logged once per process) when it cannot be used.
+
+    Items are still stored and geotagged without it: losing the feed because the
+    model is broken would be worse than storing items unscored.
+    """
+    global _model_error_logged
+    try:
+        return artifact.load_default()
+    except ModelError as exc:
+        if not _model_error_logged:
+            _model_error_logged = True
+            log.error("items are stored unscored: %s", exc)
+        return None
 
 
 def worker_pool(settings: Settings) -> WorkerPool:

@@ -168,3 +168,28 @@ class GeoTag:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.countries)
+
+
+# --- classification ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LabelScore:
+    """One label's probability for an item, whether it passed the label's threshold, and why."""
+
+    label: str
+    probability: float
+    above: bool
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the pipeline concluded about one new item: where, and what kind of signal.
+
+    ``scores`` is empty (and ``model`` None) when no usable model was loaded.
+    """
+
+    geo: GeoTag = field(default_factory=GeoTag)
+    scores: tuple[LabelScore, ...] = ()
+    model: str | None = None

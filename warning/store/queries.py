@@ -23,10 +23,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.schema import Column
 
 from warning.errors import StoreError
-from warning.records import FeedState, GeoTag, Item
+from warning.records import Assessment, FeedState, Item
 from warning.store import migrate as migrations
 from warning.store.engine import WRITE_OPTION, is_memory_sqlite, make_engine, safe_url
-from warning.store.tables import feeds, item_countries, item_places, items, sightings
+from warning.store.tables import (
+    feeds,
+    item_countries,
+    item_places,
+    item_scores,
+    items,
+    sightings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +80,7 @@ class StoredItem:
     outlets: tuple[str, ...]  # distinct outlets with a sighting, sorted
     feeds: tuple[str, ...]  # feeds with a sighting, sorted
     countries: tuple[str, ...] = ()  # what it is about, primary first
+    labels: tuple[str, ...] = ()  # signals above their threshold
 
 
 class Store:
@@ -224,22 +232,22 @@ class Store:
         state: FeedState,
         items_: Sequence[Item],
         seen_at: datetime,
-        geotags: Sequence[GeoTag] | None = None,
+        assessments: Sequence[Assessment] | None = None,
     ) -> tuple[int, int]:
         """Store one poll's items and the feed's new state in one transaction.
 
         Returns ``(items_new, items_duplicate)``. Atomic on purpose: an ETag saved
         without the items it came with would make the next poll skip them forever.
-        ``geotags``, parallel to ``items_``, are stored with the items that are new;
-        a duplicate keeps the geotag of its first sighting.
+        ``assessments`` (geotag and scores), parallel to ``items_``, are stored with the
+        items that are new; a duplicate keeps the assessment of its first sighting.
         """
-        if geotags is not None and len(geotags) != len(items_):
-            raise ValueError(f"{len(geotags)} geotags for {len(items_)} items")
+        if assessments is not None and len(assessments) != len(items_):
+            raise ValueError(f"{len(assessments)} assessments for {len(items_)} items")
         if state.name != feed:
             raise ValueError(f"state of feed {state.name!r} passed for feed {feed!r}")
         if seen_at.tzinfo is None:
             raise ValueError("seen_at must be timezone-aware UTC")
-        new = self._write(lambda conn: self._record(conn, state, items_, seen_at, geotags))
+        new = self._write(lambda conn: self._record(conn, state, items_, seen_at, assessments))
         log.debug("feed %s: %d new, %d duplicate items", feed, new, len(items_) - new)
         return new, len(items_) - new
 
@@ -249,7 +257,7 @@ class Store:
         state: FeedState,
         batch: Sequence[Item],
         seen_at: datetime,
-        geotags: Sequence[GeoTag] | None,
+        assessments: Sequence[Assessment] | None,
     ) -> int:
         # The state goes first because it yields the feed id; a failure among the items
         # then rolls the state back with them.
@@ -279,16 +287,16 @@ class Store:
         inserted = self._insert_items(conn, feed_id, [batch[i] for i in candidates], seen_at)
         new = 0
         lost: list[int] = []
-        fresh: list[tuple[int, GeoTag]] = []
+        fresh: list[tuple[int, Assessment]] = []
         for i, item_id in zip(candidates, inserted, strict=True):
             if item_id is None:
                 lost.append(i)  # another writer stored the same story a moment ago
             else:
                 ids[i] = item_id
                 new += 1
-                if geotags is not None:
-                    fresh.append((item_id, geotags[i]))
-        self._insert_geotags(conn, fresh)
+                if assessments is not None:
+                    fresh.append((item_id, assessments[i]))
+        self._insert_assessments(conn, fresh)
         if lost:
             found = _match_stored(conn, [batch[i] for i in lost])
             for n, i in enumerate(lost):
@@ -321,21 +329,36 @@ class Store:
             matched = _match_stored(conn, items_)
         return [i in matched for i in range(len(items_))]
 
-    def _insert_geotags(self, conn: Connection, tagged: list[tuple[int, GeoTag]]) -> None:
+    def _insert_assessments(self, conn: Connection, done: list[tuple[int, Assessment]]) -> None:
         countries = [
             {"item_id": item_id, "code": c.code, "score": c.score, "rank": rank}
-            for item_id, tag in tagged
-            for rank, c in enumerate(tag.countries)
+            for item_id, a in done
+            for rank, c in enumerate(a.geo.countries)
         ]
         places = [
             {"item_id": item_id, **dataclasses.asdict(p)}
-            for item_id, tag in tagged
-            for p in tag.places
+            for item_id, a in done
+            for p in a.geo.places
         ]
-        if countries:
-            conn.execute(item_countries.insert(), countries)
-        if places:
-            conn.execute(item_places.insert(), places)
+        scores = [
+            {
+                "item_id": item_id,
+                "label": s.label,
+                "probability": s.probability,
+                "above": s.above,
+                "terms": " ".join(s.terms),
+                "model": a.model,
+            }
+            for item_id, a in done
+            for s in a.scores
+        ]
+        for table, rows in (
+            (item_countries, countries),
+            (item_places, places),
+            (item_scores, scores),
+        ):
+            if rows:
+                conn.execute(table.insert(), rows)
 
     def _insert_items(
         self, conn: Connection, feed_id: int, batch: list[Item], seen_at: datetime
@@ -377,6 +400,7 @@ class Store:
             rows = conn.execute(query).all()
             carried: dict[int, list[tuple[str, str | None]]] = {row.id: [] for row in rows}
             about: dict[int, list[str]] = {row.id: [] for row in rows}
+            signals: dict[int, list[str]] = {row.id: [] for row in rows}
             ids = list(carried)
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start : start + CHUNK]
@@ -392,6 +416,12 @@ class Store:
                     .order_by(item_countries.c.item_id, item_countries.c.rank)
                 ):
                     about[c.item_id].append(c.code)
+                for sc in conn.execute(
+                    select(item_scores.c.item_id, item_scores.c.label)
+                    .where(item_scores.c.item_id.in_(chunk), item_scores.c.above)
+                    .order_by(item_scores.c.item_id, item_scores.c.label)
+                ):
+                    signals[sc.item_id].append(sc.label)
         return [
             StoredItem(
                 id=row.id,
@@ -406,6 +436,7 @@ class Store:
                 outlets=tuple(sorted({o for _, o in carried[row.id] if o is not None})),
                 feeds=tuple(sorted({f for f, _ in carried[row.id]})),
                 countries=tuple(about[row.id]),
+                labels=tuple(signals[row.id]),
             )
             for row in rows
         ]

@@ -120,3 +120,16 @@ item_places = Table(
     Column("in_title", Boolean, nullable=False),
     Index("ix_item_places_item_id", "item_id"),
 )
+
+#: The classifier's verdict on each item, one row per label (terms: the words that
+#: pushed the label up, space-separated, for labels above their threshold).
+item_scores = Table(
+    "item_scores",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("label", Text, primary_key=True),
+    Column("probability", Float, nullable=False),
+    Column("above", Boolean, nullable=False),
+    Column("terms", Text, nullable=False),
+    Column("model", Text),
+)
