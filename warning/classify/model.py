@@ -19,6 +19,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from ..errors import DataError
 from ..evaluate import Counts
 from . import LABELS
 from .features import make_features
@@ -27,6 +28,8 @@ SEED = 2020
 #: Out-of-fold splits for thresholds and metrics, and inner splits for calibration.
 OUTER_FOLDS = 5
 INNER_FOLDS = 3
+#: Fewest positive (and negative) examples per label that cross-validation can use.
+MIN_EXAMPLES = 3 * OUTER_FOLDS
 #: How many terms explain a label.
 TOP_TERMS = 4
 #: Words this common (idf below it) are never shown as a reason.
@@ -147,6 +150,14 @@ def train(
     """Fit the model and measure it by cross-validation; returns (model, cv report)."""
     texts = [e.text for e in examples]
     targets = {label: np.array([label in e.labels for e in examples]) for label in LABELS}
+    for label, y in targets.items():
+        positives = int(y.sum())
+        if min(positives, len(y) - positives) < MIN_EXAMPLES:
+            raise DataError(
+                f"label {label!r} has {positives} positive and {len(y) - positives} negative "
+                f"examples; training needs at least {MIN_EXAMPLES} of each",
+                "add examples of that label (and of its absence) to the training data",
+            )
     # Stratify the outer folds on the label combination, so rare labels reach every fold.
     strata = np.array(["|".join(sorted(e.labels)) or "-" for e in examples])
     outer = StratifiedKFold(OUTER_FOLDS, shuffle=True, random_state=seed)

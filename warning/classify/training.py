@@ -1,0 +1,111 @@
+"""``warning train``: read training files, fit, measure, and write the model and its card.
+
+With no ``--data`` it trains on the project's own corpus (``models/corpus/*.csv``),
+which is how the shipped model is made: same files, same seed, same model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import resources
+from ..errors import DataError
+from ..evaluate import label_report, read_rows
+from . import LABELS
+from .adapters import TrainRow, read_training_file
+from .artifact import MODEL_NAME, save
+from .model import Example, Model, train
+
+log = logging.getLogger(__name__)
+
+INTENDED_USE = (
+    "Flag news headlines and ledes (English or French) that report a coup or coup rumour, a "
+    "disputed election, an armed attack, or unrest, so that a security desk can be alerted. "
+    "A triage aid: alerts are for analysts to read, not decisions."
+)
+LIMITS = [
+    "Trained on a corpus written for the project, not on real news: real phrasing it never "
+    "saw can be missed, so measure on real text (the card's evaluation) before trusting it.",
+    "Headline-plus-lede length; long articles are scored on their opening only.",
+    "English and French only; other languages score near zero.",
+    "A bag of words and character n-grams: negation, irony and reported speech are not "
+    "understood ('denies rumours of a coup' still scores as coup).",
+    "Probabilities are calibrated on the training corpus; their meaning drifts on other text.",
+]
+
+
+def corpus_files() -> list[Path]:
+    """The project's own training corpus."""
+    files = sorted((resources.bundled("models") / "corpus").glob("*.csv"))
+    if not files:
+        raise DataError("no training corpus found under models/corpus/", "pass --data CSV")
+    return files
+
+
+def data_hash(files: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load_examples(files: Sequence[Path]) -> tuple[list[TrainRow], dict[str, Any]]:
+    """Every usable row of every file, and a per-file account (format, rows, skipped)."""
+    rows: list[TrainRow] = []
+    account: dict[str, Any] = {}
+    for path in files:
+        result = read_training_file(path)
+        rows.extend(result.rows)
+        account[path.name] = {
+            "format": result.format,
+            "rows": len(result.rows),
+            "skipped": result.skipped,
+        }
+        if result.skipped:
+            log.warning("%s: %d unusable rows skipped", path, result.skipped)
+    if not rows:
+        raise DataError("no usable training rows in " + ", ".join(str(f) for f in files))
+    return rows, account
+
+
+def evaluate(model: Model, csv_path: Path) -> dict[str, Any]:
+    """The model's figures on a labelled CSV it never trained on."""
+    rows = read_rows(csv_path)
+    scored = model.score([r.text for r in rows], explain=False)
+    return label_report(
+        LABELS, [r.labels for r in rows], [s.labels for s in scored], [r.lang for r in rows]
+    )
+
+
+def run(
+    files: Sequence[Path] | None, out: Path | None, evaluation: Sequence[Path] = ()
+) -> dict[str, Any]:
+    """Train on ``files`` (default: the corpus), save to ``out``; returns the card."""
+    files = list(files or corpus_files())
+    rows, account = load_examples(files)
+    digest = data_hash(files)
+    version = f"{MODEL_NAME}-{digest[:12]}"
+    examples = [Example(r.text, frozenset(r.labels), r.lang) for r in rows]
+    model, cv = train(examples, version)
+    label_counts = Counter(label for r in rows for label in r.labels)
+    card: dict[str, Any] = {
+        "training": {
+            "files": account,
+            "sha256": digest,
+            "rows": len(rows),
+            "per_label": {label: label_counts.get(label, 0) for label in LABELS},
+            "none": sum(1 for r in rows if not r.labels),
+            "per_lang": dict(sorted(Counter(r.lang or "unknown" for r in rows).items())),
+        },
+        "cross_validation": cv,
+        "evaluation": {path.name: evaluate(model, path) for path in evaluation},
+        "intended_use": INTENDED_USE,
+        "limits": LIMITS,
+    }
+    out = out or resources.bundled("models") / f"{MODEL_NAME}.skops"
+    return save(model, card, out)
