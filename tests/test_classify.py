@@ -136,3 +136,87 @@ def test_types_outside_the_allow_list_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ModelError, match="cannot load"):
         artifact.load(path)
+
+
+# --- the shipped model ----------------------------------------------------------------
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def test_shipped_model_loads_and_its_card_describes_the_corpus() -> None:
+    from warning.classify.training import corpus_files, data_hash
+
+    model = artifact.load()
+    card = artifact.read_card(artifact.default_path())
+    assert card["version"] == model.version
+    assert card["training"]["sha256"] == data_hash(corpus_files())
+    counts = card["training"]
+    assert counts["rows"] >= 3000 and counts["none"] >= 1000
+    assert all(n >= 400 for n in counts["per_label"].values())
+    assert counts["per_lang"]["fr"] / counts["rows"] >= 0.35
+
+
+def test_train_command_reproduces_the_shipped_model(tmp_path: Path) -> None:
+    from warning import cli
+
+    shipped = artifact.read_card(artifact.default_path())
+    assert cli.main(["train", "--out", str(tmp_path / "again")]) == 0
+    card = artifact.read_card(tmp_path / "again.skops")
+    assert card["version"] == shipped["version"]
+    assert card["thresholds"] == shipped["thresholds"]
+    assert card["cross_validation"] == shipped["cross_validation"]
+
+
+def test_train_with_data_needs_an_explicit_output(capsys: pytest.CaptureFixture[str]) -> None:
+    from warning import cli
+
+    assert cli.main(["train", "--data", str(TINY)]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_train_on_given_files_writes_a_loadable_model(tmp_path: Path) -> None:
+    from warning import cli
+
+    assert cli.main(["train", "--data", str(TINY), "--out", str(tmp_path / "m")]) == 0
+    model = artifact.load(tmp_path / "m.skops")
+    assert model.score(["Soldiers seize power in Gabon, dissolve the government"])[0].labels == (
+        "coup",
+    )
+
+
+def eval_report(name: str) -> dict[str, object]:
+    from warning.classify.training import evaluate
+
+    path = SHARED / "data" / "eval" / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (third-party evaluation data lives outside the repo)")
+    return evaluate(artifact.load(), path)
+
+
+def test_quality_on_real_news_it_never_trained_on() -> None:
+    report = eval_report("realnews-dev.csv")
+    per_label = report["per_label"]
+    per_lang = report["per_lang"]
+    assert isinstance(per_label, dict) and isinstance(per_lang, dict)
+    assert report["macro_f1"] >= 0.85, report["macro_f1"]
+    assert all(m["f1"] >= 0.75 for m in per_label.values()), per_label
+    assert abs(per_lang["fr"]["macro_f1"] - per_lang["en"]["macro_f1"]) <= 0.05
+
+
+def test_few_labels_on_ordinary_news() -> None:
+    report = eval_report("bbc2005-dev-none.csv")
+    assert float(report["any_label_share"]) <= 0.10  # type: ignore[arg-type]
+
+
+def test_the_seed_article_is_a_coup_in_mali() -> None:
+    from warning.geo import gazetteer
+    from warning.geo.resolve import geotag
+    from warning.normalize import title_and_body
+
+    path = SHARED / "seeds" / "mali-coup-2020-australian-outlook.txt"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    text = path.read_text(encoding="utf-8")
+    [scored] = artifact.load().score([text])
+    assert "coup" in scored.labels
+    assert geotag(*title_and_body(text), gazetteer.load()).primary == "ML"

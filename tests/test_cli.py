@@ -114,6 +114,9 @@ def test_score_json_names_countries_and_places(capsys: pytest.CaptureFixture[str
     assert code == 0, err
     result = json.loads(out)
     assert result["primary"] == "NE"
+    assert set(result["labels"]) == {"coup", "election_dispute", "attack", "unrest"}
+    assert result["model"].startswith("instability-")
+    assert all(0 <= p <= 1 for p in result["labels"].values())
     assert result["countries"][0]["code"] == "NE" and 0 < result["countries"][0]["score"] <= 1
     niamey = next(p for p in result["places"] if p["name"].startswith("Niamey"))
     assert niamey["country"] == "NE" and abs(niamey["lat"] - 13.5) < 0.3
@@ -130,7 +133,9 @@ def test_score_reads_standard_input(
     )
     code, out, _ = run(["score"], capsys)
     assert code == 0
-    assert out.splitlines()[0].startswith("BF ") and "(primary)" in out.splitlines()[0]
+    lines = out.splitlines()
+    assert lines[0].startswith("coup") and "above threshold" in lines[0]
+    assert "BF 0." in out and any(line.startswith("BF ") and "(primary)" in line for line in lines)
 
 
 def test_score_without_text_exits_2(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -89,9 +90,23 @@ def test_evaluate_countries_and_predictions(
     report = json.loads(capsys.readouterr().out)
     assert report["rows"] == 3
     assert report["countries"]["tp"] == 2 and report["countries"]["fn"] == 0
-    lines = out.read_text().splitlines()
-    assert lines[0] == "id,labels,countries"
-    assert lines[1] == "x1,,ML" and lines[2] == "x2,,BJ" and lines[3] == "x3,,"
+    coup = report["per_label"]["coup"]
+    assert {"precision", "recall", "f1", "tp", "fp", "fn", "support"} <= set(coup)
+    assert coup["support"] == 1 and coup["tp"] + coup["fn"] == 1
+    assert set(report["per_lang"]) == set() and "macro_f1" in report
+    with out.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == [
+        "id",
+        "labels",
+        "countries",
+        "p_coup",
+        "p_election_dispute",
+        "p_attack",
+        "p_unrest",
+    ]
+    assert [(r["id"], r["countries"]) for r in rows] == [("x1", "ML"), ("x2", "BJ"), ("x3", "")]
+    assert all(0 <= float(r["p_coup"]) <= 1 for r in rows)
 
 
 def test_real_news_country_f1(capsys: pytest.CaptureFixture[str]) -> None:

@@ -336,7 +336,7 @@ def test_real_news_feeds_ingest_with_titles_links_dates_and_dedup(
     assert max(i.published for i in dated if i.published) < datetime.now(UTC) + timedelta(days=1)
 
 
-def test_new_items_are_geotagged_in_the_cycle(
+def test_new_items_are_geotagged_and_scored_in_the_cycle(
     tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str], db_url: str
 ) -> None:
     stories = [
@@ -366,7 +366,11 @@ def test_new_items_are_geotagged_in_the_cycle(
     assert poll_once(path, capsys)["items_new"] == 3
     store = Store(db_url)
     try:
-        about = {i.title.split()[0]: i.countries for i in store.items()}
+        stored = store.items()
     finally:
         store.close()
+    about = {i.title.split()[0]: i.countries for i in stored}
     assert about == {"Gunmen": ("BF",), "Le": ("TG",), "Quarterly": ()}
+    # Each new item is scored once and stored with its labels.
+    signals = {i.title.split()[0]: i.labels for i in stored}
+    assert signals["Gunmen"] == ("attack",) and signals["Quarterly"] == ()

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import __version__, config, logs
 from .config import Settings
-from .errors import AppError, ConfigError, DataError
+from .errors import AppError, ConfigError, DataError, ModelError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -41,6 +41,13 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  zones: {', '.join(f'{z.name} ({z.kind})' for z in settings.zones)}")
     if settings.rules is not None:
         print(f"  rules: {len(settings.rules.entries)} from {settings.rules.file}")
+    from .classify.artifact import load as load_model
+
+    try:
+        print(f"  model: {load_model().version}")
+    except ModelError as exc:
+        print(f"{exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""), file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 
@@ -155,8 +162,12 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     if not text.strip():
         print("warning score: no text (give TEXT or pipe it on standard input)", file=sys.stderr)
         return EXIT_USAGE
+    from .classify.artifact import load as load_model
+
     title, body = title_and_body(text)
     tag = geotag(title, body, gazetteer.load())
+    model = load_model(Path(args.model) if args.model else None)
+    [scored] = model.score([text.strip()])
     if args.json:
         print(
             json.dumps(
@@ -164,6 +175,10 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
                     "countries": [
                         {"code": c.code, "score": round(c.score, 4)} for c in tag.countries
                     ],
+                    "labels": {k: round(v, 4) for k, v in scored.probabilities.items()},
+                    "model": model.version,
+                    "above_threshold": list(scored.labels),
+                    "terms": {k: list(v) for k, v in scored.terms.items()},
                     "primary": tag.primary,
                     "places": [dataclasses.asdict(p) for p in tag.places],
                 },
@@ -172,6 +187,11 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
         return EXIT_OK
+    for label, probability in scored.probabilities.items():
+        mark = "  <- above threshold" if label in scored.labels else ""
+        why = f" ({', '.join(scored.terms[label])})" if scored.terms.get(label) else ""
+        print(f"{label:<17} {probability:.2f}{mark}{why}")
+    print(f"model: {model.version}")
     if not tag.countries:
         print("countries: none found")
     for c in tag.countries:
@@ -184,36 +204,89 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import read_rows, set_counts
+    from .classify import LABELS
+    from .classify.artifact import load as load_model
+    from .evaluate import label_report, read_rows, set_counts
     from .geo import gazetteer
     from .geo.resolve import geotag
     from .normalize import title_and_body
 
     rows = read_rows(Path(args.data))
+    model = load_model(Path(args.model) if args.model else None)
+    scored = model.score([row.text for row in rows], explain=False)
     gaz = gazetteer.load()
     predicted = [
         geotag(*title_and_body(row.text), gaz, when=row.date, lang=row.lang) for row in rows
     ]
-    report: dict[str, Any] = {"rows": len(rows)}
+    report: dict[str, Any] = {
+        "rows": len(rows),
+        "model": model.version,
+        **label_report(
+            LABELS, [r.labels for r in rows], [s.labels for s in scored], [r.lang for r in rows]
+        ),
+    }
     if rows[0].countries is not None:
         gold = [row.countries or () for row in rows]
         report["countries"] = set_counts(gold, [p.codes for p in predicted]).as_dict()
     if args.predictions:
         with open(args.predictions, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["id", "labels", "countries"])
-            for row, tag in zip(rows, predicted, strict=True):
-                writer.writerow([row.id, "", ";".join(tag.codes)])
+            writer.writerow(["id", "labels", "countries", *(f"p_{label}" for label in LABELS)])
+            for row, tag, s in zip(rows, predicted, scored, strict=True):
+                writer.writerow(
+                    [
+                        row.id,
+                        ";".join(s.labels),
+                        ";".join(tag.codes),
+                        *(f"{s.probabilities[label]:.4f}" for label in LABELS),
+                    ]
+                )
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"rows: {report['rows']}")
+        print(f"rows: {report['rows']}  model: {report['model']}")
+        print(f"macro-F1: {report['macro_f1']:.3f}")
+        for label, m in report["per_label"].items():
+            print(
+                f"  {label:<17} precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
+                f"f1 {m['f1']:.3f}  (tp {m['tp']}, fp {m['fp']}, fn {m['fn']})"
+            )
+        for lang, m in report["per_lang"].items():
+            print(f"  lang {lang}: {m['rows']} rows, macro-F1 {m['macro_f1']:.3f}")
         if "countries" in report:
             c = report["countries"]
             print(
                 f"countries: precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
                 f"f1 {c['f1']:.3f}  (tp {c['tp']}, fp {c['fp']}, fn {c['fn']})"
             )
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from .classify import training
+
+    files = [Path(p) for p in args.data] if args.data else None
+    if files and not args.out:
+        # The default output is the shipped model: only the project's own corpus may
+        # replace it, never a user's (possibly licensed) data by accident.
+        print(
+            "warning train: --data needs --out PATH (the default is the shipped model, "
+            "which only the project's corpus builds)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    card = training.run(files, Path(args.out) if args.out else None, [Path(p) for p in args.eval])
+    cv = card["cross_validation"]
+    print(
+        f"model {card['version']} written to {card['artifact']['file']} "
+        f"({card['training']['rows']} rows)"
+    )
+    print(f"cross-validated macro-F1 {cv['macro_f1']:.3f}; thresholds {card['thresholds']}")
+    for name, figures in card["evaluation"].items():
+        print(
+            f"{name}: macro-F1 {figures['macro_f1']:.3f}, "
+            f"any label on {figures['any_label_share']:.1%} of rows"
+        )
     return EXIT_OK
 
 
@@ -259,13 +332,30 @@ def build_parser() -> argparse.ArgumentParser:
     score = add("score", cmd_score, "the countries (and places) a text is about")
     score.add_argument("text", nargs="?", metavar="TEXT", help="the text (default: standard input)")
     score.add_argument("--json", action="store_true", help="print one JSON object")
+    score.add_argument("--model", metavar="PATH", help="a model other than the shipped one")
     evaluate = add(
         "evaluate", cmd_evaluate, "measure against a labelled CSV (text,labels[,countries,lang,id])"
     )
     evaluate.add_argument("--data", required=True, metavar="CSV", help="the labelled CSV")
+    evaluate.add_argument("--model", metavar="PATH", help="a model other than the shipped one")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument(
         "--predictions", metavar="OUT.csv", help="write each row's id and predictions here"
+    )
+    train = add("train", cmd_train, "train the classifier (default: on models/corpus/*.csv)")
+    train.add_argument(
+        "--data",
+        action="append",
+        metavar="FILE",
+        help="a training file (our CSV, ACLED, UCDP GED or GDELT GKG); repeat for several",
+    )
+    train.add_argument("--out", metavar="PATH", help="where to write PATH.skops and PATH.json")
+    train.add_argument(
+        "--eval",
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="a labelled CSV to evaluate the new model on (recorded in its card)",
     )
     return parser
 

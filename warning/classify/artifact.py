@@ -13,6 +13,7 @@ import hashlib
 import json
 import platform
 import threading
+import zipfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -73,7 +74,7 @@ def save(model: Model, card: dict[str, Any], path: Path) -> dict[str, Any]:
 
     path = path.with_suffix(".skops")
     path.parent.mkdir(parents=True, exist_ok=True)
-    skops.io.dump(model.parts(), path)
+    skops.io.dump(model.parts(), path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     untrusted = set(skops.io.get_untrusted_types(file=path))
     unexpected = untrusted - set(ALLOWED_TYPES)
     if unexpected:
