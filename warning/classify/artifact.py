@@ -30,7 +30,6 @@ MODEL_NAME = "instability"
 #: crafted to run code on load fails instead; a new estimator in the model means
 #: a reviewed change here (training checks its own output against this list).
 ALLOWED_TYPES = [
-    "warning.classify.features.fold",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.pipeline.FeatureUnion",
     "sklearn.calibration.CalibratedClassifierCV",

@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 from ..errors import DataError
 from ..evaluate import Counts
 from . import LABELS
-from .features import make_features
+from .features import fold, make_features
 
 SEED = 2020
 #: Out-of-fold splits for thresholds and metrics, and inner splits for calibration.
@@ -102,12 +102,12 @@ class Model:
 
     def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Per label, the probability for each text."""
-        x = self.features.transform([opening(t) for t in texts])
+        x = self.features.transform([prepare(t) for t in texts])
         return {label: clf.predict_proba(x)[:, 1] for label, clf in self.classifiers.items()}
 
     def score(self, texts: Sequence[str], *, explain: bool = True) -> list[Scored]:
         """Score texts, with the terms that pushed each label up (when ``explain``)."""
-        x = self.features.transform([opening(t) for t in texts])
+        x = self.features.transform([prepare(t) for t in texts])
         probs = {label: clf.predict_proba(x)[:, 1] for label, clf in self.classifiers.items()}
         words = x[:, : self._n_words].tocsr() if explain else None
         out = []
@@ -129,6 +129,11 @@ class Model:
         return tuple(str(self._words[row.indices[j]]) for j in order if contributions[j] > 0)
 
 
+def prepare(text: str) -> str:
+    """What the features see of a text, in training and scoring alike."""
+    return fold(opening(text))
+
+
 def opening(text: str) -> str:
     """The part of a text that is scored: its first OPENING characters, at a word break.
 
@@ -143,7 +148,7 @@ def opening(text: str) -> str:
 
 def _fit(texts: list[str], targets: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
     features = make_features()
-    x = features.fit_transform(texts)
+    x = features.fit_transform([prepare(t) for t in texts])
     for _, vectorizer in features.transformer_list:
         # numpy integers would each become a separate file in the skops archive
         # (tens of thousands); plain ints are stored inline.
@@ -188,7 +193,7 @@ def train(
         fitted = _fit(
             [texts[i] for i in train_idx], {k: v[train_idx] for k, v in targets.items()}, seed
         )
-        x = fitted["features"].transform([texts[i] for i in test_idx])
+        x = fitted["features"].transform([prepare(texts[i]) for i in test_idx])
         for label in LABELS:
             oof[label][test_idx] = fitted["classifiers"][label].predict_proba(x)[:, 1]
     thresholds = {label: _best_threshold(targets[label], oof[label]) for label in LABELS}
