@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.geo_fixtures import ACTORS
 from warning.errors import ConfigError
 from warning.geo import build as geo_build
 from warning.geo import gazetteer as gz
@@ -45,12 +46,6 @@ stop:
 not_places:
   - {names: [River Niger, fleuve Niger], countries: []}
   - {names: [Niger Delta, delta du Niger], countries: [NG]}
-"""
-ACTORS = """\
-- {names: [Mohamed Bazoum, Bazoum], country: NE, kind: head_of_state, from: 2021, to: 2023}
-- {names: [CNSP], country: ML, kind: junta, from: 2020, to: 2021}
-- {names: [CNSP], country: NE, kind: junta, from: 2023}
-- {names: [JNIM], countries: [ML, BF, NE], kind: armed_group, from: 2017}
 """
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.geo_fixtures import ACTORS
 from warning.geo.build import build
 from warning.geo.gazetteer import Gazetteer, load
 from warning.geo.resolve import geotag
@@ -44,12 +45,6 @@ not_places:
   - {names: [River Niger, fleuve Niger], countries: []}
   - {names: [Niger Delta, delta du Niger, Niger State], countries: [NG]}
   - {names: [Benin City], countries: [NG]}
-"""
-ACTORS = """\
-- {names: [Mohamed Bazoum, Bazoum], country: NE, kind: head_of_state, from: 2021, to: 2023}
-- {names: [CNSP], country: ML, kind: junta, from: 2020, to: 2021}
-- {names: [CNSP], country: NE, kind: junta, from: 2023}
-- {names: [JNIM], countries: [ML, BF, NE], kind: armed_group, from: 2017}
 """
 
 
