@@ -134,11 +134,10 @@ def test_bad_feeds_fail_alone_and_lose_nothing(
         "garbage",
         "html",
     ]
-    for name in bad_names:
-        feed_server.add(
-            f"/{name}.xml",
-            make_rss(sample_items(2, seed=hash(name) % 1000, link_prefix=f"https://{name}.org")),
-        )
+    for n, name in enumerate(bad_names):
+        # Distinct seeds: equal texts would be deduplicated across the feeds.
+        items = sample_items(2, seed=100 + n, link_prefix=f"https://{name}.org")
+        feed_server.add(f"/{name}.xml", make_rss(items))
     port = _refused_port()
     feeds = [{"name": "good", "url": feed_server.url("/good.xml")}]
     feeds += [{"name": n, "url": feed_server.url(f"/{n}.xml")} for n in bad_names]
