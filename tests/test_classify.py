@@ -220,3 +220,16 @@ def test_the_seed_article_is_a_coup_in_mali() -> None:
     [scored] = artifact.load().score([text])
     assert "coup" in scored.labels
     assert geotag(*title_and_body(text), gazetteer.load()).primary == "ML"
+
+
+def test_fast_scoring_agrees_with_scikit_learn(
+    trained: tuple[Model, dict[str, object], Path],
+) -> None:
+    from warning.classify.model import prepare
+
+    model = trained[0]
+    texts = [e.text for e in tiny_examples()[::7]] + ["Rien à signaler à Ouagadougou"]
+    x = model.features.transform([prepare(t) for t in texts])
+    ours = model.probabilities(texts)
+    for label, clf in model.classifiers.items():
+        assert ours[label] == pytest.approx(clf.predict_proba(x)[:, 1], abs=1e-9)

@@ -86,33 +86,44 @@ class Model:
         self._n_words = len(self._words)
         # Words in more than about a tenth of the corpus ("le", "the", "in") explain nothing.
         self._telling = words.idf_ >= EXPLAIN_MIN_IDF
-        # Explanations use the word features (character n-grams read badly): the
-        # mean coefficient of the calibration folds' regressions, per label.
-        self._coef = {
-            label: np.mean(
-                [c.estimator.coef_[0][: self._n_words] for c in clf.calibrated_classifiers_],
-                axis=0,
-            )
-            for label, clf in self.classifiers.items()
-        }
+        # Scoring in one product: a column of weights and an intercept per label, then
+        # each label's sigmoid calibration. scikit-learn's predict_proba does the same
+        # but validates and dispatches per call and per label, which costs more than the
+        # arithmetic on the small batches a poll brings (a test checks they agree).
+        fitted = [self.classifiers[label].calibrated_classifiers_ for label in LABELS]
+        if any(len(f) != 1 for f in fitted):
+            raise ValueError("expected one calibrated classifier per label (ensemble=False)")
+        self._weights = np.column_stack([f[0].estimator.coef_[0] for f in fitted])
+        self._intercepts = np.array([f[0].estimator.intercept_[0] for f in fitted])
+        self._slopes = np.array([f[0].calibrators[0].a_ for f in fitted])
+        self._offsets = np.array([f[0].calibrators[0].b_ for f in fitted])
+        self._transformers = [t for _, t in self.features.transformer_list]
 
     def parts(self) -> dict[str, Any]:
         """What is saved: the fitted features and classifiers (see classify.artifact)."""
         return {"features": self.features, "classifiers": self.classifiers}
 
+    def _features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        prepared = [prepare(t) for t in texts]
+        return sparse.hstack([t.transform(prepared) for t in self._transformers], format="csr")
+
+    def _probabilities(self, x: sparse.csr_matrix) -> np.ndarray:
+        decision = x @ self._weights + self._intercepts
+        return np.asarray(1.0 / (1.0 + np.exp(self._slopes * decision + self._offsets)))
+
     def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Per label, the probability for each text."""
-        x = self.features.transform([prepare(t) for t in texts])
-        return {label: clf.predict_proba(x)[:, 1] for label, clf in self.classifiers.items()}
+        probs = self._probabilities(self._features(texts))
+        return {label: probs[:, k] for k, label in enumerate(LABELS)}
 
     def score(self, texts: Sequence[str], *, explain: bool = True) -> list[Scored]:
         """Score texts, with the terms that pushed each label up (when ``explain``)."""
-        x = self.features.transform([prepare(t) for t in texts])
-        probs = {label: clf.predict_proba(x)[:, 1] for label, clf in self.classifiers.items()}
-        words = x[:, : self._n_words].tocsr() if explain else None
+        x = self._features(texts)
+        probs = self._probabilities(x)
+        words = x[:, : self._n_words] if explain else None
         out = []
         for i in range(len(texts)):
-            p = {label: float(probs[label][i]) for label in LABELS}
+            p = {label: float(probs[i, k]) for k, label in enumerate(LABELS)}
             above = tuple(label for label in LABELS if p[label] >= self.thresholds[label])
             terms = {}
             if words is not None:
@@ -123,7 +134,8 @@ class Model:
         return out
 
     def _top_terms(self, row: sparse.csr_matrix, label: str) -> tuple[str, ...]:
-        contributions = row.data * self._coef[label][row.indices]
+        # Explanations use the word features: character n-grams read badly.
+        contributions = row.data * self._weights[row.indices, LABELS.index(label)]
         contributions[~self._telling[row.indices]] = 0.0
         order = np.argsort(-contributions)[:TOP_TERMS]
         return tuple(str(self._words[row.indices[j]]) for j in order if contributions[j] > 0)
