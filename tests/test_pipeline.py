@@ -373,3 +373,30 @@ def test_new_items_are_geotagged_and_scored_in_the_cycle(
     # Each new item is scored once and stored with its labels.
     signals = {i.title.split()[0]: i.labels for i in stored}
     assert signals["Gunmen"] == ("attack",) and signals["Quarterly"] == ()
+
+
+def test_a_broken_model_leaves_items_unscored_and_is_tried_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from warning import pipeline
+    from warning.classify import artifact
+    from warning.records import Item
+
+    tried: list[int] = []
+
+    def missing() -> Path:
+        tried.append(1)
+        return tmp_path / "no-model.skops"
+
+    monkeypatch.setattr(artifact, "default_path", missing)
+    monkeypatch.setattr(artifact, "_DEFAULT", None)
+    monkeypatch.setattr(pipeline, "_model_state", None)
+    story = Item(
+        "a", "o", "Gunmen attack a police post near Djibo", "", None, None, "en", None, None, "h"
+    )
+    first = pipeline.assess([story])
+    second = pipeline.assess([story])
+    assert [a.geo.primary for a in first + second] == ["BF", "BF"]
+    assert all(a.scores == () and a.model is None for a in first + second)
+    assert len(tried) == 1
+    assert sum("stored unscored" in r.message for r in caplog.records) == 1

@@ -103,7 +103,7 @@ def assess(items: Sequence[Item]) -> list[Assessment]:
     for n, item in enumerate(items):
         when = item.published.date() if item.published else None
         geo = geotag(item.title, item.summary, gaz, when=when, lang=item.lang)
-        if not scored:
+        if model is None:
             out.append(Assessment(geo))
             continue
         s = scored[n]
@@ -111,27 +111,29 @@ def assess(items: Sequence[Item]) -> list[Assessment]:
             LabelScore(label, p, label in s.labels, s.terms.get(label, ()))
             for label, p in s.probabilities.items()
         )
-        out.append(Assessment(geo, scores, model.version if model else None))
+        out.append(Assessment(geo, scores, model.version))
     return out
 
 
-_model_error_logged = False
+#: The shipped model once loaded, or why it could not be: either way, tried once.
+_model_state: Model | ModelError | None = None
 
 
 def _model() -> Model | None:
-    """The shipped model; None (logged once per process) when it cannot be used.
+    """The shipped model; None (said once per process) when it cannot be used.
 
     Items are still stored and geotagged without it: losing the feed because the
-    model is broken would be worse than storing items unscored.
+    model is broken would be worse than storing items unscored. A failure is kept,
+    so a broken model costs one attempt per process, not a read and a hash per poll.
     """
-    global _model_error_logged
-    try:
-        return artifact.load_default()
-    except ModelError as exc:
-        if not _model_error_logged:
-            _model_error_logged = True
+    global _model_state
+    if _model_state is None:
+        try:
+            _model_state = artifact.load_default()
+        except ModelError as exc:
+            _model_state = exc
             log.error("items are stored unscored: %s", exc)
-        return None
+    return _model_state if isinstance(_model_state, Model) else None
 
 
 def worker_pool(settings: Settings) -> WorkerPool:
