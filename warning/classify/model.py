@@ -173,11 +173,8 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
     """The cut that maximises F1 on out-of-fold probabilities (ties: the higher cut)."""
     best, best_f1 = 0.5, -1.0
     for cut in np.round(np.arange(0.10, 0.91, 0.01), 2):
-        predicted = p >= cut
-        tp = int(np.sum(predicted & y))
-        fp = int(np.sum(predicted & ~y))
-        fn = int(np.sum(~predicted & y))
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        c = _counts(y, p >= cut)
+        f1 = 2 * c.tp / (2 * c.tp + c.fp + c.fn) if c.tp else 0.0
         if f1 >= best_f1:
             best, best_f1 = float(cut), f1
     return best
@@ -220,8 +217,11 @@ def train(
     return model, report
 
 
-def _prf(y: np.ndarray, predicted: np.ndarray) -> dict[str, float | int]:
-    counts = Counts(
+def _counts(y: np.ndarray, predicted: np.ndarray) -> Counts:
+    return Counts(
         int(np.sum(predicted & y)), int(np.sum(predicted & ~y)), int(np.sum(~predicted & y))
     )
-    return {**counts.as_dict(), "support": int(np.sum(y))}
+
+
+def _prf(y: np.ndarray, predicted: np.ndarray) -> dict[str, float | int]:
+    return {**_counts(y, predicted).as_dict(), "support": int(np.sum(y))}
