@@ -70,6 +70,7 @@ class EmailSettings:
     username: str | None = None
     password: Secret | None = None
     timeout: timedelta = option(timedelta(seconds=30))
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,3 +127,25 @@ class ModelError(AppError):
 
 class StoreError(AppError):
     """The database failed or is unreachable."""
+
+
+class DeliveryError(AppError):
+    """A notifier could not deliver a message.
+
+    ``retryable`` is False for failures a retry cannot fix (a channel that does not
+    exist, a revoked token, a rejected recipient): those are reported loudly and
+    the delivery is marked failed. ``retry_after`` is the server's own wait in
+    seconds (Slack's Retry-After), when it gave one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.retryable = retryable
+        self.retry_after = retry_after

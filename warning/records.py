@@ -193,3 +193,103 @@ class Assessment:
     geo: GeoTag = field(default_factory=GeoTag)
     scores: tuple[LabelScore, ...] = ()
     model: str | None = None
+
+
+# --- signals and alerts -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One stored, scored item as aggregation sees it, for one subject and label.
+
+    ``outlets`` are every outlet that carried this very item (wire copies that
+    deduplicated into it), the one it was first seen on first. ``weight`` is how
+    much the item is about the subject (its country score, 0 to 1).
+    """
+
+    item_id: int
+    title: str
+    link: str | None
+    outlets: tuple[str, ...]
+    seen: datetime
+    probability: float
+    weight: float = 1.0
+    terms: tuple[str, ...] = ()
+    model: str | None = None
+
+    @property
+    def outlet(self) -> str:
+        return self.outlets[0] if self.outlets else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """The evidence for one label about one subject over one window.
+
+    ``subject`` is an ISO 3166-1 alpha-2 code, or ``zone:NAME`` for a watch zone.
+    ``outlets`` are the independent outlets (an outlet that only republished
+    another's story is not one), ``evidence`` the strongest story of each, strongest
+    first, and ``items`` every item behind the signal. ``baseline`` is how many
+    independent outlets a window this long usually holds for this subject and
+    label, from stored history; None when there is too little history (cold start).
+    See docs/signals.md for the formula.
+    """
+
+    subject: str
+    label: str
+    start: datetime
+    end: datetime
+    score: float
+    outlets: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    items: tuple[int, ...] = ()
+    baseline: float | None = None
+    spike: float | None = None
+
+
+
+Decision = Literal["new", "escalated", "ongoing", "resolved"]
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """One evidence item as an alert shows it."""
+
+    title: str
+    link: str | None
+    outlet: str
+    seen: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """Everything a notifier renders: one decision about one alert.
+
+    Rules decide, notifiers only render (STYLE.md). Every string that came from a
+    feed (``headlines``, ``terms``) is untrusted and must be escaped by the notifier.
+    ``key`` is unique per message and stable across retries (used for Message-ID).
+    ``kind`` is ``alert`` for rule alerts and ``test`` for ``warning test-notify``.
+    """
+
+    alert_id: int
+    key: str
+    decision: Decision
+    rule: str
+    subject: str
+    place: str
+    label: str
+    severity: str
+    score: float
+    outlets: tuple[str, ...]
+    headlines: tuple[Headline, ...]
+    terms: tuple[str, ...]
+    model: str | None
+    opened: datetime
+    at: datetime
+    spike: float | None = None
+    kind: Literal["alert", "test", "operator"] = "alert"
+    note: str | None = None
+
+    @property
+    def corroborated(self) -> bool:
+        return len(self.outlets) >= 2
