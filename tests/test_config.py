@@ -46,7 +46,11 @@ def test_bundled_default_loads_and_has_real_feeds() -> None:
 def test_full_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-secret")
     monkeypatch.setenv("SMTP_PASSWORD", "hunter2")
-    write(tmp_path, "- type: threshold\n", "rules.yaml")
+    write(
+        tmp_path,
+        "- {name: coup, type: threshold, label: coup, threshold: 0.5, routes: [slack, log]}\n",
+        "rules.yaml",
+    )
     path = write(
         tmp_path,
         """
@@ -85,8 +89,10 @@ def test_full_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.notify.slack is not None and s.notify.slack.token.reveal() == "xoxb-secret"
     assert s.notify.email is not None and s.notify.email.password == Secret("hunter2")
     assert s.notify.email.to == ("desk@example.org",)
-    assert s.rules is not None and s.rules.file == tmp_path / "rules.yaml"
-    assert len(s.rules.entries) == 1
+    assert s.rules.file == tmp_path / "rules.yaml"
+    assert [(r.name, r.type, r.label, r.routes) for r in s.rules.rules] == [
+        ("coup", "threshold", "coup", ("slack", "log"))
+    ]
     # Secrets never show in reprs (and so never in logs of settings objects).
     assert "xoxb-secret" not in repr(s) and "hunter2" not in repr(s)
 

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ log = logging.getLogger("warning")
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from .notify import unconfigured as unconfigured_routes
     from .store.engine import safe_url
 
     print(f"{settings.file}: ok")
@@ -39,8 +41,21 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  notify: {', '.join(notifiers)}")
     if settings.zones:
         print(f"  zones: {', '.join(f'{z.name} ({z.kind})' for z in settings.zones)}")
-    if settings.rules is not None:
-        print(f"  rules: {len(settings.rules.entries)} from {settings.rules.file}")
+    rules = settings.rules
+    print(f"  rules: {len(rules.active)} active of {len(rules.rules)} from {rules.file}")
+    fallback: dict[str, list[str]] = {}
+    for rule in rules.rules:
+        where = f"zone {rule.zone}" if rule.zone else ",".join(rule.countries)
+        state = "" if rule.enabled else " (disabled)"
+        routes = ", ".join(rule.routes)
+        print(f"    {rule.name}: {rule.type} {rule.label or 'items'} in {where} -> {routes}{state}")
+        for route in unconfigured_routes(rule.routes, settings.notify):
+            fallback.setdefault(route, []).append(rule.name)
+    for route, names in fallback.items():
+        print(
+            f"  note: route {route!r} (rules {', '.join(names)}) has no notifier under "
+            "notify:; those alerts go to the log"
+        )
     from .classify.artifact import load as load_model
 
     try:
@@ -54,10 +69,11 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from .daemon import Daemon
 
-    return Daemon(Path(settings.file), settings).run()
+    return Daemon(Path(settings.file), settings, dry_run=args.dry_run).run()
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
+    from .notify import Notifiers
     from .pipeline import Pipeline, fetch_limits, worker_pool
     from .sources.http import Fetcher
     from .store import Store
@@ -73,7 +89,13 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
             Fetcher(fetch_limits(settings), concurrency=settings.poll.concurrency) as fetcher,
             worker_pool(settings) as workers,
         ):
-            report = Pipeline(settings, store, fetcher, workers).cycle(force=True)
+            notifiers = Notifiers(settings.notify, dry_run=args.dry_run)
+            pipeline = Pipeline(settings, store, fetcher, workers, notifiers)
+            report = pipeline.cycle(force=True)
+            decided, delivered = pipeline.alert_cycle()
+            notifiers.close()
+        new_alerts = sum(1 for d in decided if d.decision == "new")
+        report = replace(report, alerts_new=new_alerts)
     finally:
         store.close()
     elapsed = (report.finished - report.started).total_seconds()
@@ -83,6 +105,10 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
         "items_new": report.items_new,
         "items_duplicate": report.items_duplicate,
         "alerts_new": report.alerts_new,
+        "alerts_updated": len(decided) - new_alerts,
+        "deliveries_sent": delivered.sent,
+        "deliveries_failed": delivered.failed,
+        "deliveries_retrying": delivered.retrying,
         "bytes_received": report.bytes_received,
         "elapsed_seconds": round(elapsed, 3),
     }
@@ -323,10 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("check", cmd_check, "validate the configuration; print problems as file:line: key: message")
-    add("run", cmd_run, "run the daemon in the foreground (systemd runs this)")
+    run = add("run", cmd_run, "run the daemon in the foreground (systemd runs this)")
+    run.add_argument("--dry-run", action="store_true", help="log alerts instead of sending them")
     poll = add("poll", cmd_poll, "one full cycle over every source, then exit")
     poll.add_argument("--once", action="store_true", help="required: poll each source once")
     poll.add_argument("--json", action="store_true", help="print one JSON object")
+    poll.add_argument("--dry-run", action="store_true", help="log alerts instead of sending them")
     feeds = add("feeds", cmd_feeds, "show each feed's health: last success, failures, errors")
     feeds.add_argument("--json", action="store_true", help="print a JSON list")
     score = add("score", cmd_score, "the countries (and places) a text is about")
@@ -357,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CSV",
         help="a labelled CSV to evaluate the new model on (recorded in its card)",
     )
+    from . import cli_alerts
+
+    cli_alerts.add_parsers(sub, add)
     return parser
 
 

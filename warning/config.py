@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import resources, yamlsrc
-from .errors import ConfigError, Problem
+from .errors import ConfigError
 from .geo.zones import Zone, load_zones
+from .rules import RuleSet, load_rules
 from .settings import Reader, Secret, at_least, option, parse_size, positive
 from .sources import REGISTRY, Feed
 from .yamlsrc import KeyPath
@@ -82,14 +83,6 @@ class NotifySettings:
 
 
 @dataclass(frozen=True, slots=True)
-class RulesSource:
-    """Where the alert rules come from: a file, or inline in the main file."""
-
-    file: Path
-    entries: tuple[Any, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Settings:
     """The whole, validated configuration."""
 
@@ -98,7 +91,7 @@ class Settings:
     feeds: tuple[Feed, ...]
     poll: PollSettings = field(default_factory=PollSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
-    rules: RulesSource | None = None
+    rules: RuleSet = field(default_factory=lambda: RuleSet(Path(), (), ""))
     zones: tuple[Zone, ...] = ()
 
     def feed(self, name: str) -> Feed:
@@ -134,9 +127,17 @@ def load(path: Path) -> Settings:
     feeds = _feeds(reader, top.get("feeds"))
     poll = reader.options(PollSettings, top.get("poll"), ("poll",))
     notify = reader.options(NotifySettings, top.get("notify"), ("notify",))
-    rules = _rules(reader, top.get("rules"), path) if "rules" in top else None
     zones = load_zones(reader, top.get("zones"))
+    feed_names = [f.name for f in feeds]
+    if "rules" in top:
+        rules, rule_zones = _rules(reader, top["rules"], path, zones, feed_names)
+    else:
+        # The bundled default rules; a zone of the same name in this file replaces theirs.
+        rules, rule_zones = _rules(
+            reader, str(resources.bundled_rules()), path, zones, feed_names, own_zones_win=False
+        )
     reader.raise_if_problems()
+    zones = zones + rule_zones
     assert database is not None and poll is not None and notify is not None
     return Settings(path, database, feeds, poll, notify, rules, zones)
 
@@ -240,25 +241,51 @@ def _outlet_of(url: str) -> str:
     return host
 
 
-def _rules(reader: Reader, value: Any, config_file: Path) -> RulesSource | None:
-    path = ("rules",)
+def _rules(
+    reader: Reader,
+    value: Any,
+    config_file: Path,
+    zones: tuple[Zone, ...],
+    feeds: list[str],
+    *,
+    own_zones_win: bool = True,
+) -> tuple[RuleSet, tuple[Zone, ...]]:
+    """The rules inline, or from their own file (which may define zones of its own).
+
+    A rules file holds a list of rules, or a mapping with ``rules`` and ``zones``,
+    so that a rules file can ship with the zones it uses (the bundled one does).
+    """
     if isinstance(value, list):
-        return RulesSource(config_file, tuple(value))
+        return load_rules(reader, value, config_file, zones, feeds, ("rules",)), ()
+    empty = RuleSet(config_file, (), "")
     if not isinstance(value, str) or not value.strip():
-        reader.error(path, "expected a file name (relative to this file) or a list of rules")
-        return None
+        reader.error(("rules",), "expected a file name (relative to this file) or a list of rules")
+        return empty, ()
     rules_file = (config_file.parent / value).resolve()
     try:
         doc = yamlsrc.load(rules_file)
     except ConfigError as exc:
         reader.problems.extend(exc.problems)
-        return None
+        return empty, ()
+    file_reader = Reader(doc)
     data = doc.data if doc.data is not None else []
-    if isinstance(data, dict) and set(data) == {"rules"}:
-        data = data["rules"] or []
-    if not isinstance(data, list):
-        reader.problems.append(
-            Problem(str(rules_file), doc.line(()), "", "expected a list of rules")
-        )
-        return None
-    return RulesSource(rules_file, tuple(data))
+    own_zones: tuple[Zone, ...] = ()
+    entries: Any = data
+    path: KeyPath = ()
+    if isinstance(data, dict):
+        top = file_reader.mapping(data, (), ("rules", "zones"))
+        own_zones = load_zones(file_reader, top.get("zones"))
+        if own_zones_win:
+            seen: dict[str, KeyPath] = {z.name: ("zones",) for z in zones}
+            for i, zone in enumerate(own_zones):
+                file_reader.unique(seen, zone.name, ("zones", i), "zone")
+        else:
+            names = {z.name for z in zones}
+            own_zones = tuple(z for z in own_zones if z.name not in names)
+        entries, path = top.get("rules") or [], ("rules",)
+    if not isinstance(entries, list):
+        file_reader.error(path, "expected a list of rules (each `- name: ..., type: ...`)")
+        entries = []
+    rules = load_rules(file_reader, entries, rules_file, zones + own_zones, feeds, path)
+    reader.problems.extend(file_reader.problems)
+    return rules, own_zones

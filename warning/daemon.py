@@ -24,7 +24,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from . import config, sdnotify
 from .config import Settings
-from .errors import ConfigError
+from .errors import ConfigError, StoreError
+from .notify import Notifiers
 from .pipeline import Pipeline, fetch_limits, worker_pool
 from .sources import Feed
 from .sources.http import Fetcher
@@ -39,12 +40,14 @@ STALL = timedelta(seconds=60)
 #: First polls after start are spread over this much time (or the feed's interval if shorter).
 START_SPREAD = timedelta(seconds=30)
 START_STEP = timedelta(milliseconds=50)
+#: Rules are evaluated, and due deliveries sent, this often.
+ALERT_EVERY = timedelta(seconds=30)
 
 
 class Daemon:
     """``warning run``: poll every feed on its own schedule until told to stop."""
 
-    def __init__(self, config_path: Path, settings: Settings) -> None:
+    def __init__(self, config_path: Path, settings: Settings, *, dry_run: bool = False) -> None:
         self.config_path = config_path
         self.settings = settings
         # Set by signal handlers; acted on by the main loop, which `wake` rouses.
@@ -56,7 +59,9 @@ class Daemon:
         self.store = Store(settings.database.reveal())
         self.fetcher = Fetcher(fetch_limits(settings), concurrency=settings.poll.concurrency)
         self.workers = worker_pool(settings)
-        self.pipeline = Pipeline(settings, self.store, self.fetcher, self.workers)
+        self.dry_run = dry_run
+        self.notifiers = Notifiers(settings.notify, dry_run=dry_run)
+        self.pipeline = Pipeline(settings, self.store, self.fetcher, self.workers, self.notifiers)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(settings.poll.workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -92,6 +97,13 @@ class Daemon:
             id="heartbeat",
             misfire_grace_time=None,
         )
+        self.scheduler.add_job(
+            self._alert_job,
+            IntervalTrigger(seconds=ALERT_EVERY.total_seconds()),
+            id="alerts",
+            next_run_time=datetime.now(UTC),  # resume pending deliveries at once
+            misfire_grace_time=None,
+        )
         self.scheduler.start()
         sdnotify.notify("READY=1", f"STATUS=polling {len(self.settings.feeds)} feeds")
         log.info(
@@ -124,6 +136,7 @@ class Daemon:
         self.fetcher.close()
         self.scheduler.shutdown(wait=True)
         self.workers.close()
+        self.notifiers.close()
         self.store.close()
         log.info("stopped")
 
@@ -143,7 +156,10 @@ class Daemon:
                 log.warning("reload: `%s` changed; it takes effect after a restart", key)
         self.settings = new = replace(new, database=old.database, poll=old.poll)
         self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in new.feeds)
-        self.pipeline = Pipeline(new, self.store, self.fetcher, self.workers)
+        old_notifiers = self.notifiers
+        self.notifiers = Notifiers(new.notify, dry_run=self.dry_run)
+        self.pipeline = Pipeline(new, self.store, self.fetcher, self.workers, self.notifiers)
+        old_notifiers.close()
         old_feeds = {f.name: f for f in old.feeds}
         new_feeds = {f.name: f for f in new.feeds}
         for name in old_feeds.keys() - new_feeds.keys():
@@ -190,6 +206,15 @@ class Daemon:
         pipeline = self.pipeline  # a reload swaps it whole; use one consistent snapshot
         if name in pipeline.sources:
             pipeline.poll(name)
+
+    def _alert_job(self) -> None:
+        """Evaluate the rules and deliver what is due; a failure waits for the next run."""
+        if self.stopping:
+            return
+        try:
+            self.pipeline.alert_cycle()
+        except StoreError as exc:
+            log.error("alert cycle skipped: %s", exc)
 
     def _beat(self) -> None:
         self.last_beat = time.monotonic()

@@ -1,10 +1,10 @@
 """One poll of one source, and one cycle over all of them.
 
-This is the only module that calls several stages: source fetch and parse,
-then the store. Geotagging, classification, aggregation and rules join here
-as they land, in the order of DESIGN.md's data flow. The daemon's jobs and
-``warning poll --once`` both call :meth:`Pipeline.poll`, so what is tested
-one-shot is what runs in production.
+This is the only module that calls several stages, in the order of DESIGN.md's
+data flow: source fetch and parse, geotagging and scoring, the store; then, in
+an alert cycle, aggregation, rules and the alert lifecycle, and the outbox. The
+daemon's jobs and ``warning poll --once`` both call :meth:`Pipeline.poll` and
+:meth:`Pipeline.alert_cycle`, so what is tested one-shot is what runs in production.
 """
 
 from __future__ import annotations
@@ -12,26 +12,34 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from . import aggregate
+from .alerts import decide, dedup_key
 from .classify import artifact
 from .classify.model import Model
 from .config import Settings
 from .errors import AppError, FetchCancelled, ModelError, SourceError, StoreError
 from .geo import gazetteer
 from .geo.resolve import geotag
+from .notify import Notifiers
+from .outbox import DeliveryReport, deliver
 from .records import (
     Assessment,
     CycleReport,
+    Decided,
     FeedState,
     FetchResult,
     Item,
     LabelScore,
     PollOutcome,
+    Signal,
 )
+from .rules import ALL, Rule
+from .rules.types import FlatlineRule, SpikeRule
 from .sources import REGISTRY, Source
 from .sources.http import Fetcher, FetchLimits
 from .store import Store
@@ -167,13 +175,20 @@ class Pipeline:
     """Polls configured sources into the store. Thread-safe: one poll per feed at a time."""
 
     def __init__(
-        self, settings: Settings, store: Store, fetcher: Fetcher, workers: WorkerPool
+        self,
+        settings: Settings,
+        store: Store,
+        fetcher: Fetcher,
+        workers: WorkerPool,
+        notifiers: Notifiers | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
         self.workers = workers
+        self.notifiers = notifiers or Notifiers(settings.notify)
         self.sources: dict[str, Source] = {f.name: REGISTRY[f.kind](f) for f in settings.feeds}
+        self.zones = {z.name: z for z in settings.zones}
 
     def poll(
         self,
@@ -292,6 +307,139 @@ class Pipeline:
                 )
             )
         return CycleReport(started=started, finished=datetime.now(UTC), outcomes=outcomes)
+
+    # --- alerts -------------------------------------------------------------------
+
+    def alert_cycle(self, now: datetime | None = None) -> tuple[list[Decided], DeliveryReport]:
+        """Evaluate every rule, record the decisions, then deliver what is due."""
+        now = now or datetime.now(UTC)
+        decided = self.evaluate(now)
+        return decided, deliver(self.store, self.notifiers, now)
+
+    def evaluate(self, now: datetime) -> list[Decided]:
+        """Run every active rule over its signals; each decision is stored with its deliveries.
+
+        Storing comes before sending (the outbox sends), and every insert is keyed,
+        so a crash or a second instance never produces a decision twice.
+        """
+        rules = self.settings.rules
+        alerts = self.store.alerts
+        open_ = alerts.open_alerts()
+        silences = alerts.active_silences(now)
+        dry_run = self.notifiers.dry_run
+        decided: list[Decided] = []
+        for rule in rules.active:
+            episodes = alerts.last_closed(rule.name)
+            for signal in self.signals(rule, now, open_):
+                key = (rule.name, signal.subject, signal.label)
+                alert = open_.get(key)
+                count, last_resolved = episodes.get(key[1:], (0, None))
+                verdict = decide(rule, signal, alert, last_resolved, now)
+                if verdict is None:
+                    continue
+                silence = next((s.id for s in silences if s.matches(*key)), None)
+                if alert is None:
+                    fields = {
+                        "rule": rule.name,
+                        "subject": signal.subject,
+                        "label": signal.label,
+                        "severity": rule.severity,
+                        "model": next((e.model for e in signal.evidence if e.model), None),
+                        "rules_hash": rules.digest,
+                        **verdict.changes,
+                    }
+                    dedup = dedup_key(*key, count + 1)
+                    alert_id = alerts.open(
+                        dedup, fields, signal, now, rule.routes, silence, dry_run
+                    )
+                    if alert_id is None:
+                        continue  # another instance opened it first
+                elif alerts.record(
+                    alert,
+                    verdict.decision,
+                    verdict.changes,
+                    signal,
+                    now,
+                    rule.routes,
+                    silence,
+                    dry_run,
+                ):
+                    alert_id = alert.id
+                else:
+                    continue
+                if verdict.decision is not None:
+                    decided.append(
+                        Decided(alert_id, *key, verdict.decision, silenced=silence is not None)
+                    )
+                    log.info(
+                        "alert=%d %s rule=%s subject=%s label=%s score=%.2f outlets=%d%s",
+                        alert_id,
+                        verdict.decision,
+                        rule.name,
+                        signal.subject,
+                        signal.label,
+                        signal.score,
+                        len(signal.outlets),
+                        " (silenced)" if silence else "",
+                    )
+        return decided
+
+    def signals(
+        self, rule: Rule, now: datetime, open_: Mapping[tuple[str, str, str], object]
+    ) -> list[Signal]:
+        """The signals a rule looks at now: every subject with evidence or an open alert."""
+        if isinstance(rule, FlatlineRule):
+            return self._quiet_signals(rule, now)
+        start = now - rule.window
+        spike = isinstance(rule, SpikeRule)
+        first = start - rule.baseline if isinstance(rule, SpikeRule) else start
+        if rule.zone is not None:
+            subject = f"zone:{rule.zone}"
+            found = {
+                subject: self.store.alerts.zone_evidence(
+                    rule.label, first, now, self.zones[rule.zone]
+                )
+            }
+        else:
+            countries = None if ALL in rule.countries else rule.countries
+            found = self.store.alerts.evidence(rule.label, first, now, countries)
+        subjects = set(found) | {s for (r, s, _) in open_ if r == rule.name}
+        since = self.store.alerts.watching_since() if spike else None
+        out = []
+        for subject in sorted(subjects):
+            evidence = found.get(subject, [])
+            history = None
+            if isinstance(rule, SpikeRule):
+                days = max(1, rule.baseline // timedelta(days=1))
+                history = aggregate.daily_outlets(evidence, days, start, since=since)
+            out.append(aggregate.aggregate(subject, rule.label, evidence, start, now, history))
+        return out
+
+    def _quiet_signals(self, rule: FlatlineRule, now: datetime) -> list[Signal]:
+        """Item counts per feed or country now (score) and usually (baseline)."""
+        kind = "feed" if rule.feeds else "country"
+        if kind == "feed":
+            names = None if ALL in rule.feeds else list(rule.feeds)
+        else:
+            names = None if ALL in rule.countries else list(rule.countries)
+        slots = max(1, rule.baseline // rule.window)
+        counts = self.store.alerts.slot_counts(kind, names, now, rule.window, slots + 1)
+        since = self.store.alerts.watching_since()
+        # Slots that began before the first stored item mean "not watching yet", not quiet.
+        watched = (
+            slots if since is None else int(min(slots, (now - rule.window - since) // rule.window))
+        )
+        out = []
+        for name, per_slot in sorted(counts.items()):
+            history = per_slot[slots - watched : slots] if watched > 0 else []
+            usual = sum(history) / len(history) if len(history) >= 3 else None
+            subject = f"feed:{name}" if kind == "feed" else name
+            out.append(
+                Signal(
+                    subject, "quiet", now - rule.window, now, float(per_slot[-1]), baseline=usual
+                )
+            )
+        return out
 
 
 def _short(delay: timedelta) -> str:

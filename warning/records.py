@@ -247,8 +247,19 @@ class Signal:
     spike: float | None = None
 
 
-
 Decision = Literal["new", "escalated", "ongoing", "resolved"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """One lifecycle decision an alert cycle recorded (and queued for delivery)."""
+
+    alert_id: int
+    rule: str
+    subject: str
+    label: str
+    decision: Decision
+    silenced: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,11 @@ def bundled_config() -> Path:
     return bundled("config") / "warning.yaml"
 
 
+def bundled_rules() -> Path:
+    """The default alert rules, used when the configuration has no ``rules`` key."""
+    return bundled("config") / "rules.yaml"
+
+
 def state_dir() -> Path:
     """Where the embedded database lives when the configuration names none.
 

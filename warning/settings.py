@@ -127,7 +127,8 @@ def option(
 
 
 def positive(value: Any) -> str | None:
-    return None if value > 0 else "must be greater than zero"
+    zero = timedelta(0) if isinstance(value, timedelta) else 0
+    return None if value > zero else "must be greater than zero"
 
 
 def at_least(minimum: float) -> Callable[[Any], str | None]:

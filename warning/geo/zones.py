@@ -87,7 +87,7 @@ def _country_code(value: Any) -> str:
     )
 
 
-def _country_codes(value: Any) -> tuple[str, ...]:
+def country_codes(value: Any) -> tuple[str, ...]:
     """A non-empty list of ISO 3166-1 alpha-2 codes, upper-cased, duplicates dropped."""
     items = value if isinstance(value, list) else [value]
     codes = [_country_code(v) for v in items if v is not None]
@@ -176,7 +176,7 @@ class CountriesZone:
 
     kind: ClassVar[str] = "countries"
     name: str
-    countries: tuple[str, ...] = option(parse=_country_codes)
+    countries: tuple[str, ...] = option(parse=country_codes)
 
     def matches(self, place: Place) -> bool:
         return place.country in self.countries
@@ -267,8 +267,8 @@ class BorderBandZone:
 
     kind: ClassVar[str] = "border_band"
     name: str
-    countries: tuple[str, ...] = option(parse=_country_codes)
-    near: tuple[str, ...] = option(parse=_country_codes)
+    countries: tuple[str, ...] = option(parse=country_codes)
+    near: tuple[str, ...] = option(parse=country_codes)
     within: float = option(parse=parse_distance_km, check=_band_width)
 
     def matches(self, place: Place) -> bool:

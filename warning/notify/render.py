@@ -17,6 +17,7 @@ LABEL_NAMES = {
     "election_dispute": "Disputed election",
     "attack": "Armed attack",
     "unrest": "Unrest",
+    "quiet": "Gone quiet",
 }
 
 DECISION_WORDS = {
@@ -33,9 +34,11 @@ def label_name(label: str) -> str:
 
 @functools.cache
 def place_name(subject: str) -> str:
-    """"Niger (NE)" for a country code; the zone's name for ``zone:NAME``."""
+    """ "Niger (NE)" for a country code; the zone's name for ``zone:NAME``."""
     if subject.startswith("zone:"):
         return f"zone {subject[5:]}"
+    if subject.startswith("feed:"):
+        return f"feed {subject[5:]}"
     country = pycountry.countries.get(alpha_2=subject)
     if country is None:
         return subject

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, func, make_url, select
 from sqlalchemy import exc as sa_exc
@@ -34,6 +35,9 @@ from warning.store.tables import (
     items,
     sightings,
 )
+
+if TYPE_CHECKING:
+    from warning.store.alerts import AlertStore
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +112,8 @@ class Store:
                 f"no driver for database URL {self._safe_url}: {err}",
                 "for PostgreSQL install the `postgres` extra (psycopg)",
             ) from err
-        self._sql = _Statements(sqlite.insert if self.dialect == "sqlite" else postgresql.insert)
+        self._insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+        self._sql = _Statements(self._insert)
         # SQLite has one writer at a time anyway; waiting on a lock here is fairer and
         # cheaper than every thread polling the file lock through the busy timeout.
         self._write_lock: contextlib.AbstractContextManager[Any] = (
@@ -118,6 +123,13 @@ class Store:
         self._read_lock = (
             self._write_lock if is_memory_sqlite(self._engine) else contextlib.nullcontext()
         )
+
+    @functools.cached_property
+    def alerts(self) -> AlertStore:
+        """Queries about alerts, deliveries and silences (store/alerts.py)."""
+        from warning.store.alerts import AlertStore
+
+        return AlertStore(self)
 
     @property
     def dialect(self) -> str:
@@ -346,7 +358,7 @@ class Store:
                 "label": s.label,
                 "probability": s.probability,
                 "above": s.above,
-                "terms": " ".join(s.terms),
+                "terms": "|".join(s.terms),
                 "model": a.model,
             }
             for item_id, a in done

@@ -122,7 +122,7 @@ item_places = Table(
 )
 
 #: The classifier's verdict on each item, one row per label (terms: the words that
-#: pushed the label up, space-separated, for labels above their threshold).
+#: pushed the label up, "|"-separated, for labels above their threshold).
 item_scores = Table(
     "item_scores",
     metadata,
@@ -132,4 +132,96 @@ item_scores = Table(
     Column("above", Boolean, nullable=False),
     Column("terms", Text, nullable=False),
     Column("model", Text),
+)
+
+# --- alerts ------------------------------------------------------------------------
+# JSON lists (outlets, item ids) are stored as text: they are read whole, never queried.
+
+#: One row per alert episode: a rule firing for one subject (country or zone) and label,
+#: from new to resolved. ``dedup_key`` (rule|subject|label|episode number) is unique, so
+#: two instances that decide the same new alert insert it once.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", Text, nullable=False, unique=True),
+    Column("rule", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("status", Text, nullable=False),  # open | resolved
+    Column("level", Integer, nullable=False),  # 0 unconfirmed, 1 corroborated
+    Column("score", Float, nullable=False),
+    Column("spike", Float),
+    Column("outlets", Text, nullable=False),
+    Column("items", Text, nullable=False),
+    Column("model", Text),
+    Column("rules_hash", Text, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("calm_since", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    Column("last_message_at", UTCDateTime, nullable=False),
+    Column("reminders", Integer, nullable=False, server_default=text("0")),
+    Column("events", Integer, nullable=False, server_default=text("1")),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", Text),
+    Index("ix_alerts_rule_subject_label", "rule", "subject", "label"),
+    Index("ix_alerts_status", "status"),
+)
+
+#: Every decision about an alert (new, escalated, ongoing, resolved), numbered per alert.
+#: (alert_id, seq) is unique, so the same decision is never recorded (or sent) twice.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("spike", Float),
+    Column("outlets", Text, nullable=False),
+    Column("items", Text, nullable=False),
+    Column("silence_id", Integer),
+    UniqueConstraint("alert_id", "seq"),
+)
+
+#: The outbox: one row per event and route, retried until sent (or failed for good).
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("alert_events.id", ondelete="CASCADE"), nullable=False),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("route", Text, nullable=False),
+    # pending | sending | sent | failed | silenced | dry_run
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_try", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    Column("ref", Text),  # what later messages thread under (Slack channel:ts, Message-ID)
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("event_id", "route"),
+    Index("ix_deliveries_status_next_try", "status", "next_try"),
+    Index("ix_deliveries_alert_id_route", "alert_id", "route"),
+)
+
+#: Operator silences: matching alerts are recorded but not sent until ``until``.
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject", Text),
+    Column("label", Text),
+    Column("rule", Text),
+    Column("until", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", Text),
+    Column("lifted_at", UTCDateTime),
 )

@@ -1,0 +1,75 @@
+"""The alert lifecycle: from a rule and its signal to new, escalated, ongoing or resolved.
+
+One pure function, :func:`decide`, the same for every rule type (a type only
+says what *firing*, *calm* and the *level* of a signal mean). The rules:
+
+- **new**: the rule fires for a subject with no open alert, and the last alert
+  for it resolved at least ``cooldown`` ago;
+- **escalated**: an open alert's level rises (unconfirmed -> corroborated: a
+  second independent outlet); it goes to the same thread;
+- **ongoing**: still firing with new evidence, once ``repeat`` has passed since
+  the last message; each reminder doubles the wait (``repeat``, 2×, 4×, ...);
+- **resolved**: the signal has stayed *calm* (below the rule's lower level) for
+  ``hold``. Between the two levels nothing changes and the hold restarts, so a
+  signal hovering at the threshold cannot flap between new and resolved.
+
+docs/alerts.md tells the same story for operators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .records import Decision, Signal
+from .rules import Rule
+from .store.alerts import StoredAlert
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What to do about one (rule, subject, label): tell the desk, and what to store."""
+
+    decision: Decision | None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def decide(
+    rule: Rule,
+    signal: Signal,
+    alert: StoredAlert | None,
+    last_resolved: datetime | None,
+    now: datetime,
+) -> Verdict | None:
+    """The lifecycle step for one signal; None when there is nothing to store."""
+    firing = rule.firing(signal)
+    if alert is None:
+        if not firing:
+            return None
+        if last_resolved is not None and now - last_resolved < rule.cooldown:
+            return None
+        return Verdict("new", {"level": rule.level(signal)})
+    if firing:
+        level = rule.level(signal)
+        if level > alert.level:
+            return Verdict("escalated", {"level": level, "calm_since": None})
+        due = alert.last_message_at + rule.repeat * (2**alert.reminders)
+        fresh = set(signal.items) - set(alert.items)
+        # An acknowledged alert needs no reminders; escalation and all-clear still go out.
+        if now >= due and fresh and alert.acknowledged_at is None:
+            return Verdict("ongoing", {"reminders": alert.reminders + 1, "calm_since": None})
+        return Verdict(None, {"calm_since": None})
+    if rule.calm(signal):
+        since = alert.calm_since or now
+        if now - since >= rule.hold:
+            return Verdict(
+                "resolved", {"status": "resolved", "resolved_at": now, "calm_since": since}
+            )
+        return Verdict(None, {"calm_since": since})
+    return Verdict(None, {"calm_since": None})
+
+
+def dedup_key(rule: str, subject: str, label: str, episode: int) -> str:
+    """The unique key of an alert episode: two instances deciding it insert it once."""
+    return f"{rule}|{subject}|{label}|{episode}"

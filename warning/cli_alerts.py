@@ -1,0 +1,303 @@
+"""The operator's alert commands: list, show, acknowledge, silence, test-notify.
+
+Kept beside cli.py (which wires them in) so that each file stays about one thing.
+Like cli.py, this is a place that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .config import Settings
+from .errors import DataError, DeliveryError
+from .settings import parse_duration
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _store(settings: Settings) -> Any:
+    from .store import open_store
+
+    return open_store(settings.database.reveal())
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
+    from .notify.render import label_name, place_name
+
+    store = _store(settings)
+    try:
+        found = store.alerts.recent(None if args.status == "all" else args.status, args.limit)
+        rows = [
+            {
+                "id": a.id,
+                "status": a.status,
+                "rule": a.rule,
+                "subject": a.subject,
+                "label": a.label,
+                "severity": a.severity,
+                "score": round(a.score, 3),
+                "outlets": list(a.outlets),
+                "corroborated": a.level >= 1,
+                "items": list(a.items),
+                "model": a.model,
+                "rules_hash": a.rules_hash,
+                "opened_at": _iso(a.opened_at),
+                "updated_at": _iso(a.updated_at),
+                "resolved_at": _iso(a.resolved_at),
+                "acknowledged_by": a.acknowledged_by,
+            }
+            for a in found
+        ]
+        pending = store.alerts.pending_count()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no alerts")
+    for r in rows:
+        ack = f" ack by {r['acknowledged_by']}" if r["acknowledged_by"] else ""
+        n = len(r["outlets"])
+        print(
+            f"#{r['id']} {r['status']:<8} {r['severity']:<8} {label_name(r['label'])} · "
+            f"{place_name(r['subject'])} · score {r['score']:.2f} · {n} outlet"
+            f"{'s' if n != 1 else ''} · rule {r['rule']} · opened {r['opened_at']}{ack}"
+        )
+    if pending:
+        print(f"{pending} deliveries pending")
+    return EXIT_OK
+
+
+def cmd_alerts_show(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    try:
+        alert = store.alerts.get(args.id)
+        if alert is None:
+            print(f"no alert #{args.id}", file=sys.stderr)
+            return EXIT_FAILURE
+        events = store.alerts.events(alert.id)
+        headlines = store.alerts.headlines(alert.items[:10])
+    finally:
+        store.close()
+    print(f"#{alert.id} {alert.status} rule={alert.rule} {alert.subject} {alert.label}")
+    print(f"  score {alert.score:.2f}, outlets: {', '.join(alert.outlets) or 'none'}")
+    print(f"  model {alert.model}, rules {alert.rules_hash}, key {alert.dedup_key}")
+    for item_id in alert.items[:10]:
+        if item_id in headlines:
+            title, link, outlet, _ = headlines[item_id]
+            print(f"  - {title!r} ({outlet}) {link or ''}")
+    for ev in events:
+        print(f"  {ev['seq']}. {ev['decision']} at {_iso(ev['at'])} score {ev['score']:.2f}")
+        for d in ev["deliveries"]:
+            err = f" last error: {d['last_error']}" if d["last_error"] else ""
+            print(f"       {d['route']}: {d['status']} after {d['attempts']} attempt(s){err}")
+    return EXIT_OK
+
+
+def cmd_alerts_ack(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    try:
+        done = store.alerts.acknowledge(args.id, args.by or getpass.getuser(), datetime.now(UTC))
+    finally:
+        store.close()
+    if not done:
+        print(f"no alert #{args.id}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"alert #{args.id} acknowledged: no more reminders (escalations and all-clear still go)")
+    return EXIT_OK
+
+
+def _until(args: argparse.Namespace, now: datetime) -> datetime:
+    if args.until:
+        try:
+            until = datetime.fromisoformat(args.until)
+        except ValueError:
+            raise DataError(
+                f"--until {args.until!r} is not a date", "write it like 2026-12-01T18:00Z"
+            ) from None
+        return until if until.tzinfo else until.replace(tzinfo=UTC)
+    try:
+        return now + parse_duration(args.duration)
+    except ValueError as exc:
+        raise DataError(f"--for {args.duration!r}: {exc}", "write it like 6h or 2d") from None
+
+
+def cmd_silence_add(args: argparse.Namespace, settings: Settings) -> int:
+    from .rules import LABELS
+
+    if not (args.country or args.label or args.rule):
+        print("silence: name at least one of --country, --label, --rule", file=sys.stderr)
+        return EXIT_USAGE
+    if args.label and args.label not in (*LABELS, "quiet"):
+        print(
+            f"silence: unknown label {args.label!r}; one of: {', '.join(LABELS)}", file=sys.stderr
+        )
+        return EXIT_USAGE
+    if args.rule and settings.rules.get(args.rule) is None:
+        names = ", ".join(r.name for r in settings.rules.rules)
+        print(f"silence: no rule named {args.rule!r}; rules: {names}", file=sys.stderr)
+        return EXIT_USAGE
+    now = datetime.now(UTC)
+    until = _until(args, now)
+    if until <= now:
+        print("silence: the end is in the past", file=sys.stderr)
+        return EXIT_USAGE
+    subject = args.country.upper() if args.country else None
+    store = _store(settings)
+    try:
+        silence_id = store.alerts.silence(
+            until,
+            args.reason,
+            now,
+            subject=subject,
+            label=args.label,
+            rule=args.rule,
+            by=getpass.getuser(),
+        )
+    finally:
+        store.close()
+    print(f"silence #{silence_id} until {until.isoformat()}: alerts are recorded, not sent")
+    return EXIT_OK
+
+
+def cmd_silence_list(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    try:
+        found = store.alerts.active_silences(datetime.now(UTC))
+    finally:
+        store.close()
+    rows = [
+        {
+            "id": s.id,
+            "country": s.subject,
+            "label": s.label,
+            "rule": s.rule,
+            "until": _iso(s.until),
+            "reason": s.reason,
+            "by": s.created_by,
+        }
+        for s in found
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            what = " ".join(f"{k}={r[k]}" for k in ("country", "label", "rule") if r[k])
+            print(f"#{r['id']} {what} until {r['until']} by {r['by']}: {r['reason']}")
+        if not rows:
+            print("no active silences")
+    return EXIT_OK
+
+
+def cmd_silence_lift(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    try:
+        done = store.alerts.lift(args.id, datetime.now(UTC))
+    finally:
+        store.close()
+    if not done:
+        print(f"no active silence #{args.id}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"silence #{args.id} lifted")
+    return EXIT_OK
+
+
+def cmd_test_notify(args: argparse.Namespace, settings: Settings) -> int:
+    """Send a canned message through one route, now, bypassing the outbox."""
+    from .notify import Notifiers, split_route
+    from .records import AlertMessage, Headline
+
+    kind, _ = split_route(args.route)
+    if kind not in ("slack", "email", "log"):
+        print(
+            f"test-notify: unknown route {args.route!r}; use slack, email or log", file=sys.stderr
+        )
+        return EXIT_USAGE
+    if kind != "log" and getattr(settings.notify, kind) is None:
+        print(f"test-notify: notify.{kind} is not configured in {settings.file}", file=sys.stderr)
+        return EXIT_USAGE
+    now = datetime.now(UTC)
+    message = AlertMessage(
+        alert_id=0,
+        key=f"test.{int(now.timestamp())}",
+        decision="new",
+        rule="test-notify",
+        subject="ML",
+        place="Mali (ML)",
+        label="coup",
+        severity="low",
+        score=0.0,
+        outlets=(),
+        headlines=(Headline("This is a test of the warning alert route", None, "warning", now),),
+        terms=(),
+        model=None,
+        opened=now - timedelta(seconds=1),
+        at=now,
+        kind="test",
+        note=f"Sent by `warning test-notify {args.route}`; nothing happened.",
+    )
+    notifiers = Notifiers(settings.notify)
+    notifier, target = notifiers.resolve(args.route)
+    try:
+        ref = notifier.send(message, target, None)
+    except DeliveryError as exc:
+        print(f"test-notify {args.route}: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        notifiers.close()
+    print(f"test-notify {args.route}: sent ({ref})")
+    return EXIT_OK
+
+
+def add_parsers(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Wire the alert commands into the main parser (``add`` is cli.build_parser's)."""
+    alerts = sub.add_parser("alerts", help="list, show and acknowledge alerts")
+    asub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
+    lst = asub.add_parser("list", help="alerts, newest first")
+    lst.set_defaults(func=cmd_alerts_list)
+    lst.add_argument("--json", action="store_true", help="print a JSON list")
+    lst.add_argument("--status", choices=["open", "resolved", "all"], default="all")
+    lst.add_argument("--limit", type=int, default=50)
+    show = asub.add_parser("show", help="one alert with its evidence, events and deliveries")
+    show.set_defaults(func=cmd_alerts_show)
+    show.add_argument("id", type=int)
+    ack = asub.add_parser("ack", help="acknowledge an alert: no more reminders")
+    ack.set_defaults(func=cmd_alerts_ack)
+    ack.add_argument("id", type=int)
+    ack.add_argument("--by", help="who acknowledges (default: your user name)")
+
+    silence = sub.add_parser("silence", help="record matching alerts without sending them")
+    ssub = silence.add_subparsers(dest="silence_command", metavar="ACTION", required=True)
+    sadd = ssub.add_parser("add", help="silence by country, label and/or rule")
+    sadd.set_defaults(func=cmd_silence_add)
+    sadd.add_argument("--country", help="ISO code, or zone:NAME")
+    sadd.add_argument("--label")
+    sadd.add_argument("--rule")
+    when = sadd.add_mutually_exclusive_group(required=True)
+    when.add_argument("--for", dest="duration", help="how long, like 6h or 2d")
+    when.add_argument("--until", help="until when, like 2026-12-01T18:00Z")
+    sadd.add_argument("--reason", required=True, help="why (kept with the silence)")
+    slist = ssub.add_parser("list", help="active silences")
+    slist.set_defaults(func=cmd_silence_list)
+    slist.add_argument("--json", action="store_true")
+    lift = ssub.add_parser("lift", help="end a silence now")
+    lift.set_defaults(func=cmd_silence_lift)
+    lift.add_argument("id", type=int)
+
+    test = add("test-notify", cmd_test_notify, "send a canned test alert through one route")
+    test.add_argument("route", help="slack, email or log, optionally with a target (slack:#x)")

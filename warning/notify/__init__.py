@@ -1,0 +1,72 @@
+"""Notifiers: the registry that routes name, and building them from ``notify:``.
+
+Built-in kinds are registered here exactly as an outside plugin would be. A rule's
+route is ``kind`` or ``kind:target`` (``slack:#other``, ``email:ops@example.org``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from ..config import NotifySettings
+from .base import DeliveryError, Notifier
+from .email import EmailNotifier
+from .log import LogNotifier
+from .slack import SlackNotifier
+
+log = logging.getLogger(__name__)
+
+REGISTRY: dict[str, type[Notifier]] = {
+    SlackNotifier.kind: SlackNotifier,
+    EmailNotifier.kind: EmailNotifier,
+    LogNotifier.kind: LogNotifier,
+}
+
+__all__ = ["REGISTRY", "DeliveryError", "LogNotifier", "Notifier", "Notifiers", "split_route"]
+
+
+def split_route(route: str) -> tuple[str, str | None]:
+    """``"slack:#other"`` -> ``("slack", "#other")``; ``"email"`` -> ``("email", None)``."""
+    kind, _, target = route.partition(":")
+    return kind, (target or None)
+
+
+class Notifiers:
+    """The configured notifiers, and which one a route resolves to.
+
+    A route whose notifier is not configured falls back to the log (DESIGN.md),
+    as does every route in a dry run.
+    """
+
+    def __init__(self, settings: NotifySettings, *, dry_run: bool = False) -> None:
+        self.dry_run = dry_run
+        self.log = LogNotifier(tag="dry-run" if dry_run else "alert")
+        self.configured: dict[str, Notifier] = {"log": self.log}
+        if not dry_run:
+            for kind in ("slack", "email"):
+                options = getattr(settings, kind)
+                if options is not None:
+                    self.configured[kind] = REGISTRY[kind](options)  # type: ignore[call-arg]
+
+    def resolve(self, route: str) -> tuple[Notifier, str | None]:
+        """The notifier and target for ``route``; the log when it is not configured."""
+        kind, target = split_route(route)
+        notifier = self.configured.get(kind)
+        if notifier is None:
+            return self.log, f"(fallback for {route})" if not self.dry_run else route
+        return notifier, target
+
+    def close(self) -> None:
+        for notifier in self.configured.values():
+            notifier.close()
+
+
+def unconfigured(routes: Iterable[str], settings: NotifySettings) -> list[str]:
+    """Routes that will fall back to the log because their notifier is not configured."""
+    out = []
+    for route in routes:
+        kind, _ = split_route(route)
+        if kind != "log" and getattr(settings, kind, None) is None:
+            out.append(route)
+    return out

@@ -1,0 +1,132 @@
+"""The outbox: deliver pending alert messages, retrying until they are sent.
+
+Deliveries are rows (store/alerts.py), inserted with their alert before any
+notifier runs. Each is *claimed* (a compare-and-set, so two instances never
+both take it) for a lease, sent, then marked sent with the reference later
+messages of the same alert thread under. A failure that a retry can fix waits
+with exponential backoff (or the server's Retry-After); one that cannot (an
+unknown channel, a refused recipient) is marked failed and logged as an error.
+
+A process that dies after claiming leaves the row "sending"; when the lease
+expires it is due again. That is at-least-once in one narrow window — the
+crash must land between the server accepting the message and our commit —
+chosen over at-most-once: a lost alert is worse than a rare duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .errors import DeliveryError
+from .notify import Notifiers
+from .notify.render import place_name
+from .records import AlertMessage, Headline
+from .store import Store
+from .store.alerts import Delivery, StoredAlert
+
+log = logging.getLogger(__name__)
+
+#: How long a claimed delivery is ours; longer than any notifier's timeout.
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=1)
+MAX_HEADLINES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
+    """30 s, 1 min, 2 min, ... up to an hour, with jitter; never sooner than Retry-After."""
+    delay = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+    delay *= 1 + random.uniform(0, 0.2)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+def message(alert: StoredAlert, delivery: Delivery, store: Store) -> AlertMessage:
+    """The message a delivery carries: the alert as it stood at the event's time."""
+    found = store.alerts.headlines(delivery.items[:MAX_HEADLINES])
+    headlines = tuple(
+        Headline(title, link, outlet, seen)
+        for title, link, outlet, seen in (found[i] for i in delivery.items if i in found)
+    )
+    terms = store.alerts.terms(delivery.items[:MAX_HEADLINES], alert.label)
+    return AlertMessage(
+        alert_id=alert.id,
+        key=f"{alert.id}.{delivery.seq}.{delivery.id}",
+        decision=delivery.decision,  # type: ignore[arg-type]
+        rule=alert.rule,
+        subject=alert.subject,
+        place=place_name(alert.subject),
+        label=alert.label,
+        severity=alert.severity,
+        score=delivery.score,
+        outlets=delivery.outlets,
+        headlines=headlines,
+        terms=terms,
+        model=alert.model,
+        opened=alert.opened_at,
+        at=delivery.at,
+        spike=delivery.spike,
+    )
+
+
+def deliver(store: Store, notifiers: Notifiers, now: datetime, limit: int = 100) -> DeliveryReport:
+    """Try every due delivery once; never raises for a notifier's failure."""
+    sent = retrying = failed = 0
+    for delivery in store.alerts.due(now, limit):
+        if not store.alerts.claim(delivery, now, LEASE):
+            continue  # another instance has it
+        alert = store.alerts.get(delivery.alert_id)
+        assert alert is not None  # deliveries are deleted with their alert
+        notifier, target = notifiers.resolve(delivery.route)
+        try:
+            msg = message(alert, delivery, store)
+            thread = store.alerts.thread_ref(alert.id, delivery.route)
+            ref = notifier.send(msg, target, thread)
+        except DeliveryError as exc:
+            if exc.retryable:
+                wait = retry_delay(delivery.attempts + 1, exc.retry_after)
+                store.alerts.finish(
+                    delivery.id, "pending", next_try=now + wait, last_error=str(exc)
+                )
+                log.warning(
+                    "alert=%d route=%s not delivered (attempt %d, next in %ds): %s",
+                    alert.id,
+                    delivery.route,
+                    delivery.attempts + 1,
+                    wait.total_seconds(),
+                    exc,
+                )
+                retrying += 1
+            else:
+                store.alerts.finish(delivery.id, "failed", last_error=str(exc))
+                log.error(
+                    "alert=%d route=%s FAILED, will not retry: %s", alert.id, delivery.route, exc
+                )
+                failed += 1
+            continue
+        except Exception as exc:  # a notifier bug must not stop the outbox
+            log.exception(
+                "alert=%d route=%s internal error while sending", alert.id, delivery.route
+            )
+            wait = retry_delay(delivery.attempts + 1, None)
+            store.alerts.finish(
+                delivery.id, "pending", next_try=now + wait, last_error=f"internal error: {exc!r}"
+            )
+            retrying += 1
+            continue
+        status = "dry_run" if notifiers.dry_run else "sent"
+        store.alerts.finish(delivery.id, status, sent_at=now, ref=ref, last_error=None)
+        log.info("alert=%d route=%s %s %s", alert.id, delivery.route, delivery.decision, status)
+        sent += 1
+    return DeliveryReport(sent, retrying, failed)

@@ -1,0 +1,112 @@
+"""Alert rules: the registry of rule types, and loading a rules file.
+
+Built-in types are registered here exactly as an outside plugin would be: by
+adding the class to :data:`REGISTRY`. ``docs/rules.md`` documents every key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..geo.zones import Zone
+from ..settings import Reader
+from ..yamlsrc import KeyPath
+from .base import ALL, LABELS, SEVERITIES, Rule
+from .types import FlatlineRule, SpikeRule, ThresholdRule
+
+REGISTRY: dict[str, type[Rule]] = {
+    ThresholdRule.type: ThresholdRule,
+    SpikeRule.type: SpikeRule,
+    FlatlineRule.type: FlatlineRule,
+}
+
+__all__ = ["ALL", "LABELS", "REGISTRY", "SEVERITIES", "Rule", "RuleSet", "load_rules"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The validated rules, where they came from, and a hash stored with every alert."""
+
+    file: Path
+    rules: tuple[Rule, ...]
+    digest: str
+
+    @property
+    def active(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.enabled)
+
+    def get(self, name: str) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+
+def digest(entries: Sequence[Any]) -> str:
+    """A short hash of the rules as written, so an alert says which rules made it."""
+    text = json.dumps(list(entries), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_rules(
+    reader: Reader,
+    entries: Sequence[Any],
+    file: Path,
+    zones: Sequence[Zone],
+    feeds: Sequence[str],
+    path: KeyPath = (),
+) -> RuleSet:
+    """Validate every rule; mistakes go to ``reader.problems`` with their line."""
+    rules: list[Rule] = []
+    seen: dict[str, KeyPath] = {}
+    zone_names = {z.name for z in zones}
+    for i, entry in enumerate(entries):
+        rule = _rule(reader, entry, (*path, i), zone_names, set(feeds))
+        if rule is not None and reader.unique(seen, rule.name, (*path, i), "rule"):
+            rules.append(rule)
+    return RuleSet(file, tuple(rules), digest(entries))
+
+
+def _rule(
+    reader: Reader, entry: Any, path: KeyPath, zone_names: set[str], feeds: set[str]
+) -> Rule | None:
+    if not isinstance(entry, dict):
+        reader.error(path, "expected a mapping with at least name and type")
+        return None
+    known = ", ".join(REGISTRY)
+    kind = entry.get("type")
+    if kind is None:
+        reader.error((*path, "type"), f"is required; one of: {known}")
+        return None
+    cls = REGISTRY.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        close = difflib.get_close_matches(str(kind), list(REGISTRY), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"one of: {known}"
+        reader.error((*path, "type"), f"unknown rule type {kind!r}; {hint}")
+        return None
+    before = len(reader.problems)
+    rule = reader.options(cls, entry, path, extra_allowed=("type",))
+    if rule is None or len(reader.problems) > before:
+        return None
+    found = rule.problems()
+    if "countries" in entry and "zone" in entry:
+        found.append(("zone", "give either countries or zone, not both"))
+    if not rule.uses_label and "label" in entry:
+        found.append(("label", f"a {cls.type} rule does not read labels; remove it"))
+    if rule.zone is not None and rule.zone not in zone_names:
+        close = difflib.get_close_matches(rule.zone, sorted(zone_names), n=1)
+        hint = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else "define it under `zones:` in the main configuration file"
+        )
+        found.append(("zone", f"no zone named {rule.zone!r}; {hint}"))
+    for name in getattr(rule, "feeds", ()):
+        if name != ALL and name not in feeds:
+            found.append(("feeds", f"no feed named {name!r} in the configuration"))
+    for key, message in found:
+        reader.error((*path, key), message)
+    return None if found else rule
