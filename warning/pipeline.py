@@ -390,19 +390,21 @@ class Pipeline:
         """The signals a rule looks at now: every subject with evidence or an open alert."""
         if isinstance(rule, FlatlineRule):
             return self._quiet_signals(rule, now)
-        start = now - rule.window
+        # Windows are half-open, [start, end); an item stored at this very instant counts.
+        end = now + timedelta(microseconds=1)
+        start = end - rule.window
         spike = isinstance(rule, SpikeRule)
         first = start - rule.baseline if isinstance(rule, SpikeRule) else start
         if rule.zone is not None:
             subject = f"zone:{rule.zone}"
             found = {
                 subject: self.store.alerts.zone_evidence(
-                    rule.label, first, now, self.zones[rule.zone]
+                    rule.label, first, end, self.zones[rule.zone]
                 )
             }
         else:
             countries = None if ALL in rule.countries else rule.countries
-            found = self.store.alerts.evidence(rule.label, first, now, countries)
+            found = self.store.alerts.evidence(rule.label, first, end, countries)
         subjects = set(found) | {s for (r, s, _) in open_ if r == rule.name}
         since = self.store.alerts.watching_since() if spike else None
         out = []
@@ -412,7 +414,7 @@ class Pipeline:
             if isinstance(rule, SpikeRule):
                 days = max(1, rule.baseline // timedelta(days=1))
                 history = aggregate.daily_outlets(evidence, days, start, since=since)
-            out.append(aggregate.aggregate(subject, rule.label, evidence, start, now, history))
+            out.append(aggregate.aggregate(subject, rule.label, evidence, start, end, history))
         return out
 
     def _quiet_signals(self, rule: FlatlineRule, now: datetime) -> list[Signal]:

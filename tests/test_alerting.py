@@ -1,0 +1,347 @@
+"""From feeds to the desk: the alerts issue's acceptance tests, end to end.
+
+Real parts at every edge: feeds from a local HTTP server, the shipped model and
+gazetteer, the bundled default rules, slack-sdk against a local Slack API, an
+aiosmtpd server with STARTTLS and login, and SQLite or PostgreSQL. Time is
+simulated by passing ``now`` to the pipeline, as replays do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.feedgen import make_rss, sample_items
+from tests.feedserver import FeedServer
+from tests.slackserver import SlackServer
+from tests.smtpserver import SMTPServer
+from warning import config
+from warning.config import Settings
+from warning.pipeline import Pipeline, fetch_limits, worker_pool
+from warning.sources.http import Fetcher
+from warning.store import Store, open_store
+
+T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+CHANNEL = "#sahel-desk"
+
+NIGER_COUP = [
+    {
+        "title": "Soldiers seize power in Niger and detain the president in Niamey",
+        "description": "Mutinous troops surrounded the presidential palace overnight.",
+    },
+    {
+        "title": "Niger: des militaires annoncent la dissolution des institutions à Niamey",
+        "description": "Un groupe d'officiers est apparu à la télévision nationale.",
+    },
+    {
+        "title": "Coup in Niger: army officers say they have removed President from power",
+        "description": "The junta closed the borders and suspended the constitution.",
+    },
+]
+
+
+@dataclass
+class Desk:
+    """Everything a test needs: the servers, a configured pipeline, the store."""
+
+    tmp: Path
+    feeds: FeedServer
+    slack: SlackServer
+    smtp: SMTPServer
+    settings: Settings
+    store: Store
+    pipeline: Pipeline
+    stories: dict[str, list[dict[str, object]]]
+
+    def publish(self, outlet: str, story: dict[str, object], at: datetime) -> None:
+        n = len(self.stories[outlet])
+        item = {
+            **story,
+            "link": f"https://{outlet}.example.org/news/{n}",
+            "guid": f"https://{outlet}.example.org/news/{n}",
+            "published": at,
+        }
+        self.stories[outlet].insert(0, item)
+        self.feeds.add(f"/{outlet}.xml", make_rss(self.stories[outlet]))
+
+    def cycle(self, now: datetime) -> list[Any]:
+        for name in self.pipeline.sources:
+            self.pipeline.poll(name, force=True, now=now)
+        decided, _ = self.pipeline.alert_cycle(now)
+        return decided
+
+
+OUTLETS = ("sahel-wire", "niamey-daily", "lome-post")
+
+
+@pytest.fixture
+def desk(tmp_path: Path, feed_server: FeedServer, db_url: str) -> Iterator[Desk]:
+    with SlackServer() as slack, SMTPServer(tmp_path) as smtp:
+        stories: dict[str, list[dict[str, object]]] = {}
+        for i, outlet in enumerate(OUTLETS):
+            # Ordinary news beside the story: none of it may alert.
+            stories[outlet] = sample_items(
+                6, seed=10 + i, link_prefix=f"https://{outlet}.example.org/x", start=T0
+            )
+            feed_server.add(f"/{outlet}.xml", make_rss(stories[outlet]))
+        path = write_config(tmp_path, feed_server, slack, smtp, db_url)
+        settings = config.load(path)
+        store = open_store(db_url)
+        store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in settings.feeds)
+        with (
+            Fetcher(fetch_limits(settings)) as fetcher,
+            worker_pool(settings) as workers,
+        ):
+            pipeline = Pipeline(settings, store, fetcher, workers)
+            yield Desk(tmp_path, feed_server, slack, smtp, settings, store, pipeline, stories)
+            pipeline.notifiers.close()
+        store.close()
+
+
+def write_config(
+    tmp: Path, feeds: FeedServer, slack: SlackServer, smtp: SMTPServer, db_url: str
+) -> Path:
+    data: dict[str, Any] = {
+        "database": db_url,
+        "feeds": [
+            {"name": o, "url": feeds.url(f"/{o}.xml"), "outlet": o, "lang": "en"} for o in OUTLETS
+        ],
+        "poll": {"processes": 0},
+        "notify": {
+            "slack": {"token": "xoxb-test", "channel": CHANNEL, "base_url": slack.base_url},
+            "email": {
+                "host": "127.0.0.1",
+                "port": smtp.port,
+                "starttls": True,
+                "username": smtp.username,
+                "password": smtp.password,
+                "sender": "warning@desk.example.org",
+                "to": ["desk@example.org"],
+                "ca_file": str(smtp.ca_file),
+            },
+        },
+        # No `rules` key: the bundled default rules, as a desk gets them on day one.
+    }
+    path = tmp / "warning.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def top_level(slack: SlackServer) -> list[Any]:
+    return [m for m in slack.posted() if m.thread_ts is None]
+
+
+def test_three_outlets_report_a_coup_in_niger_one_alert_then_corroborated(desk: Desk) -> None:
+    assert desk.cycle(T0) == []  # ordinary news alone alerts nobody
+    desk.publish("sahel-wire", NIGER_COUP[0], T0)
+    t1 = T0 + timedelta(minutes=10)
+    decided = desk.cycle(t1)
+    assert [(d.rule, d.subject, d.label, d.decision) for d in decided] == [
+        ("coup", "NE", "coup", "new")
+    ]
+    [first] = top_level(desk.slack)
+    assert first.channel == desk.slack.channel_id(CHANNEL)
+    assert "Niger (NE)" in json.dumps(first.blocks) and "unconfirmed — 1 outlet" in first.text
+    [mail] = desk.smtp.messages
+    assert "Niger" in mail.message["Subject"] and mail.rcpt_tos == ("desk@example.org",)
+
+    # An hour later a second outlet reports it: the same thread says "corroborated".
+    desk.publish("niamey-daily", NIGER_COUP[1], t1 + timedelta(hours=1))
+    decided = desk.cycle(t1 + timedelta(hours=1))
+    assert [(d.subject, d.decision) for d in decided] == [("NE", "escalated")]
+    assert len(top_level(desk.slack)) == 1
+    replies = [m for m in desk.slack.posted() if m.thread_ts is not None]
+    assert [r.thread_ts for r in replies] == [first.ts]
+    assert "corroborated — 2 outlets" in replies[0].text
+    [update] = desk.slack.updates()
+    assert update.ts == first.ts and "corroborated" in json.dumps(update.blocks)
+    first_mail, reply_mail = desk.smtp.messages
+    assert reply_mail.message["In-Reply-To"] == first_mail.message["Message-ID"]
+
+    # A third outlet an hour later strengthens the alert without a new message.
+    desk.publish("lome-post", NIGER_COUP[2], t1 + timedelta(hours=2))
+    assert desk.cycle(t1 + timedelta(hours=2)) == []
+    # Running the cycle again sends nothing new.
+    assert desk.cycle(t1 + timedelta(hours=2, minutes=1)) == []
+    assert len(desk.slack.posted()) == 2 and len(desk.smtp.messages) == 2
+    [alert] = desk.store.alerts.recent()
+    assert (alert.rule, alert.subject, alert.label, alert.status) == ("coup", "NE", "coup", "open")
+    assert set(alert.outlets) == set(OUTLETS) and alert.level == 1
+    assert alert.model and alert.rules_hash == desk.settings.rules.digest
+    assert len(alert.items) == 3
+
+
+def test_slack_failing_then_rate_limiting_still_delivers_every_alert_once(desk: Desk) -> None:
+    desk.smtp.stop()  # email is not under test here; it retries on its own schedule
+    desk.slack.fail(500, times=5)
+    desk.slack.fail(429, headers={"Retry-After": "120"})
+    desk.publish("sahel-wire", NIGER_COUP[0], T0)
+    desk.cycle(T0)
+    now = T0
+    for _ in range(12):  # each pass is one alert cycle, later each time
+        now += timedelta(minutes=10)
+        desk.pipeline.alert_cycle(now)
+    posted = top_level(desk.slack)
+    assert len(posted) == 1 and "Niger" in posted[0].text
+    attempts = desk.slack.calls("chat.postMessage")
+    assert len(attempts) == 7  # five 500s, one 429, one success: nothing sent twice
+    [alert] = desk.store.alerts.recent()
+    [event] = desk.store.alerts.events(alert.id)
+    slack_delivery = next(d for d in event["deliveries"] if d["route"] == "slack")
+    assert slack_delivery["status"] == "sent" and slack_delivery["attempts"] == 7
+
+
+def test_retry_after_is_honoured(desk: Desk) -> None:
+    desk.slack.fail(429, headers={"Retry-After": "900"})
+    desk.publish("sahel-wire", NIGER_COUP[0], T0)
+    desk.cycle(T0)
+    desk.pipeline.alert_cycle(T0 + timedelta(minutes=10))  # before Retry-After: no try
+    assert len(desk.slack.calls("chat.postMessage")) == 1
+    desk.pipeline.alert_cycle(T0 + timedelta(minutes=16))
+    assert len(top_level(desk.slack)) == 1
+
+
+def test_smtp_down_for_a_cycle_the_email_goes_out_later(desk: Desk) -> None:
+    desk.smtp.stop()
+    desk.publish("sahel-wire", NIGER_COUP[0], T0)
+    desk.cycle(T0)
+    assert desk.smtp.messages == [] and len(top_level(desk.slack)) == 1
+    desk.smtp.start()
+    desk.cycle(T0 + timedelta(minutes=5))
+    [mail] = desk.smtp.messages
+    assert "Niger" in mail.message["Subject"]
+    desk.cycle(T0 + timedelta(minutes=30))
+    assert len(desk.smtp.messages) == 1 and len(desk.slack.posted()) == 1
+
+
+def test_a_rejected_channel_fails_loudly_and_is_not_retried(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    desk.slack.error("channel_not_found")
+    desk.publish("sahel-wire", NIGER_COUP[0], T0)
+    desk.cycle(T0)
+    for minutes in (10, 60, 600):
+        desk.pipeline.alert_cycle(T0 + timedelta(minutes=minutes))
+    assert len(desk.slack.calls("chat.postMessage")) == 1
+    assert any(
+        "FAILED" in r.getMessage() and "channel_not_found" in r.getMessage() for r in caplog.records
+    )
+    [alert] = desk.store.alerts.recent()
+    [event] = desk.store.alerts.events(alert.id)
+    status = {d["route"]: d["status"] for d in event["deliveries"]}
+    assert status == {"slack": "failed", "email": "sent"}
+
+
+HOSTILE = {
+    "title": "<!channel> <!here> <@U123> coup in Niger <https://evil.example|click> & more >",
+    "description": "Soldiers seized power in Niamey.\r\nBcc: victim@example.org",
+}
+
+
+def test_hostile_headlines_reach_slack_and_email_as_literal_text(desk: Desk) -> None:
+    desk.publish("sahel-wire", HOSTILE, T0)
+    decided = desk.cycle(T0)
+    assert [d.subject for d in decided] == ["NE"]
+    [posted] = top_level(desk.slack)
+    request = desk.slack.calls("chat.postMessage")[0].raw
+    for raw in ("<!channel>", "<!here>", "<@U123>", "<https://evil.example|click>"):
+        assert raw not in request
+    assert "&lt;!channel&gt;" in json.dumps(posted.blocks)
+    assert "&lt;!channel&gt;" in (posted.text or "")
+    [mail] = desk.smtp.messages
+    assert mail.message["Bcc"] is None and mail.rcpt_tos == ("desk@example.org",)
+    html = mail.message.get_body(("html",)).get_content()
+    assert "&lt;!channel&gt;" in html and "<!channel>" not in html
+
+
+def test_silenced_alerts_are_recorded_but_not_sent(desk: Desk) -> None:
+    desk.store.alerts.silence(T0 + timedelta(days=1), "known situation", T0, subject="NE")
+    desk.publish("sahel-wire", NIGER_COUP[0], T0)
+    [decided] = desk.cycle(T0)
+    assert decided.silenced and decided.decision == "new"
+    assert desk.slack.posted() == [] and desk.smtp.messages == []
+    [alert] = desk.store.alerts.recent()
+    [event] = desk.store.alerts.events(alert.id)
+    assert {d["status"] for d in event["deliveries"]} == {"silenced"}
+
+
+def test_the_alert_resolves_after_the_hold_in_the_same_thread(desk: Desk) -> None:
+    desk.publish("sahel-wire", NIGER_COUP[0], T0)
+    desk.cycle(T0)
+    rule = desk.settings.rules.get("coup")
+    assert rule is not None
+    # The story leaves the window; the hold must pass with the signal calm.
+    calm = T0 + rule.window + timedelta(minutes=1)
+    assert desk.cycle(calm) == []
+    [resolved] = desk.cycle(calm + rule.hold)
+    assert resolved.decision == "resolved"
+    replies = [m for m in desk.slack.posted() if m.thread_ts is not None]
+    assert len(replies) == 1 and "RESOLVED" in (replies[0].text or "")
+    # Within the cooldown the same story does not open a new alert.
+    desk.publish("niamey-daily", NIGER_COUP[1], calm + rule.hold)
+    assert desk.cycle(calm + rule.hold + timedelta(minutes=5)) == []
+
+
+# --- a crash between the alert insert and the send ------------------------------------
+
+CRASH = """
+import os, signal, sys
+from datetime import datetime
+from warning import config
+from warning.pipeline import Pipeline, fetch_limits, worker_pool
+from warning.sources.http import Fetcher
+from warning.store import open_store
+
+settings = config.load(__import__("pathlib").Path(sys.argv[1]))
+now = datetime.fromisoformat(sys.argv[2])
+store = open_store(settings.database.reveal())
+with Fetcher(fetch_limits(settings)) as fetcher, worker_pool(settings) as workers:
+    pipeline = Pipeline(settings, store, fetcher, workers)
+    for name in pipeline.sources:
+        pipeline.poll(name, force=True, now=now)
+    decided = pipeline.evaluate(now)           # the alert and its deliveries are committed
+    assert decided, "expected an alert to crash after"
+    if sys.argv[3] == "claimed":               # ... and one delivery taken for sending
+        due = store.alerts.due(now)
+        assert store.alerts.claim(due[0], now, __import__("warning.outbox").outbox.LEASE)
+    sys.stdout.write("inserted\\n"); sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)       # before any notifier runs
+"""
+
+
+@pytest.mark.parametrize("stage", ["inserted", "claimed"])
+def test_sigkill_between_insert_and_send_delivers_exactly_once(desk: Desk, stage: str) -> None:
+    desk.publish("sahel-wire", NIGER_COUP[0], T0)
+    script = desk.tmp / "crash.py"
+    script.write_text(textwrap.dedent(CRASH))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run(
+        [sys.executable, str(script), str(desk.settings.file), T0.isoformat(), stage],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert proc.stdout == "inserted\n"
+    assert desk.slack.posted() == [] and desk.smtp.messages == []
+    # The restarted daemon finds the deliveries and sends each once; a delivery the
+    # dead process had claimed waits for its lease to expire, then goes out.
+    later = T0 + timedelta(minutes=1)
+    for step in range(4):
+        desk.pipeline.alert_cycle(later + timedelta(minutes=3 * step))
+    assert len(desk.slack.posted()) == 1 and len(desk.smtp.messages) == 1
+    assert desk.cycle(later + timedelta(minutes=30)) == []
+    assert len(desk.slack.posted()) == 1 and len(desk.smtp.messages) == 1

@@ -1,0 +1,266 @@
+"""Email notifier: one SMTP submission per message, replies threaded by Message-ID.
+
+Alerts are rare, so each send opens its own connection (STARTTLS, then login)
+and closes it; nothing is pooled. The Message-ID is derived from the message's
+key, so a retried delivery carries the same Message-ID and a mail client can
+fold the rare duplicate. Later messages about an alert reply to the first one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+import smtplib
+import ssl
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, parseaddr
+from urllib.parse import urlsplit
+
+from ..config import EmailSettings
+from ..errors import DeliveryError
+from ..records import AlertMessage
+from . import render
+from .base import Notifier
+
+log = logging.getLogger(__name__)
+
+#: Every character some mail software treats as a line break, plus the other C0
+#: controls: none may reach a header, where a line break would start a new header.
+_BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]+")
+_DOMAIN = re.compile(r"[A-Za-z0-9.-]+")
+_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+")
+MAX_HEADLINES = 5
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of line breaks and control characters made one space."""
+    return _BREAKS.sub(" ", text).strip()
+
+
+class EmailNotifier(Notifier):
+    """Send alerts by SMTP submission (``notify.email``); routes may name other recipients."""
+
+    kind = "email"
+
+    def __init__(self, settings: EmailSettings) -> None:
+        self.settings = settings
+        self.where = f"{settings.host}:{settings.port}"
+
+    def send(self, message: AlertMessage, target: str | None, thread: str | None) -> str:
+        """Mail ``message`` to ``target`` (addresses, comma-separated) or ``notify.email.to``.
+
+        Returns the Message-ID of the alert's first message: its own for a first
+        send, else ``thread`` unchanged, so every later message replies to the first.
+        """
+        recipients = self.recipients(target)
+        mail = self.build(message, recipients, thread)
+        self._submit(mail, recipients)
+        return thread or str(mail["Message-ID"])
+
+    def recipients(self, target: str | None) -> tuple[str, ...]:
+        """The bare addresses to deliver to; DeliveryError when a piece is not an address.
+
+        Strict on purpose: a lenient parser turns ``a@x.org Bcc: b@y.org`` into
+        two recipients, and ``not an address`` into ``not``.
+        """
+        values = [target] if target else list(self.settings.to)
+        found: list[str] = []
+        bad: list[str] = []
+        for piece in (p.strip() for v in values for p in one_line(v).split(",")):
+            addr = parseaddr(piece)[1]
+            if _ADDRESS.fullmatch(addr) and (piece == addr or piece.endswith(f"<{addr}>")):
+                found.append(addr)
+            elif piece:
+                bad.append(piece)
+        if bad or not found:
+            raise DeliveryError(
+                f"email: not an email address: {', '.join(bad) or repr(target)}",
+                "check notify.email.to and the email: override of the rule's route",
+                retryable=False,
+            )
+        return tuple(found)
+
+    def message_id(self, message: AlertMessage) -> str:
+        """``<warning.ALERT.DIGEST@DOMAIN>``: the same for every retry of one message."""
+        digest = hashlib.sha256(message.key.encode()).hexdigest()[:24]
+        domain = parseaddr(self.settings.sender)[1].rpartition("@")[2]
+        if not _DOMAIN.fullmatch(domain):
+            domain = "localhost"
+        return f"<warning.{message.alert_id}.{digest}@{domain}>"
+
+    def build(
+        self, message: AlertMessage, recipients: tuple[str, ...], thread: str | None
+    ) -> EmailMessage:
+        """The MIME message: a text part and an HTML alternative; headers on one line each."""
+        message = _single_line_headlines(message)
+        tag = f"[warning #{message.alert_id}]" if message.kind == "alert" else "[warning]"
+        subject = f"{tag} {one_line(render.title(message))}"
+        mail = EmailMessage(policy=SMTP_POLICY)
+        try:
+            # The policy refuses a header value with any line break: a second guard.
+            mail["From"] = one_line(self.settings.sender)
+            mail["To"] = ", ".join(recipients)
+            mail["Subject"] = f"Re: {subject}" if thread else subject
+            mail["Date"] = format_datetime(datetime.now(UTC))
+            mail["Message-ID"] = self.message_id(message)
+            if thread:
+                mail["In-Reply-To"] = one_line(thread)
+                mail["References"] = one_line(thread)
+            mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
+        except ValueError as exc:
+            raise DeliveryError(f"email: cannot build the message: {exc}", retryable=False) from exc
+        mail.set_content(render.plain_text(message, max_headlines=MAX_HEADLINES))
+        mail.add_alternative(_html(message), subtype="html")
+        return mail
+
+    def _submit(self, mail: EmailMessage, recipients: tuple[str, ...]) -> None:
+        s = self.settings
+        context = self._tls_context() if s.starttls else None
+        try:
+            with smtplib.SMTP(s.host, s.port, timeout=s.timeout.total_seconds()) as smtp:
+                smtp.ehlo()
+                if s.starttls:
+                    if not smtp.has_extn("starttls"):
+                        raise DeliveryError(
+                            f"email: {self.where} does not offer STARTTLS",
+                            "use the server's submission port (587), or set "
+                            "notify.email.starttls: false only for a relay on localhost",
+                            retryable=False,
+                        )
+                    smtp.starttls(context=context)
+                    smtp.ehlo()
+                if s.username:
+                    if not smtp.has_extn("auth"):
+                        raise DeliveryError(
+                            f"email: {self.where} offers no login"
+                            + (" after STARTTLS" if s.starttls else " without STARTTLS"),
+                            "remove notify.email.username for a relay that needs none, "
+                            "or use the server's submission port (587) with starttls: true",
+                            retryable=False,
+                        )
+                    password = s.password.reveal() if s.password is not None else ""
+                    smtp.login(s.username, password)
+                refused = smtp.send_message(
+                    mail, from_addr=parseaddr(s.sender)[1], to_addrs=list(recipients)
+                )
+        except (OSError, smtplib.SMTPException) as exc:
+            raise self._error(exc) from exc
+        if refused:
+            # Delivered to the others: a retry would mail them twice, so only say so.
+            log.warning(
+                "email: %s refused %s; delivered to the other recipients",
+                self.where,
+                _refusals(refused),
+            )
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Verify certificate and host name; ``ca_file``, when set, replaces the system CAs."""
+        try:
+            return ssl.create_default_context(cafile=self.settings.ca_file)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise DeliveryError(
+                f"email: cannot load notify.email.ca_file {self.settings.ca_file}: {exc}",
+                "ca_file must be a readable PEM file of CA certificates",
+                retryable=False,
+            ) from exc
+
+    def _error(self, exc: OSError) -> DeliveryError:
+        """Map an smtplib/socket failure to a DeliveryError saying whether a retry can help."""
+        where = self.where
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return DeliveryError(
+                f"email: certificate of {where} not trusted: {exc.verify_message}",
+                "set notify.email.ca_file to the CA that signed the server's certificate "
+                "(it replaces the system CAs), and check notify.email.host matches it",
+                retryable=False,
+            )
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            temporary = all(400 <= code < 500 for code, _ in exc.recipients.values())
+            return DeliveryError(
+                f"email: {where} refused {_refusals(exc.recipients)}",
+                None if temporary else "check these addresses in notify.email.to or the route",
+                retryable=temporary,
+            )
+        if isinstance(exc, smtplib.SMTPConnectError):
+            return DeliveryError(f"email: {where} refused the session: {_reply(exc)}")
+        if isinstance(exc, smtplib.SMTPResponseException):
+            reply = f"{exc.smtp_code} {_reply(exc)}"
+            if 400 <= exc.smtp_code < 500:
+                return DeliveryError(f"email: {where} answered {reply} (temporary)")
+            if isinstance(exc, smtplib.SMTPAuthenticationError):
+                hint = "check notify.email.username and password"
+            elif isinstance(exc, smtplib.SMTPSenderRefused):
+                hint = "check notify.email.sender: the server may only accept its own addresses"
+            else:
+                hint = "the server rejected the message; see its reply"
+            return DeliveryError(f"email: {where} answered {reply}", hint, retryable=False)
+        if isinstance(exc, smtplib.SMTPNotSupportedError):  # an extension we need is missing
+            return DeliveryError(f"email: {where}: {exc}", retryable=False)
+        if isinstance(exc, TimeoutError):
+            return DeliveryError(
+                f"email: {where} timed out", "the server did not answer within notify.email.timeout"
+            )
+        if isinstance(exc, ConnectionRefusedError):
+            return DeliveryError(
+                f"email: {where} refused the connection",
+                "is the SMTP server up? check notify.email.host and port",
+            )
+        # Dropped connections, resets, DNS failures, other TLS errors: worth another try.
+        return DeliveryError(f"email: {where}: {type(exc).__name__}: {exc}")
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    text = exc.smtp_error
+    return one_line(text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text))
+
+
+def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
+    return ", ".join(
+        f"{addr} ({code} {one_line(reply.decode('utf-8', 'replace'))})"
+        for addr, (code, reply) in refused.items()
+    )
+
+
+def _single_line_headlines(message: AlertMessage) -> AlertMessage:
+    """A headline is one line of text, whatever line breaks its feed put in it."""
+    headlines = tuple(
+        replace(h, title=one_line(h.title), outlet=one_line(h.outlet)) for h in message.headlines
+    )
+    return replace(message, headlines=headlines, terms=tuple(one_line(t) for t in message.terms))
+
+
+def _html(message: AlertMessage) -> str:
+    """The HTML alternative; every string is escaped, links only for http(s) URLs."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html><head><meta charset="utf-8"></head><body>',
+        f"<h2>{e(render.title(message))}</h2>",
+        f"<p>{e(render.status_line(message))}</p>",
+    ]
+    if message.note:
+        parts.append(f"<p>{e(message.note).replace(chr(10), '<br>')}</p>")
+    if message.headlines:
+        parts.append("<p>Evidence:</p><ul>")
+        for h in message.headlines[:MAX_HEADLINES]:
+            text = e(h.title)
+            if h.link and urlsplit(h.link).scheme.lower() in ("http", "https"):
+                text = f'<a href="{e(h.link, quote=True)}">{text}</a>'
+            parts.append(f"<li>{text} ({e(h.outlet)})</li>")
+        more = len(message.headlines) - MAX_HEADLINES
+        if more > 0:
+            parts.append(f"<li>and {more} more</li>")
+        parts.append("</ul>")
+    if message.terms:
+        parts.append(f"<p>Terms that drove the score: {e(', '.join(message.terms))}</p>")
+    parts.append(
+        f"<p><small>Alert {message.alert_id} · opened {message.opened:%Y-%m-%d %H:%M} UTC"
+        f" · model {e(message.model or 'none')}</small></p>"
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)
