@@ -345,3 +345,76 @@ def test_sigkill_between_insert_and_send_delivers_exactly_once(desk: Desk, stage
     assert len(desk.slack.posted()) == 1 and len(desk.smtp.messages) == 1
     assert desk.cycle(later + timedelta(minutes=30)) == []
     assert len(desk.slack.posted()) == 1 and len(desk.smtp.messages) == 1
+
+
+# --- the other default rules: a watch zone, a spike against history, a country gone quiet --
+
+
+def test_attacks_alert_in_the_northern_border_band_and_not_elsewhere(desk: Desk) -> None:
+    desk.publish("sahel-wire", {"title": "Armed men attack a bank in Abidjan, Côte d'Ivoire"}, T0)
+    assert desk.cycle(T0) == []  # Côte d'Ivoire, but far from the Sahel border
+    desk.publish(
+        "lome-post",
+        {"title": "Gunmen attack a police post near Kafolo in northern Côte d'Ivoire"},
+        T0 + timedelta(hours=1),
+    )
+    decided = desk.cycle(T0 + timedelta(hours=1))
+    assert [(d.rule, d.subject, d.label, d.decision) for d in decided] == [
+        ("attack-coastal-north", "zone:coastal-north", "attack", "new")
+    ]
+    [alert] = desk.store.alerts.recent()
+    assert alert.outlets == ("lome-post",) and alert.severity == "high"
+    assert "zone coastal-north" in (top_level(desk.slack)[0].text or "")
+
+
+KENYA_UNREST = [
+    "Thousands protest in Nairobi over tax rises as police fire tear gas",
+    "Kenyan teachers strike and march on parliament in Nairobi",
+    "Police in Mombasa arrest dozens as anti-government protests spread in Kenya",
+]
+
+
+def test_an_unrest_spike_is_measured_against_the_stored_baseline(desk: Desk) -> None:
+    # Ten days of history: ordinary news daily, one unrest report about Kenya on day 2.
+    for day in range(10):
+        at = T0 + timedelta(days=day)
+        if day == 2:
+            desk.publish("sahel-wire", {"title": KENYA_UNREST[0]}, at)
+        decided = desk.cycle(at)
+        assert decided == [], f"day {day}: {decided}"
+    # Day 10: three independent outlets report unrest in Kenya.
+    burst = T0 + timedelta(days=10)
+    for outlet, title in zip(OUTLETS, KENYA_UNREST, strict=True):
+        desk.publish(outlet, {"title": title, "description": "Protesters blocked roads."}, burst)
+    decided = desk.cycle(burst)
+    assert [(d.rule, d.subject, d.decision) for d in decided] == [("unrest-spike", "KE", "new")]
+    [alert] = desk.store.alerts.recent()
+    # The window is day 9 to day 10; the history before it is days 0-8 (nine slots, from
+    # the first stored item on), with one outlet on day 2: usual 1/9 per day. Observed 3
+    # outlets: spike = (3 + 1) / (1/9 + 1) = 3.6.
+    assert alert.spike == pytest.approx(3.6, rel=1e-6)
+
+
+def test_unrest_at_cold_start_fires_no_spike(desk: Desk) -> None:
+    for outlet, title in zip(OUTLETS, KENYA_UNREST, strict=True):
+        desk.publish(outlet, {"title": title}, T0)
+    assert desk.cycle(T0) == []  # no history yet: no baseline, so no spike
+
+
+def test_a_country_that_goes_quiet_raises_a_flatline_alert(desk: Desk) -> None:
+    for day in range(4):
+        at = T0 + timedelta(days=day)
+        for n in range(6):
+            desk.publish(
+                OUTLETS[n % 3],
+                {"title": f"Bamako traders reopen market number {day * 6 + n} in Mali"},
+                at,
+            )
+        assert desk.cycle(at) == []
+    quiet = T0 + timedelta(days=5)
+    decided = desk.cycle(quiet)
+    assert [(d.rule, d.subject, d.label, d.decision) for d in decided] == [
+        ("country-quiet", "ML", "quiet", "new")
+    ]
+    # The flatline rule routes to the log only: the desk's Slack stays quiet.
+    assert desk.slack.posted() == []

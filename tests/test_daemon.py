@@ -218,3 +218,50 @@ def test_sigint_also_stops_cleanly(
         assert code == 0 and took < 10
     finally:
         daemon.kill()
+
+
+def test_the_daemon_alerts_the_desk_and_a_restart_sends_nothing_twice(
+    tmp_path: Path, feed_server: FeedServer, notify_socket: NotifySocket
+) -> None:
+    from tests.slackserver import SlackServer
+
+    story = {
+        "title": "Soldiers seize power in Niger and detain the president in Niamey",
+        "description": "Mutinous troops surrounded the presidential palace overnight.",
+        "link": "https://news.example.org/niger-coup",
+        "guid": "niger-coup",
+    }
+    feed_server.add("/a.xml", make_rss([story, *sample_items(3, seed=21)]))
+    cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
+    with SlackServer() as slack:
+        cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "database": f"sqlite:///{db}",
+                    "feeds": [{"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"}],
+                    "notify": {
+                        "slack": {"token": "xoxb-t", "channel": "#desk", "base_url": slack.base_url}
+                    },
+                }
+            )
+        )
+        daemon = Daemon(cfg, notify_socket, tmp_path)
+        try:
+            wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+            wait_until(lambda: item_count(db) == 4, what="feed stored")
+            # The alert job runs every 30 s; the first run may precede the poll.
+            wait_until(lambda: len(slack.posted()) == 1, timeout=60, what="the coup alert")
+            assert "Niger" in (slack.posted()[0].text or "")
+            code, _ = daemon.stop()
+            assert code == 0
+        finally:
+            daemon.kill()
+        # A restart runs the alert job at once: nothing new to say, nothing resent.
+        daemon = Daemon(cfg, notify_socket, tmp_path)
+        try:
+            wait_until(lambda: notify_socket.count("READY=1") == 2, what="READY=1 again")
+            time.sleep(2)  # the alert job runs at start; give it time to (not) send
+            assert len(slack.posted()) == 1
+            daemon.stop()
+        finally:
+            daemon.kill()
