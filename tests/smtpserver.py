@@ -201,7 +201,23 @@ class _Controller(Controller):
     is a plain connection reading the greeting, which STARTTLS servers send in clear.)
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.loop.set_exception_handler(_quiet_resets)
+
     def _trigger_server(self) -> None:
         assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
+
+
+def _quiet_resets(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Clients that hang up mid-session (a failed certificate check does) are normal here.
+
+    Otherwise the reset lands in a future nobody awaits, and asyncio prints
+    "Future exception was never retrieved" whenever it is garbage-collected,
+    often after pytest has finished.
+    """
+    if isinstance(context.get("exception"), ConnectionResetError | BrokenPipeError):
+        return
+    loop.default_exception_handler(context)

@@ -93,7 +93,7 @@ def test_first_alert_over_starttls_with_login(server: SMTPServer, notifier: Emai
     assert got.mail_from == SENDER and got.rcpt_tos == (DESK,)
     msg = got.message
     assert msg["From"] == SENDER and msg["To"] == DESK
-    assert msg["Subject"] == "[warning #42] NEW · Coup or coup attempt · Niger (NE)"
+    assert msg["Subject"] == "[warning #42] HIGH · Coup or coup attempt · Niger (NE)"
     assert parsedate_to_datetime(msg["Date"]).tzinfo is not None
     assert msg["Message-ID"] == ref
     assert ref.startswith("<warning.42.") and ref.endswith("@example.org>")
@@ -115,12 +115,14 @@ def test_reply_threads_under_the_first_message(server: SMTPServer, notifier: Ema
 
     assert first == second == third
     new, escalated, resolved = (r.message for r in server.messages)
-    assert new["Subject"].startswith("[warning #42] NEW")
+    # One subject for the whole alert (mail clients thread on it); the decision opens the body.
+    assert new["Subject"] == "[warning #42] HIGH · Coup or coup attempt · Niger (NE)"
     assert escalated["In-Reply-To"] == escalated["References"] == first
     assert resolved["In-Reply-To"] == resolved["References"] == first
     assert escalated["Message-ID"] not in (first, resolved["Message-ID"])
-    assert escalated["Subject"] == "Re: [warning #42] ESCALATED · Coup or coup attempt · Niger (NE)"
-    assert resolved["Subject"].startswith("Re: [warning #42] RESOLVED")
+    assert escalated["Subject"] == resolved["Subject"] == f"Re: {new['Subject']}"
+    for mail, word in ((new, "NEW"), (escalated, "ESCALATED"), (resolved, "RESOLVED")):
+        assert parts(mail)[0].startswith(f"{word} · Coup or coup attempt")
 
 
 def test_message_id_is_stable_across_retries(server: SMTPServer, notifier: EmailNotifier) -> None:
@@ -172,7 +174,7 @@ def test_line_breaks_in_feed_text_never_make_a_header(
     assert got.rcpt_tos == (DESK,)
     assert msg["Bcc"] is None and msg["X-Injected"] is None
     assert len(msg.get_all("Subject") or []) == 1
-    assert msg["Subject"] == f"[warning #42] NEW · Coup or coup attempt · {one_line(title)}"
+    assert msg["Subject"] == f"[warning #42] HIGH · Coup or coup attempt · {one_line(title)}"
     assert not any(key.lower() in ("bcc", "x-injected") for key in msg)
     text, _ = parts(msg)
     assert f"- {one_line(title)} (out let)" in text  # literal, one line

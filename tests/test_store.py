@@ -16,6 +16,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect, select
 
@@ -76,7 +77,7 @@ def test_migrate_creates_tables_and_is_idempotent(db_url: str) -> None:
         try:
             assert current_revision(engine) is None
             store.migrate()
-            assert current_revision(engine) == head_revision() == "0004"
+            assert current_revision(engine) == head_revision() == "0005"
             tables = {"feeds", "items", "sightings", "item_countries", "item_places", "item_scores"}
             assert tables <= set(inspect(engine).get_table_names())
             store.migrate()  # a second start finds nothing to do
@@ -365,8 +366,22 @@ def test_upgrade_from_0001_keeps_stored_items(db_url: str) -> None:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "0001")
-        with Store(db_url) as old:
-            old.record_poll("feed-a", FeedState("feed-a", etag='"x"'), [item(1)], T0)
+        # Rows as the 0001 schema holds them (today's code writes columns it lacked).
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO feeds (id, name, etag, consecutive_failures, created_at) "
+                    "VALUES (1, 'feed-a', '\"x\"', 0, :t)"
+                ),
+                {"t": T0},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO items (guid_key, title, summary, first_seen, feed_id, outlet) "
+                    "VALUES ('guid:1', 'Story 1', 'Summary', :t, 1, 'Outlet A')"
+                ),
+                {"t": T0},
+            )
         with Store(db_url) as store:
             store.migrate()
             assert current_revision(engine) == head_revision()

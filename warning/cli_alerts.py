@@ -33,6 +33,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _user() -> str:
+    """Who runs the command; getpass fails for a user id with no name (some containers)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
     from .notify.render import label_name, place_name
 
@@ -110,7 +118,7 @@ def cmd_alerts_show(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_alerts_ack(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     try:
-        done = store.alerts.acknowledge(args.id, args.by or getpass.getuser(), datetime.now(UTC))
+        done = store.alerts.acknowledge(args.id, args.by or _user(), datetime.now(UTC))
     finally:
         store.close()
     if not done:
@@ -135,6 +143,39 @@ def _until(args: argparse.Namespace, now: datetime) -> datetime:
         raise DataError(f"--for {args.duration!r}: {exc}", "write it like 6h or 2d") from None
 
 
+def _subject(value: str, settings: Settings) -> str:
+    """The alert subject ``--country`` names: an ISO code, ``zone:NAME`` or ``feed:NAME``.
+
+    Subjects are compared exactly, so zone and feed names keep their case; a name
+    that matches nothing is refused, since a silence that never matches is silent.
+    """
+    from .geo.zones import country_codes
+
+    kind, sep, name = value.strip().partition(":")
+    if not sep:
+        try:
+            [code] = country_codes(value)
+        except ValueError as exc:
+            raise DataError(f"--country {value!r}: {exc}", "or write zone:NAME") from None
+        return code
+    known = {
+        "zone": [z.name for z in settings.zones],
+        "feed": [f.name for f in settings.feeds],
+    }
+    names = known.get(kind.lower())
+    if names is None:
+        raise DataError(
+            f"--country {value!r}: not a country code, zone:NAME or feed:NAME",
+            "write it like NE or zone:coastal-north",
+        )
+    if name not in names:
+        raise DataError(
+            f"--country {value!r}: no {kind.lower()} named {name!r}; "
+            f"{kind.lower()}s: {', '.join(names) or 'none'}"
+        )
+    return f"{kind.lower()}:{name}"
+
+
 def cmd_silence_add(args: argparse.Namespace, settings: Settings) -> int:
     from .rules import LABELS
 
@@ -150,12 +191,12 @@ def cmd_silence_add(args: argparse.Namespace, settings: Settings) -> int:
         names = ", ".join(r.name for r in settings.rules.rules)
         print(f"silence: no rule named {args.rule!r}; rules: {names}", file=sys.stderr)
         return EXIT_USAGE
+    subject = _subject(args.country, settings) if args.country else None
     now = datetime.now(UTC)
     until = _until(args, now)
     if until <= now:
         print("silence: the end is in the past", file=sys.stderr)
         return EXIT_USAGE
-    subject = args.country.upper() if args.country else None
     store = _store(settings)
     try:
         silence_id = store.alerts.silence(
@@ -165,7 +206,7 @@ def cmd_silence_add(args: argparse.Namespace, settings: Settings) -> int:
             subject=subject,
             label=args.label,
             rule=args.rule,
-            by=getpass.getuser(),
+            by=_user(),
         )
     finally:
         store.close()
@@ -264,6 +305,16 @@ def cmd_test_notify(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
 def add_parsers(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     """Wire the alert commands into the main parser (``add`` is cli.build_parser's)."""
     alerts = sub.add_parser("alerts", help="list, show and acknowledge alerts")
@@ -272,7 +323,7 @@ def add_parsers(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     lst.set_defaults(func=cmd_alerts_list)
     lst.add_argument("--json", action="store_true", help="print a JSON list")
     lst.add_argument("--status", choices=["open", "resolved", "all"], default="all")
-    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--limit", type=_positive, default=50, help="at most this many (50)")
     show = asub.add_parser("show", help="one alert with its evidence, events and deliveries")
     show.set_defaults(func=cmd_alerts_show)
     show.add_argument("id", type=int)
@@ -285,7 +336,7 @@ def add_parsers(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     ssub = silence.add_subparsers(dest="silence_command", metavar="ACTION", required=True)
     sadd = ssub.add_parser("add", help="silence by country, label and/or rule")
     sadd.set_defaults(func=cmd_silence_add)
-    sadd.add_argument("--country", help="ISO code, or zone:NAME")
+    sadd.add_argument("--country", help="ISO code (NE), zone:NAME or feed:NAME")
     sadd.add_argument("--label")
     sadd.add_argument("--rule")
     when = sadd.add_mutually_exclusive_group(required=True)

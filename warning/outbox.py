@@ -77,6 +77,7 @@ def message(alert: StoredAlert, delivery: Delivery, store: Store) -> AlertMessag
         opened=alert.opened_at,
         at=delivery.at,
         spike=delivery.spike,
+        level=delivery.level,
     )
 
 
@@ -125,8 +126,7 @@ def deliver(store: Store, notifiers: Notifiers, now: datetime, limit: int = 100)
             )
             retrying += 1
             continue
-        status = "dry_run" if notifiers.dry_run else "sent"
-        store.alerts.finish(delivery.id, status, sent_at=now, ref=ref, last_error=None)
-        log.info("alert=%d route=%s %s %s", alert.id, delivery.route, delivery.decision, status)
+        store.alerts.finish(delivery.id, "sent", sent_at=now, ref=ref, last_error=None)
+        log.info("alert=%d route=%s %s sent", alert.id, delivery.route, delivery.decision)
         sent += 1
     return DeliveryReport(sent, retrying, failed)

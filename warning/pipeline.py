@@ -26,13 +26,17 @@ from .errors import AppError, FetchCancelled, ModelError, SourceError, StoreErro
 from .geo import gazetteer
 from .geo.resolve import geotag
 from .notify import Notifiers
+from .notify.render import place_name
 from .outbox import DeliveryReport, deliver
 from .records import (
+    AlertMessage,
     Assessment,
     CycleReport,
     Decided,
+    Decision,
     FeedState,
     FetchResult,
+    Headline,
     Item,
     LabelScore,
     PollOutcome,
@@ -43,6 +47,7 @@ from .rules.types import FlatlineRule, SpikeRule
 from .sources import REGISTRY, Source
 from .sources.http import Fetcher, FetchLimits
 from .store import Store
+from .store.alerts import StoredAlert
 from .workers import WorkerPool, default_workers
 
 log = logging.getLogger(__name__)
@@ -89,13 +94,21 @@ def ingest(
     assert store is not None, "ingest() outside a worker needs a store"
     parsed = source.parse(fetched)
     warning = "; ".join(parsed.warnings) or None
+    given = parsed.assessments or (None,) * len(parsed.items)
     # Most of a changed feed is stories already stored: assess only the others. Stored
     # stories stay stored, so record_poll counts them as duplicates and never keeps
-    # their placeholder assessments.
+    # their placeholder assessments (unless a new revision replaces them).
     seen = store.stored_already(parsed.items)
-    fresh = [item for item, known in zip(parsed.items, seen, strict=True) if not known]
+    fresh = [
+        item
+        for item, known, ready in zip(parsed.items, seen, given, strict=True)
+        if not known and ready is None
+    ]
     assessed = iter(assess(fresh))
-    assessments = [Assessment() if known else next(assessed) for known in seen]
+    assessments = [
+        ready if ready is not None else (Assessment() if known else next(assessed))
+        for known, ready in zip(seen, given, strict=True)
+    ]
     new, dup = store.record_poll(
         source.feed.name, replace(state, last_warning=warning), parsed.items, now, assessments
     )
@@ -311,9 +324,16 @@ class Pipeline:
     # --- alerts -------------------------------------------------------------------
 
     def alert_cycle(self, now: datetime | None = None) -> tuple[list[Decided], DeliveryReport]:
-        """Evaluate every rule, record the decisions, then deliver what is due."""
+        """Evaluate every rule, record the decisions, then deliver what is due.
+
+        A dry run writes no alert and sends nothing, not even deliveries already
+        pending: a dry run against the production database must never take an
+        alert's key, or a pending delivery, from the daemon that really sends.
+        """
         now = now or datetime.now(UTC)
         decided = self.evaluate(now)
+        if self.notifiers.dry_run:
+            return decided, DeliveryReport()
         return decided, deliver(self.store, self.notifiers, now)
 
     def evaluate(self, now: datetime) -> list[Decided]:
@@ -326,7 +346,6 @@ class Pipeline:
         alerts = self.store.alerts
         open_ = alerts.open_alerts()
         silences = alerts.active_silences(now)
-        dry_run = self.notifiers.dry_run
         decided: list[Decided] = []
         for rule in rules.active:
             episodes = alerts.last_closed(rule.name)
@@ -338,6 +357,11 @@ class Pipeline:
                 if verdict is None:
                     continue
                 silence = next((s.id for s in silences if s.matches(*key)), None)
+                if self.notifiers.dry_run:
+                    if verdict.decision is not None:
+                        self._log_dry_run(rule, signal, verdict.decision, alert, now)
+                        decided.append(Decided(alert.id if alert else 0, *key, verdict.decision))
+                    continue
                 if alert is None:
                     fields = {
                         "rule": rule.name,
@@ -349,9 +373,7 @@ class Pipeline:
                         **verdict.changes,
                     }
                     dedup = dedup_key(*key, count + 1)
-                    alert_id = alerts.open(
-                        dedup, fields, signal, now, rule.routes, silence, dry_run
-                    )
+                    alert_id = alerts.open(dedup, fields, signal, now, rule.routes, silence)
                     if alert_id is None:
                         continue  # another instance opened it first
                 elif alerts.record(
@@ -362,7 +384,6 @@ class Pipeline:
                     now,
                     rule.routes,
                     silence,
-                    dry_run,
                 ):
                     alert_id = alert.id
                 else:
@@ -383,6 +404,37 @@ class Pipeline:
                         " (silenced)" if silence else "",
                     )
         return decided
+
+    def _log_dry_run(
+        self,
+        rule: Rule,
+        signal: Signal,
+        decision: Decision,
+        alert: StoredAlert | None,
+        now: datetime,
+    ) -> None:
+        """What would be sent, through the log notifier, for every route of the rule."""
+        message = AlertMessage(
+            alert_id=alert.id if alert else 0,
+            key=f"dry-run.{now.timestamp()}",
+            decision=decision,
+            rule=rule.name,
+            subject=signal.subject,
+            place=place_name(signal.subject),
+            label=signal.label,
+            severity=rule.severity,
+            score=signal.score,
+            outlets=signal.outlets,
+            headlines=tuple(Headline(e.title, e.link, e.outlet, e.seen) for e in signal.evidence),
+            terms=tuple(dict.fromkeys(t for e in signal.evidence for t in e.terms)),
+            model=next((e.model for e in signal.evidence if e.model), None),
+            opened=alert.opened_at if alert else now,
+            at=now,
+            spike=signal.spike,
+            level=rule.level(signal),
+        )
+        for route in rule.routes:
+            self.notifiers.log.send(message, route, None)
 
     def signals(
         self, rule: Rule, now: datetime, open_: Mapping[tuple[str, str, str], object]

@@ -51,15 +51,25 @@ class Item:
     guid_key: str | None
     url_key: str | None
     content_hash: str | None
+    #: For sources whose records are edited after publication (ACLED): a stored item
+    #: with the same key and another revision is replaced, not counted twice.
+    revision: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ParseResult:
-    """Items parsed from one body, and what was odd about it (bozo notes)."""
+    """Items parsed from one body, and what was odd about it (bozo notes).
+
+    ``assessments``, when given, is parallel to ``items``: structured event data
+    (GDELT events, ACLED) brings its own countries, coordinates and labels, and an
+    item with an assessment here is stored with it instead of being geotagged and
+    scored. None for an item means "assess it like news".
+    """
 
     items: tuple[Item, ...]
     warnings: tuple[str, ...] = ()
     entries_skipped: int = 0
+    assessments: tuple[Assessment | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +310,10 @@ class AlertMessage:
     spike: float | None = None
     kind: Literal["alert", "test", "operator"] = "alert"
     note: str | None = None
+    #: The rule's level for this decision: 0 unconfirmed, 1 corroborated (the rule's
+    #: ``corroborate`` outlets). None outside rules: two outlets then count as corroboration.
+    level: int | None = None
 
     @property
     def corroborated(self) -> bool:
-        return len(self.outlets) >= 2
+        return self.level >= 1 if self.level is not None else len(self.outlets) >= 2

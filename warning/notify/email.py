@@ -99,7 +99,9 @@ class EmailNotifier(Notifier):
         """The MIME message: a text part and an HTML alternative; headers on one line each."""
         message = _single_line_headlines(message)
         tag = f"[warning #{message.alert_id}]" if message.kind == "alert" else "[warning]"
-        subject = f"{tag} {one_line(render.title(message))}"
+        # One subject for the whole alert, so that every mail client threads it; the
+        # decision (NEW, ESCALATED, RESOLVED) opens the body.
+        subject = f"{tag} {one_line(render.thread_title(message))}"
         mail = EmailMessage(policy=SMTP_POLICY)
         try:
             # The policy refuses a header value with any line break: a second guard.

@@ -26,9 +26,8 @@ class LogNotifier(Notifier):
     def send(self, message: AlertMessage, target: str | None, thread: str | None) -> str:
         ref = thread or f"log:{message.alert_id}"
         log.warning(
-            "%s %s: %s (%s) alert=%d",
-            self.tag,
-            target or "",
+            "%s: %s (%s) alert=%d",
+            f"{self.tag} {target}" if target else self.tag,
             render.title(message),
             render.status_line(message),
             message.alert_id,

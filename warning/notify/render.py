@@ -68,6 +68,15 @@ def title(message: AlertMessage) -> str:
     )
 
 
+def thread_title(message: AlertMessage) -> str:
+    """The same line for every message of one alert (mail clients thread on the subject):
+    severity, label and place, e.g. ``CRITICAL · Coup or coup attempt · Niger (NE)``."""
+    if message.kind != "alert":
+        return title(message)
+    place = message.place or place_name(message.subject)
+    return f"{message.severity.upper()} · {label_name(message.label)} · {place}"
+
+
 def status_line(message: AlertMessage) -> str:
     """Severity, confidence and rule, for the line under the title."""
     parts = [f"severity {message.severity}", confidence(message), f"rule {message.rule}"]

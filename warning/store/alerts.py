@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 CHUNK = 500
 
 #: Delivery states after which nothing more happens to a delivery.
-FINAL = ("sent", "failed", "silenced", "dry_run")
+FINAL = ("sent", "failed", "silenced")
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +314,6 @@ class AlertStore:
         now: datetime,
         routes: Sequence[str],
         silence_id: int | None,
-        dry_run: bool = False,
     ) -> int | None:
         """Insert a new alert with its first event and deliveries; None if the key exists.
 
@@ -342,7 +341,7 @@ class AlertStore:
             if alert_id is None:
                 return None
             self._add_event(conn, alert_id, 1, "new", fields["level"], signal, now, silence_id)
-            self._add_deliveries(conn, alert_id, 1, routes, now, silence_id, dry_run)
+            self._add_deliveries(conn, alert_id, 1, routes, now, silence_id)
             return int(alert_id)
 
         return self.store._write(work)
@@ -356,7 +355,6 @@ class AlertStore:
         now: datetime,
         routes: Sequence[str],
         silence_id: int | None,
-        dry_run: bool = False,
     ) -> bool:
         """Update an open alert; with a decision, add its event and deliveries too.
 
@@ -388,7 +386,7 @@ class AlertStore:
             if decision:
                 level = changes.get("level", alert.level)
                 self._add_event(conn, alert.id, seq, decision, level, signal, now, silence_id)
-                self._add_deliveries(conn, alert.id, seq, routes, now, silence_id, dry_run)
+                self._add_deliveries(conn, alert.id, seq, routes, now, silence_id)
             return True
 
         return self.store._write(work)
@@ -427,7 +425,6 @@ class AlertStore:
         routes: Sequence[str],
         now: datetime,
         silence_id: int | None,
-        dry_run: bool,
     ) -> None:
         event_id = conn.execute(
             select(alert_events.c.id).where(
@@ -570,7 +567,7 @@ class AlertStore:
         return self.store._write(work)
 
     def finish(self, delivery_id: int, status: str, **values: Any) -> None:
-        """Record how a claimed delivery ended: sent, failed, dry_run, or pending (retry)."""
+        """Record how a claimed delivery ended: sent, failed, or pending (a retry)."""
 
         def work(conn: Connection) -> None:
             conn.execute(

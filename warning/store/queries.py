@@ -278,6 +278,7 @@ class Store:
             return 0
         stored = _match_stored(conn, batch)
         ids: list[int | None] = [stored.get(i) for i in range(len(batch))]
+        self._revise(conn, batch, stored, assessments)
 
         # Items matching nothing stored: the first of each group sharing a key is new,
         # the others (the same GUID twice in one feed, say) are its duplicates.
@@ -331,15 +332,69 @@ class Store:
         )
         return new
 
+    def _revise(
+        self,
+        conn: Connection,
+        batch: Sequence[Item],
+        stored: dict[int, int],
+        assessments: Sequence[Assessment] | None,
+    ) -> None:
+        """Replace stored items that the source has edited since (another ``revision``).
+
+        The item keeps its id, first sighting and sightings, so it still counts once;
+        its text and assessment become the new ones.
+        """
+        revised = {i: stored[i] for i, item in enumerate(batch) if item.revision and i in stored}
+        if not revised:
+            return
+        current = _revisions(conn, list(revised.values()))
+        changed = {
+            i: item_id
+            for i, item_id in revised.items()
+            if current.get(item_id) != batch[i].revision
+        }
+        for i, item_id in changed.items():
+            item = batch[i]
+            conn.execute(
+                items.update()
+                .where(items.c.id == item_id)
+                .values(
+                    title=item.title,
+                    summary=item.summary,
+                    link=item.link,
+                    published=item.published,
+                    revision=item.revision,
+                )
+            )
+        if assessments is not None:
+            ids = list(changed.values())
+            for table in (item_countries, item_places, item_scores):
+                for chunk_start in range(0, len(ids), CHUNK):
+                    chunk = ids[chunk_start : chunk_start + CHUNK]
+                    conn.execute(table.delete().where(table.c.item_id.in_(chunk)))
+            self._insert_assessments(
+                conn, [(item_id, assessments[i]) for i, item_id in changed.items()]
+            )
+        if changed:
+            log.info("%d stored items replaced by a newer revision", len(changed))
+
     def stored_already(self, items_: Sequence[Item]) -> list[bool]:
         """For each item, whether a stored item matches it (by any dedup key).
 
         A cheap read that lets the caller skip expensive per-item work (geotagging,
         scoring) for stories it has seen; ``record_poll`` still decides for certain.
+        An item whose ``revision`` differs from the stored one's is not "stored
+        already": it will replace the stored one and needs assessing.
         """
         with self._read() as conn:
             matched = _match_stored(conn, items_)
-        return [i in matched for i in range(len(items_))]
+            revisions = _revisions(
+                conn, [matched[i] for i, it in enumerate(items_) if it.revision and i in matched]
+            )
+        return [
+            i in matched and (not item.revision or revisions.get(matched[i]) == item.revision)
+            for i, item in enumerate(items_)
+        ]
 
     def _insert_assessments(self, conn: Connection, done: list[tuple[int, Assessment]]) -> None:
         countries = [
@@ -517,8 +572,20 @@ class _Statements:
         self.insert_sightings = insert(sightings).on_conflict_do_nothing()
 
 
+def _revisions(conn: Connection, ids: Sequence[int]) -> dict[int, str | None]:
+    """The stored revision of each item id."""
+    out: dict[int, str | None] = {}
+    for start in range(0, len(ids), CHUNK):
+        for item_id, revision in conn.execute(
+            select(items.c.id, items.c.revision).where(items.c.id.in_(ids[start : start + CHUNK]))
+        ):
+            out[item_id] = revision
+    return out
+
+
 def _item_row(item: Item, feed_id: int, seen_at: datetime) -> dict[str, Any]:
     return {
+        "revision": item.revision,
         "guid_key": item.guid_key,
         "url_key": item.url_key,
         "content_hash": item.content_hash,

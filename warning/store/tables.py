@@ -79,6 +79,8 @@ items = Table(
     Column("lang", Text),
     Column("feed_id", Integer, ForeignKey("feeds.id"), nullable=False),
     Column("outlet", Text),
+    # Set by sources whose records are edited later (ACLED); see records.Item.revision.
+    Column("revision", Text),
 )
 
 #: Which feeds (and so outlets) carried each story: a story counts once per outlet.
@@ -197,7 +199,7 @@ deliveries = Table(
     Column("event_id", Integer, ForeignKey("alert_events.id", ondelete="CASCADE"), nullable=False),
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
     Column("route", Text, nullable=False),
-    # pending | sending | sent | failed | silenced | dry_run
+    # pending | sending | sent | failed | silenced
     Column("status", Text, nullable=False),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("next_try", UTCDateTime, nullable=False),

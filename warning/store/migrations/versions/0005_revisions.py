@@ -1,0 +1,30 @@
+"""Revisions: sources whose records are edited later (ACLED) replace stored items.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Add items.revision."""
+    with op.batch_alter_table("items") as batch:
+        batch.add_column(sa.Column("revision", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    """Drop items.revision."""
+    with op.batch_alter_table("items") as batch:
+        batch.drop_column("revision")
