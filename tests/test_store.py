@@ -520,3 +520,31 @@ def test_unopenable_sqlite_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with Store(f"sqlite:///{tmp_path / 'dir.db'}") as store, pytest.raises(StoreError):
         store.ping()
+
+
+def _assessed(country: str, label: str, probability: float) -> Assessment:
+    return Assessment(
+        GeoTag((CountryScore(country, 1.0),)),
+        (LabelScore(label, probability, True, ("cameo",)),),
+        "events-v1",
+    )
+
+
+def test_a_new_revision_replaces_the_stored_item_and_its_assessment(store: Store) -> None:
+    first = item(1, revision="2024-07-01", tags=("fatalities:2",))
+    state = FeedState("feed-a")
+    assert store.record_poll("feed-a", state, [first], T0, [_assessed("ML", "attack", 0.6)]) == (
+        1,
+        0,
+    )
+    # The same revision again is a plain duplicate; a new one is "not stored already".
+    edited = item(1, title="Story 1 (corrected)", revision="2024-07-03", tags=("fatalities:5",))
+    assert store.stored_already([first, edited]) == [True, False]
+    later = T0 + timedelta(days=2)
+    new, dup = store.record_poll("feed-a", state, [edited], later, [_assessed("BF", "attack", 0.9)])
+    assert (new, dup) == (0, 1)
+    [kept] = store.items()
+    assert kept.title == "Story 1 (corrected)" and kept.revision == "2024-07-03"
+    assert kept.tags == ("fatalities:5",) and kept.countries == ("BF",)
+    assert kept.first_seen == T0  # still the same story, counted once
+    assert store.stored_already([edited]) == [True]

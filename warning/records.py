@@ -54,6 +54,9 @@ class Item:
     #: For sources whose records are edited after publication (ACLED): a stored item
     #: with the same key and another revision is replaced, not counted twice.
     revision: str | None = None
+    #: Source-specific facts kept with the item as ``key:value`` strings, e.g. GDELT GKG
+    #: themes (``theme:PROTEST``) or an advisory's level (``advisory-level:4``).
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,8 @@ class StoredItem:
     feeds: tuple[str, ...]  # feeds with a sighting, sorted
     countries: tuple[str, ...] = ()  # what it is about, primary first
     labels: tuple[str, ...] = ()  # signals above their threshold
+    revision: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 class Store:
@@ -364,6 +366,7 @@ class Store:
                     link=item.link,
                     published=item.published,
                     revision=item.revision,
+                    tags="|".join(item.tags) or None,
                 )
             )
         if assessments is not None:
@@ -504,6 +507,8 @@ class Store:
                 feeds=tuple(sorted({f for f, _ in carried[row.id]})),
                 countries=tuple(about[row.id]),
                 labels=tuple(signals[row.id]),
+                revision=row.revision,
+                tags=tuple(row.tags.split("|")) if row.tags else (),
             )
             for row in rows
         ]
@@ -586,6 +591,7 @@ def _revisions(conn: Connection, ids: Sequence[int]) -> dict[int, str | None]:
 def _item_row(item: Item, feed_id: int, seen_at: datetime) -> dict[str, Any]:
     return {
         "revision": item.revision,
+        "tags": "|".join(item.tags) or None,
         "guid_key": item.guid_key,
         "url_key": item.url_key,
         "content_hash": item.content_hash,

@@ -81,6 +81,8 @@ items = Table(
     Column("outlet", Text),
     # Set by sources whose records are edited later (ACLED); see records.Item.revision.
     Column("revision", Text),
+    # records.Item.tags, "|"-separated: source facts such as GKG themes or advisory levels.
+    Column("tags", Text),
 )
 
 #: Which feeds (and so outlets) carried each story: a story counts once per outlet.

@@ -1,4 +1,4 @@
-"""Revisions: sources whose records are edited later (ACLED) replace stored items.
+"""Event sources: item revisions (ACLED edits past events) and tags (GKG themes, ...).
 
 Revision ID: 0005
 Revises: 0004
@@ -19,12 +19,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Add items.revision."""
+    """Add items.revision and items.tags."""
     with op.batch_alter_table("items") as batch:
         batch.add_column(sa.Column("revision", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("tags", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    """Drop items.revision."""
+    """Drop items.revision and items.tags."""
     with op.batch_alter_table("items") as batch:
+        batch.drop_column("tags")
         batch.drop_column("revision")
