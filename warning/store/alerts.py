@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
-from warning.records import Evidence, GeoTag, Place, Signal
+from warning.records import CountryScore, Evidence, GeoTag, Place, Signal
 from warning.store.tables import (
     alert_events,
     alerts,
@@ -137,26 +137,8 @@ class AlertStore:
         An item about several countries is evidence for each, weighted by how much
         it is about that country (its country score).
         """
-        query = (
-            select(
-                items.c.id,
-                items.c.title,
-                items.c.link,
-                items.c.first_seen,
-                item_scores.c.probability,
-                item_scores.c.terms,
-                item_scores.c.model,
-                item_countries.c.code,
-                item_countries.c.score,
-            )
-            .join(item_scores, item_scores.c.item_id == items.c.id)
-            .join(item_countries, item_countries.c.item_id == items.c.id)
-            .where(
-                items.c.first_seen >= start,
-                items.c.first_seen < end,
-                item_scores.c.label == label,
-                item_scores.c.above,
-            )
+        query = _scored(label, start, end, item_countries.c.code, item_countries.c.score).join(
+            item_countries, item_countries.c.item_id == items.c.id
         )
         if countries is not None:
             query = query.where(item_countries.c.code.in_(list(countries)))
@@ -165,67 +147,19 @@ class AlertStore:
             outlets = _outlets(conn, {r.id for r in rows})
         out: dict[str, list[Evidence]] = {}
         for r in rows:
-            out.setdefault(r.code, []).append(
-                Evidence(
-                    item_id=r.id,
-                    title=r.title,
-                    link=r.link,
-                    outlets=outlets.get(r.id, ()),
-                    seen=r.first_seen,
-                    probability=r.probability,
-                    weight=r.score,
-                    terms=_terms(r.terms),
-                    model=r.model,
-                )
-            )
+            out.setdefault(r.code, []).append(_evidence(r, outlets, r.score))
         return out
 
     def zone_evidence(
         self, label: str, start: datetime, end: datetime, zone: Zone
     ) -> list[Evidence]:
         """Items in [start, end) above ``label``'s threshold that fall inside ``zone``."""
-        query = (
-            select(
-                items.c.id,
-                items.c.title,
-                items.c.link,
-                items.c.first_seen,
-                item_scores.c.probability,
-                item_scores.c.terms,
-                item_scores.c.model,
-            )
-            .join(item_scores, item_scores.c.item_id == items.c.id)
-            .where(
-                items.c.first_seen >= start,
-                items.c.first_seen < end,
-                item_scores.c.label == label,
-                item_scores.c.above,
-            )
-        )
         with self.store._read() as conn:
-            rows = conn.execute(query).all()
-            ids = [r.id for r in rows]
-            places: dict[int, list[Place]] = {}
-            for chunk in _chunks(ids):
-                for p in conn.execute(select(item_places).where(item_places.c.item_id.in_(chunk))):
-                    places.setdefault(p.item_id, []).append(
-                        Place(p.name, p.country, p.kind, p.admin1, p.lat, p.lon, p.in_title)
-                    )
-            inside = [r for r in rows if zone.matches_item(GeoTag((), tuple(places.get(r.id, ()))))]
+            rows = conn.execute(_scored(label, start, end)).all()
+            geotags = _geotags(conn, [r.id for r in rows])
+            inside = [r for r in rows if r.id in geotags and zone.matches_item(geotags[r.id])]
             outlets = _outlets(conn, {r.id for r in inside})
-        return [
-            Evidence(
-                item_id=r.id,
-                title=r.title,
-                link=r.link,
-                outlets=outlets.get(r.id, ()),
-                seen=r.first_seen,
-                probability=r.probability,
-                terms=_terms(r.terms),
-                model=r.model,
-            )
-            for r in inside
-        ]
+        return [_evidence(r, outlets) for r in inside]
 
     def slot_counts(
         self, kind: str, names: Sequence[str] | None, end: datetime, slot: timedelta, slots: int
@@ -679,6 +613,64 @@ class AlertStore:
             )
 
         return self.store._write(work)
+
+
+def _scored(label: str, start: datetime, end: datetime, *extra: Any) -> Any:
+    """Items first seen in [start, end) whose ``label`` passed its threshold."""
+    return (
+        select(
+            items.c.id,
+            items.c.title,
+            items.c.link,
+            items.c.first_seen,
+            item_scores.c.probability,
+            item_scores.c.terms,
+            item_scores.c.model,
+            *extra,
+        )
+        .join(item_scores, item_scores.c.item_id == items.c.id)
+        .where(
+            items.c.first_seen >= start,
+            items.c.first_seen < end,
+            item_scores.c.label == label,
+            item_scores.c.above,
+        )
+    )
+
+
+def _evidence(row: Any, outlets: dict[int, tuple[str, ...]], weight: float = 1.0) -> Evidence:
+    return Evidence(
+        item_id=row.id,
+        title=row.title,
+        link=row.link,
+        outlets=outlets.get(row.id, ()),
+        seen=row.first_seen,
+        probability=row.probability,
+        weight=weight,
+        terms=_terms(row.terms),
+        model=row.model,
+    )
+
+
+def _geotags(conn: Connection, ids: Sequence[int]) -> dict[int, GeoTag]:
+    """The stored geotag (countries and places) of each item that has one."""
+    countries: dict[int, list[CountryScore]] = {}
+    places: dict[int, list[Place]] = {}
+    for chunk in _chunks(ids):
+        for c in conn.execute(
+            select(item_countries)
+            .where(item_countries.c.item_id.in_(chunk))
+            .order_by(item_countries.c.item_id, item_countries.c.rank)
+        ):
+            countries.setdefault(c.item_id, []).append(CountryScore(c.code, c.score))
+        for p in conn.execute(select(item_places).where(item_places.c.item_id.in_(chunk))):
+            places.setdefault(p.item_id, []).append(
+                Place(p.name, p.country, p.kind, p.admin1, p.lat, p.lon, p.in_title)
+            )
+    return {
+        i: GeoTag(tuple(countries.get(i, ())), tuple(places.get(i, ())))
+        for i in countries.keys() | places.keys()
+    }
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
