@@ -418,3 +418,20 @@ def test_a_country_that_goes_quiet_raises_a_flatline_alert(desk: Desk) -> None:
     ]
     # The flatline rule routes to the log only: the desk's Slack stays quiet.
     assert desk.slack.posted() == []
+
+
+def test_a_wire_story_republished_by_another_outlet_is_not_corroboration(desk: Desk) -> None:
+    wire = {
+        "title": "Soldiers seize power in Niger and detain the president in Niamey - AFP",
+        "description": "Mutinous troops surrounded the presidential palace overnight.",
+    }
+    desk.publish("sahel-wire", wire, T0)
+    [new] = desk.cycle(T0)
+    assert new.decision == "new"
+    # Another outlet runs the same wire copy (its own link and GUID) an hour later.
+    copy = {**wire, "title": "Soldiers seize power in Niger and detain the president in Niamey"}
+    desk.publish("niamey-daily", copy, T0 + timedelta(hours=1))
+    assert desk.cycle(T0 + timedelta(hours=1)) == []  # still one independent outlet
+    [alert] = desk.store.alerts.recent()
+    assert alert.outlets == ("sahel-wire",) and alert.level == 0
+    assert "unconfirmed — 1 outlet" in (top_level(desk.slack)[0].text or "")
