@@ -276,9 +276,15 @@ def _rules(
         top = file_reader.mapping(data, (), ("rules", "zones"))
         own_zones = load_zones(file_reader, top.get("zones"))
         if own_zones_win:
-            seen: dict[str, KeyPath] = {z.name: ("zones",) for z in zones}
+            main = {z.name: i for i, z in enumerate(zones)}
             for i, zone in enumerate(own_zones):
-                file_reader.unique(seen, zone.name, ("zones", i), "zone")
+                if zone.name in main:
+                    first = reader.doc.line(("zones", main[zone.name], "name"))
+                    file_reader.error(
+                        ("zones", i, "name"),
+                        f"duplicate zone name {zone.name!r} (first at {config_file}:{first}); "
+                        "rename one of them",
+                    )
         else:
             names = {z.name for z in zones}
             own_zones = tuple(z for z in own_zones if z.name not in names)

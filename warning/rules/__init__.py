@@ -6,6 +6,7 @@ adding the class to :data:`REGISTRY`. ``docs/rules.md`` documents every key.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -45,9 +46,13 @@ class RuleSet:
         return next((r for r in self.rules if r.name == name), None)
 
 
-def digest(entries: Sequence[Any]) -> str:
-    """A short hash of the rules as written, so an alert says which rules made it."""
-    text = json.dumps(list(entries), sort_keys=True, default=str, ensure_ascii=False)
+def digest(entries: Sequence[Any], zones: Sequence[Zone] = ()) -> str:
+    """A short hash of the rules as written and the zones they use, stored with every alert.
+
+    Redrawing a zone changes what a rule watches, so it changes the hash too.
+    """
+    used = sorted(repr(z) for z in zones)
+    text = json.dumps([list(entries), used], sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -67,7 +72,8 @@ def load_rules(
         rule = _rule(reader, entry, (*path, i), zone_names, set(feeds))
         if rule is not None and reader.unique(seen, rule.name, (*path, i), "rule"):
             rules.append(rule)
-    return RuleSet(file, tuple(rules), digest(entries))
+    used = {r.zone for r in rules if r.zone}
+    return RuleSet(file, tuple(rules), digest(entries, [z for z in zones if z.name in used]))
 
 
 def _rule(
@@ -88,6 +94,16 @@ def _rule(
         reader.error((*path, "type"), f"unknown rule type {kind!r}; {hint}")
         return None
     before = len(reader.problems)
+    # A key of another type (min_usual on a threshold rule) says so, not "did you mean".
+    foreign = {
+        key: owners
+        for key in entry
+        if key not in _keys(cls)
+        and (owners := [t for t, other in REGISTRY.items() if key in _keys(other)])
+    }
+    for key, owners in foreign.items():
+        reader.error((*path, key), f"is a key of {' and '.join(owners)} rules, not {kind} rules")
+    entry = {k: v for k, v in entry.items() if k not in foreign}
     rule = reader.options(cls, entry, path, extra_allowed=("type",))
     if rule is None or len(reader.problems) > before:
         return None
@@ -110,3 +126,8 @@ def _rule(
     for key, message in found:
         reader.error((*path, key), message)
     return None if found else rule
+
+
+def _keys(cls: type[Rule]) -> set[str]:
+    """The YAML keys of a rule type: its dataclass fields."""
+    return {f.name for f in dataclasses.fields(cls)}

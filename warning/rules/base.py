@@ -23,6 +23,8 @@ NOTIFIER_KINDS = ("slack", "email", "log")
 ALL = "*"
 
 _ROUTE = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<target>.+))?$")
+#: Loose on purpose (the email notifier checks strictly): catches ``email:ops`` at load.
+_EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
 
 
 def parse_countries(value: Any) -> tuple[str, ...]:
@@ -49,20 +51,41 @@ def parse_routes(value: Any) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     routes = []
     for item in items:
-        m = _ROUTE.match(item) if isinstance(item, str) else None
+        route = item.strip() if isinstance(item, str) else item
+        m = _ROUTE.match(route) if isinstance(route, str) else None
+        if isinstance(route, str) and route.endswith(":") and route[:-1] in NOTIFIER_KINDS:
+            kind = route[:-1]
+            example = "email:ops@example.org" if kind == "email" else "slack:#other-channel"
+            raise ValueError(
+                f"route {item!r} has nothing after the colon; write {kind} alone for "
+                f"its default target, or name one, like {example}"
+            )
         if m is None or m["kind"] not in NOTIFIER_KINDS:
             raise ValueError(
                 f"unknown route {item!r}; routes are {', '.join(NOTIFIER_KINDS)}, optionally "
                 "with a target, like slack:#other-channel or email:ops@example.org"
             )
-        routes.append(item.strip())
+        if m["kind"] == "email" and m["target"]:
+            bad = [a for a in m["target"].split(",") if not _EMAIL.fullmatch(_address(a))]
+            if bad:
+                raise ValueError(
+                    f"route {item!r}: {bad[0].strip()!r} is not an email address; "
+                    "write it like email:ops@example.org (several: comma-separated)"
+                )
+        routes.append(route)
     if not routes:
         raise ValueError("must name at least one route, like [slack, email]")
     return tuple(dict.fromkeys(routes))
 
 
+def _address(piece: str) -> str:
+    """``ops@example.org`` or ``Ops desk <ops@example.org>`` -> the address."""
+    piece = piece.strip()
+    return piece[piece.rfind("<") + 1 : -1] if piece.endswith(">") else piece
+
+
 def fraction(value: Any) -> str | None:
-    return None if 0 < value <= 1 else "must be between 0 and 1 (a probability-like score)"
+    return None if 0 < value <= 1 else "must be above 0 and at most 1 (a score, like 0.5)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 from ..aggregate import MIN_HISTORY
 from ..records import Signal
-from ..settings import at_least, option, positive
-from .base import Rule, fraction, parse_severity
+from ..settings import at_least, format_duration, option, positive
+from .base import ALL, Rule, fraction, parse_severity
 
 
 def _feed_names(value: Any) -> tuple[str, ...]:
@@ -78,8 +78,15 @@ class SpikeRule(Rule):
         out = Rule.problems(self)
         if self.resolve_below is not None and self.resolve_below >= self.threshold:
             out.append(("resolve_below", "must be lower than threshold, or alerts would flap"))
-        if self.baseline < max(self.window * 7, timedelta(days=MIN_HISTORY)):
-            out.append(("baseline", f"must cover at least {MIN_HISTORY} days and seven windows"))
+        shortest = max(self.window * 7, timedelta(days=MIN_HISTORY))
+        if self.baseline < shortest:
+            out.append(
+                (
+                    "baseline",
+                    f"must be at least {format_duration(shortest)} ({MIN_HISTORY} days of "
+                    "history, and seven windows)",
+                )
+            )
         return out
 
 
@@ -117,8 +124,19 @@ class FlatlineRule(Rule):
 
     def problems(self) -> list[tuple[str, str]]:
         out = Rule.problems(self)
-        if self.feeds and self.zone is not None:
-            out.append(("feeds", "give either feeds or zone, not both"))
+        # Quiet is counted per feed or per country (warning.pipeline): a zone has no count.
+        if self.zone is not None:
+            out.append(
+                ("zone", "a flatline rule counts items per feed or per country; use countries")
+            )
+        if self.feeds and self.countries != (ALL,):
+            out.append(("feeds", "give either feeds or countries, not both"))
         if self.baseline < self.window * 3:
-            out.append(("baseline", "must cover at least three windows to be a baseline"))
+            out.append(
+                (
+                    "baseline",
+                    f"must be at least {format_duration(self.window * 3)} "
+                    "(three windows) to be a baseline",
+                )
+            )
         return out
