@@ -145,7 +145,7 @@ def test_full_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         (
             "feeds:\n  - name: a\n    url: http://x/\n    kind: carrier-pigeon\n",
             r"warning\.yaml:4: feeds\[0\]\.kind: unknown source kind 'carrier-pigeon'; "
-            r"known kinds: rss",
+            r"one of: rss\b",
         ),
         (
             "feeds:\n  - url: http://x/\n",

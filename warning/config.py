@@ -190,12 +190,8 @@ def _feed(reader: Reader, entry: Any, path: KeyPath) -> Feed | None:
         reader.error(path, "expected a mapping with at least name and url")
         return None
     kind = entry.get("kind", "rss")
-    source_cls = REGISTRY.get(kind) if isinstance(kind, str) else None
+    source_cls = reader.kind(REGISTRY, entry, path, "kind", "source kind", default="rss")
     if source_cls is None:
-        reader.error(
-            (*path, "kind"),
-            f"unknown source kind {kind!r}; known kinds: {', '.join(sorted(REGISTRY))}",
-        )
         return None
     common = {k: entry[k] for k in FEED_KEYS if k in entry}
     specific = {k: v for k, v in entry.items() if k not in FEED_KEYS}

@@ -161,6 +161,32 @@ class Reader:
         seen[name] = path
         return True
 
+    def kind(
+        self,
+        registry: typing.Mapping[str, T],
+        entry: dict[str, Any],
+        path: KeyPath,
+        key: str,
+        what: str,
+        default: str | None = None,
+    ) -> T | None:
+        """The registry entry that ``entry[key]`` names (``type: threshold``, ``kind: rss``).
+
+        A missing or unknown name is a problem at that key, with the nearest known
+        name as a suggestion, or the list of known ones.
+        """
+        known = ", ".join(registry)
+        name = entry.get(key, default)
+        if name is None:
+            self.error((*path, key), f"is required; one of: {known}")
+            return None
+        found = registry.get(name) if isinstance(name, str) else None
+        if found is None:
+            close = difflib.get_close_matches(str(name), list(registry), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"one of: {known}"
+            self.error((*path, key), f"unknown {what} {name!r}; {hint}")
+        return found
+
     def raise_if_problems(self) -> None:
         if self.problems:
             raise ConfigError(self.problems)

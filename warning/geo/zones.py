@@ -332,16 +332,8 @@ def _zone(reader: Reader, entry: Any, path: KeyPath) -> Zone | None:
     if not isinstance(entry, dict):
         reader.error(path, "expected a mapping with name and type")
         return None
-    known = ", ".join(ZONE_TYPES)
-    if "type" not in entry:
-        reader.error((*path, "type"), f"is required; one of: {known}")
-        return None
-    kind = entry["type"]
-    cls = ZONE_TYPES.get(kind) if isinstance(kind, str) else None
+    cls = reader.kind(ZONE_TYPES, entry, path, "type", "zone type")
     if cls is None:
-        close = difflib.get_close_matches(str(kind), list(ZONE_TYPES), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"one of: {known}"
-        reader.error((*path, "type"), f"unknown zone type {kind!r}; {hint}")
         return None
     before = len(reader.problems)
     zone = reader.options(cls, entry, path, extra_allowed=("type",))

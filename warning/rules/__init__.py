@@ -82,16 +82,8 @@ def _rule(
     if not isinstance(entry, dict):
         reader.error(path, "expected a mapping with at least name and type")
         return None
-    known = ", ".join(REGISTRY)
-    kind = entry.get("type")
-    if kind is None:
-        reader.error((*path, "type"), f"is required; one of: {known}")
-        return None
-    cls = REGISTRY.get(kind) if isinstance(kind, str) else None
+    cls = reader.kind(REGISTRY, entry, path, "type", "rule type")
     if cls is None:
-        close = difflib.get_close_matches(str(kind), list(REGISTRY), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"one of: {known}"
-        reader.error((*path, "type"), f"unknown rule type {kind!r}; {hint}")
         return None
     before = len(reader.problems)
     # A key of another type (min_usual on a threshold rule) says so, not "did you mean".
@@ -102,7 +94,8 @@ def _rule(
         and (owners := [t for t, other in REGISTRY.items() if key in _keys(other)])
     }
     for key, owners in foreign.items():
-        reader.error((*path, key), f"is a key of {' and '.join(owners)} rules, not {kind} rules")
+        others = " and ".join(owners)
+        reader.error((*path, key), f"is a key of {others} rules, not {cls.type} rules")
     entry = {k: v for k, v in entry.items() if k not in foreign}
     rule = reader.options(cls, entry, path, extra_allowed=("type",))
     if rule is None or len(reader.problems) > before:
