@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
+from tests.newsroom import CHANNEL, DESK_EMAIL, Newsroom, top_level, write_config
+from tests.newsroom import NIGER_COUP as NIGER
 from tests.slackserver import SlackServer
 from tests.smtpserver import SMTPServer
 from warning import config
@@ -34,13 +34,9 @@ from warning.sources.http import Fetcher
 from warning.store import Store, open_store
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
-CHANNEL = "#sahel-desk"
 
 NIGER_COUP = [
-    {
-        "title": "Soldiers seize power in Niger and detain the president in Niamey",
-        "description": "Mutinous troops surrounded the presidential palace overnight.",
-    },
+    NIGER,
     {
         "title": "Niger: des militaires annoncent la dissolution des institutions à Niamey",
         "description": "Un groupe d'officiers est apparu à la télévision nationale.",
@@ -63,18 +59,10 @@ class Desk:
     settings: Settings
     store: Store
     pipeline: Pipeline
-    stories: dict[str, list[dict[str, object]]]
+    newsroom: Newsroom
 
     def publish(self, outlet: str, story: dict[str, object], at: datetime) -> None:
-        n = len(self.stories[outlet])
-        item = {
-            **story,
-            "link": f"https://{outlet}.example.org/news/{n}",
-            "guid": f"https://{outlet}.example.org/news/{n}",
-            "published": at,
-        }
-        self.stories[outlet].insert(0, item)
-        self.feeds.add(f"/{outlet}.xml", make_rss(self.stories[outlet]))
+        self.newsroom.publish(outlet, story, at)
 
     def cycle(self, now: datetime) -> list[Any]:
         for name in self.pipeline.sources:
@@ -89,14 +77,8 @@ OUTLETS = ("sahel-wire", "niamey-daily", "lome-post")
 @pytest.fixture
 def desk(tmp_path: Path, feed_server: FeedServer, db_url: str) -> Iterator[Desk]:
     with SlackServer() as slack, SMTPServer(tmp_path) as smtp:
-        stories: dict[str, list[dict[str, object]]] = {}
-        for i, outlet in enumerate(OUTLETS):
-            # Ordinary news beside the story: none of it may alert.
-            stories[outlet] = sample_items(
-                6, seed=10 + i, link_prefix=f"https://{outlet}.example.org/x", start=T0
-            )
-            feed_server.add(f"/{outlet}.xml", make_rss(stories[outlet]))
-        path = write_config(tmp_path, feed_server, slack, smtp, db_url)
+        newsroom = Newsroom(feed_server, OUTLETS, T0)
+        path = write_config(tmp_path / "warning.yaml", newsroom, db_url, slack, smtp)
         settings = config.load(path)
         store = open_store(db_url)
         store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in settings.feeds)
@@ -105,42 +87,9 @@ def desk(tmp_path: Path, feed_server: FeedServer, db_url: str) -> Iterator[Desk]
             worker_pool(settings) as workers,
         ):
             pipeline = Pipeline(settings, store, fetcher, workers)
-            yield Desk(tmp_path, feed_server, slack, smtp, settings, store, pipeline, stories)
+            yield Desk(tmp_path, feed_server, slack, smtp, settings, store, pipeline, newsroom)
             pipeline.notifiers.close()
         store.close()
-
-
-def write_config(
-    tmp: Path, feeds: FeedServer, slack: SlackServer, smtp: SMTPServer, db_url: str
-) -> Path:
-    data: dict[str, Any] = {
-        "database": db_url,
-        "feeds": [
-            {"name": o, "url": feeds.url(f"/{o}.xml"), "outlet": o, "lang": "en"} for o in OUTLETS
-        ],
-        "poll": {"processes": 0},
-        "notify": {
-            "slack": {"token": "xoxb-test", "channel": CHANNEL, "base_url": slack.base_url},
-            "email": {
-                "host": "127.0.0.1",
-                "port": smtp.port,
-                "starttls": True,
-                "username": smtp.username,
-                "password": smtp.password,
-                "sender": "warning@desk.example.org",
-                "to": ["desk@example.org"],
-                "ca_file": str(smtp.ca_file),
-            },
-        },
-        # No `rules` key: the bundled default rules, as a desk gets them on day one.
-    }
-    path = tmp / "warning.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def top_level(slack: SlackServer) -> list[Any]:
-    return [m for m in slack.posted() if m.thread_ts is None]
 
 
 def test_three_outlets_report_a_coup_in_niger_one_alert_then_corroborated(desk: Desk) -> None:
@@ -155,7 +104,7 @@ def test_three_outlets_report_a_coup_in_niger_one_alert_then_corroborated(desk: 
     assert first.channel == desk.slack.channel_id(CHANNEL)
     assert "Niger (NE)" in json.dumps(first.blocks) and "unconfirmed — 1 outlet" in first.text
     [mail] = desk.smtp.messages
-    assert "Niger" in mail.message["Subject"] and mail.rcpt_tos == ("desk@example.org",)
+    assert "Niger" in mail.message["Subject"] and mail.rcpt_tos == (DESK_EMAIL,)
 
     # An hour later a second outlet reports it: the same thread says "corroborated".
     desk.publish("niamey-daily", NIGER_COUP[1], t1 + timedelta(hours=1))
@@ -261,7 +210,7 @@ def test_hostile_headlines_reach_slack_and_email_as_literal_text(desk: Desk) -> 
     assert "&lt;!channel&gt;" in json.dumps(posted.blocks)
     assert "&lt;!channel&gt;" in (posted.text or "")
     [mail] = desk.smtp.messages
-    assert mail.message["Bcc"] is None and mail.rcpt_tos == ("desk@example.org",)
+    assert mail.message["Bcc"] is None and mail.rcpt_tos == (DESK_EMAIL,)
     html = mail.message.get_body(("html",)).get_content()
     assert "&lt;!channel&gt;" in html and "<!channel>" not in html
 

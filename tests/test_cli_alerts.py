@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
+from tests.newsroom import CHANNEL, NIGER_COUP, Newsroom, top_level, write_config
 from tests.slackserver import SlackServer
 from tests.smtpserver import SMTPServer
 from warning import cli, config, logs
@@ -29,13 +28,7 @@ from warning.pipeline import Pipeline, fetch_limits, worker_pool
 from warning.sources.http import Fetcher
 from warning.store import open_store
 
-CHANNEL = "#sahel-desk"
 OUTLETS = ("sahel-wire", "niamey-daily")
-
-NIGER_COUP: dict[str, object] = {
-    "title": "Soldiers seize power in Niger and detain the president in Niamey",
-    "description": "Mutinous troops surrounded the presidential palace overnight.",
-}
 #: In the bundled zone coastal-north.
 TOGO_ATTACK: dict[str, object] = {
     "title": "Jihadists kill eight soldiers in attack on army post in Kpendjal, northern Togo",
@@ -73,55 +66,24 @@ class Desk:
     slack: SlackServer
     smtp: SMTPServer
     capsys: pytest.CaptureFixture[str]
-    stories: dict[str, list[dict[str, object]]]
+    newsroom: Newsroom
     path: Path | None = None
 
     def configure(
         self, notify: tuple[str, ...] = ("slack", "email"), rules: list[Any] | None = None
     ) -> Path:
-        data: dict[str, Any] = {
-            "database": f"sqlite:///{self.tmp / 'db' / 'warning.db'}",
-            "feeds": [
-                {"name": o, "url": self.feeds.url(f"/{o}.xml"), "outlet": o, "lang": "en"}
-                for o in OUTLETS
-            ],
-            "poll": {"processes": 0},
-            "notify": {},
-        }
-        if "slack" in notify:
-            data["notify"]["slack"] = {
-                "token": "xoxb-test",
-                "channel": CHANNEL,
-                "base_url": self.slack.base_url,
-            }
-        if "email" in notify:
-            data["notify"]["email"] = {
-                "host": "127.0.0.1",
-                "port": self.smtp.port,
-                "starttls": True,
-                "username": self.smtp.username,
-                "password": self.smtp.password,
-                "sender": "warning@desk.example.org",
-                "to": ["desk@example.org"],
-                "ca_file": str(self.smtp.ca_file),
-            }
-        if rules is not None:
-            data["rules"] = rules
-        # Without `rules`: the bundled default rules, as a desk gets them on day one.
-        self.path = self.tmp / "warning.yaml"
-        self.path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        self.path = write_config(
+            self.tmp / "warning.yaml",
+            self.newsroom,
+            self.database,
+            self.slack if "slack" in notify else None,
+            self.smtp if "email" in notify else None,
+            rules,
+        )
         return self.path
 
     def publish(self, outlet: str, story: dict[str, object], at: datetime | None = None) -> None:
-        n = len(self.stories[outlet])
-        item = {
-            **story,
-            "link": f"https://{outlet}.example.org/news/{n}",
-            "guid": f"https://{outlet}.example.org/news/{n}",
-            "published": at or datetime.now(UTC) - timedelta(minutes=5),
-        }
-        self.stories[outlet].insert(0, item)
-        self.feeds.add(f"/{outlet}.xml", make_rss(self.stories[outlet]))
+        self.newsroom.publish(outlet, story, at or datetime.now(UTC) - timedelta(minutes=5))
 
     def run(self, *args: str) -> tuple[int, str, str]:
         """``warning --config FILE ARGS...``: exit status, standard output, standard error."""
@@ -170,21 +132,10 @@ def desk(
     tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[Desk]:
     with SlackServer() as slack, SMTPServer(tmp_path) as smtp:
-        stories: dict[str, list[dict[str, object]]] = {}
-        start = datetime.now(UTC) - timedelta(hours=3)
-        for i, outlet in enumerate(OUTLETS):
-            # Ordinary news beside the story: none of it may alert.
-            stories[outlet] = sample_items(
-                6, seed=10 + i, link_prefix=f"https://{outlet}.example.org/x", start=start
-            )
-            feed_server.add(f"/{outlet}.xml", make_rss(stories[outlet]))
-        d = Desk(tmp_path, feed_server, slack, smtp, capsys, stories)
+        newsroom = Newsroom(feed_server, OUTLETS, datetime.now(UTC) - timedelta(hours=3))
+        d = Desk(tmp_path, feed_server, slack, smtp, capsys, newsroom)
         d.configure()
         yield d
-
-
-def top_level(slack: SlackServer) -> list[Any]:
-    return [m for m in slack.posted() if m.thread_ts is None]
 
 
 # --- poll --once ------------------------------------------------------------------------
