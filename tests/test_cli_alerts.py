@@ -122,8 +122,9 @@ class Desk:
 
 
 @pytest.fixture(autouse=True)
-def keep_log_capture(monkeypatch: pytest.MonkeyPatch) -> None:
-    """cli.main configures logging by replacing the root handlers, caplog's among them."""
+def quiet_log_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave logging to pytest: cli.main's setup would print every INFO line to the
+    standard error these tests compare, and reset the level caplog asked for."""
     monkeypatch.setattr(logs, "setup", lambda level: None)
 
 
@@ -534,7 +535,9 @@ def test_test_notify_log(desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
     code, out, err = desk.run("test-notify", "log")
     assert code == 0, err
     assert out.startswith("test-notify log: sent (log:0)")
-    [line] = [r for r in caplog.records if r.name == "warning.alert"]
+    [line] = [
+        r for r in caplog.records if r.name == "warning.alert" and r.levelno == logging.WARNING
+    ]
     assert line.getMessage().startswith("alert: TEST · warning test-notify: this route works")
     assert desk.slack.requests == [] and desk.smtp.messages == []
 

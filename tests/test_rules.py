@@ -97,13 +97,13 @@ CASES: list[tuple[str, str, list[str]]] = [
         GOOD + "- name: a\n  type: pagerduty\n",
         [
             "rules.yaml:6: [1].type: unknown rule type 'pagerduty'; "
-            "one of: threshold, spike, flatline"
+            f"one of: {', '.join(REGISTRY)}"
         ],
     ),
     (
         "missing type",
         GOOD + "- name: a\n  label: coup\n",
-        ["rules.yaml:5: [1].type: is required; one of: threshold, spike, flatline"],
+        [f"rules.yaml:5: [1].type: is required; one of: {', '.join(REGISTRY)}"],
     ),
     (
         "not a mapping",

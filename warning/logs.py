@@ -39,15 +39,37 @@ class _LineFormatter(logging.Formatter):
         return super().format(record).replace("\n", " | ")
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each event, not at setup.
+
+    Whoever swaps standard error later (a test harness capturing output, a daemon
+    redirecting it) gets the lines, and a closed old stream never breaks logging.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass  # always the current sys.stderr
+
+
 def setup(level: int | str) -> None:
-    """Log one line per event to stderr, in the journal's format under systemd."""
-    handler = logging.StreamHandler(sys.stderr)
+    """Log one line per event to stderr, in the journal's format under systemd.
+
+    Replaces a handler of ours from an earlier call; leaves any other handler alone.
+    """
+    handler = _Stderr()
     if _stderr_is_journal():
         handler.setFormatter(_JournalFormatter("%(name)s: %(message)s"))
     else:
         handler.setFormatter(_LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h, _Stderr)] + [handler]
     root.setLevel(level)
     # Third-party chatter (one line per HTTP request) drowns our own events.
     for noisy in (

@@ -43,10 +43,11 @@ from .records import (
     Signal,
 )
 from .rules import ALL, Rule
+from .rules.advisory import AdvisoryRule, advisory_signals
 from .rules.types import FlatlineRule, SpikeRule
 from .sources import REGISTRY, Source
 from .sources.http import Fetcher, FetchLimits
-from .store import Store
+from .store import Store, advisories
 from .store.alerts import StoredAlert
 from .workers import WorkerPool, default_workers
 
@@ -440,6 +441,10 @@ class Pipeline:
         self, rule: Rule, now: datetime, open_: Mapping[tuple[str, str, str], object]
     ) -> list[Signal]:
         """The signals a rule looks at now: every subject with evidence or an open alert."""
+        if isinstance(rule, AdvisoryRule):
+            watched = [s for (r, s, _) in open_ if r == rule.name]
+            versions = advisories.advisory_history(self.store, now - rule.window)
+            return advisory_signals(rule, versions, now, watched)
         if isinstance(rule, FlatlineRule):
             return self._quiet_signals(rule, now)
         # Windows are half-open, [start, end); an item stored at this very instant counts.

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError
+from ..sources.acled import ACLED_EVENT_LABELS
 from . import LABELS
 
 __all__ = [
@@ -96,24 +97,8 @@ FORMATS: dict[str, str] = {
 
 # --- ACLED ---------------------------------------------------------------------
 
-#: ACLED event_type (lower case) -> labels. The last names are those of exports made
-#: before ACLED's 2019 revision of its event types, so old files still read.
-ACLED_EVENT_LABELS: dict[str, tuple[str, ...]] = {
-    "battles": ("attack",),
-    "explosions/remote violence": ("attack",),
-    "violence against civilians": ("attack",),
-    "riots": ("unrest",),
-    "protests": ("unrest",),
-    "strategic developments": (),
-    "battle-no change of territory": ("attack",),
-    "battle-government regains territory": ("attack",),
-    "battle-non-state actor overtakes territory": ("attack",),
-    "remote violence": ("attack",),
-    "riots/protests": ("unrest",),
-    "strategic development": (),
-    "headquarters or base established": (),
-    "non-violent transfer of territory": (),
-}
+# ACLED_EVENT_LABELS (event_type, lower case -> labels, pre-2019 names included) is the
+# acled source kind's table (warning.sources.acled): training and polling read ACLED alike.
 # A strategic development that may be a coup or an election dispute is not a safe
 # negative (see the module docstring).
 _POSSIBLE_SIGNAL = re.compile(

@@ -18,6 +18,7 @@ from typing import Any
 from ..geo.zones import Zone
 from ..settings import Reader
 from ..yamlsrc import KeyPath
+from .advisory import AdvisoryRule
 from .base import ALL, LABELS, SEVERITIES, Rule
 from .types import FlatlineRule, SpikeRule, ThresholdRule
 
@@ -25,6 +26,7 @@ REGISTRY: dict[str, type[Rule]] = {
     ThresholdRule.type: ThresholdRule,
     SpikeRule.type: SpikeRule,
     FlatlineRule.type: FlatlineRule,
+    AdvisoryRule.type: AdvisoryRule,
 }
 
 __all__ = ["ALL", "LABELS", "REGISTRY", "SEVERITIES", "Rule", "RuleSet", "load_rules"]

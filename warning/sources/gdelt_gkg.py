@@ -1,0 +1,190 @@
+"""GDELT Global Knowledge Graph 2.x rows as news items (``kind: gdelt-gkg``).
+
+A GKG row describes one news article GDELT read: its URL, its outlet, the themes
+and locations GDELT found in it and, since 2019 or so, its title (in the Extras
+field's ``<PAGE_TITLE>``). Each row with a title becomes an ordinary news item: the
+title goes through geotagging and the classifier like an RSS headline. GDELT's own
+findings are kept beside it as tags: the themes that bear on our labels
+(``theme:ELECTION_FRAUD``) and the countries of its locations (``location:NE``,
+FIPS 10-4 converted to ISO). The item's URL key is the article's canonical URL, so
+an article seen both in a feed and in the GKG is stored once. Fetching (a file, a
+zip of one, or ``lastupdate.txt``) is shared with the events kind; docs/gdelt.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..errors import ParseError
+from ..geo.fips import fips_to_iso
+from ..normalize import canonical_url, html_to_text, lang_code
+from ..records import FetchResult, Item, ParseResult
+from ..settings import option, positive
+from .gdelt import (
+    DEFAULT_MAX_UNZIPPED,
+    BadRow,
+    GdeltSource,
+    country_list,
+    read_rows,
+    size,
+    size_or_none,
+    timestamp,
+)
+
+__all__ = ["GKG_COLUMNS", "KEPT_THEMES", "GdeltGkgSource", "GkgOptions", "parse_gkg"]
+
+GKG_COLUMNS = 27
+
+#: GKG themes kept as tags, by the label they bear on (docs/gdelt.md). Names as GDELT
+#: spells them ("SEIGE" is GDELT's spelling); the GKG has no theme for a coup as such.
+THEMES_BY_LABEL: dict[str, tuple[str, ...]] = {
+    "coup": ("GOV_DISSOLVEGOV", "MILITARY", "REBELLION", "TREASON", "POLITICAL_TURMOIL"),
+    "election_dispute": ("ELECTION_FRAUD",),
+    "attack": (
+        "ARMEDCONFLICT", "ASSASSINATION", "EXTREMISM", "INSURGENCY", "JIHAD", "KIDNAP",
+        "KILL", "LANDMINE", "REBELS", "SEIGE", "SELF_IDENTIFIED_ATROCITY", "SUICIDE_ATTACK",
+        "TERROR", "WOUND",
+    ),
+    "unrest": (
+        "BLOCKADE", "CURFEW", "INTERNET_BLACKOUT", "PROTEST", "STATE_OF_EMERGENCY", "STRIKE",
+        "VIOLENT_UNREST",
+    ),
+}  # fmt: skip
+KEPT_THEMES = frozenset(t for themes in THEMES_BY_LABEL.values() for t in themes)
+#: Theme families kept whole: UNREST_POLICEBRUTALITY, TAX_TERROR_GROUP_BOKO_HARAM, ...
+KEPT_PREFIXES = ("UNREST_", "TAX_TERROR_GROUP")
+
+# Column positions (0-based), from the GKG 2.1 codebook.
+_ID, _DATE, _COLLECTION, _OUTLET, _DOCUMENT = 0, 1, 2, 3, 4
+_V1_THEMES, _V2_THEMES, _V1_LOCATIONS, _V2_LOCATIONS = 7, 8, 9, 10
+_TRANSLATION, _EXTRAS = 25, 26
+_PAGE_TITLE = re.compile(r"<PAGE_TITLE>(.*?)</PAGE_TITLE>", re.DOTALL)
+_SOURCE_LANG = re.compile(r"srclc:([A-Za-z]{2,3})")
+
+
+@dataclass(frozen=True, slots=True)
+class GkgOptions:
+    """Keys of a ``gdelt-gkg`` feed beyond the common ones (docs/configuration.md)."""
+
+    #: Keep only rows with a location in one of these countries; empty: all rows.
+    countries: tuple[str, ...] = option((), parse=country_list)
+    #: Cap on the downloaded body; None: ``poll.max_bytes``.
+    max_bytes: int | None = option(None, parse=size_or_none, check=positive)
+    #: Cap on the file inside a zip archive.
+    max_unzipped: int = option(DEFAULT_MAX_UNZIPPED, parse=size, check=positive)
+
+
+class GdeltGkgSource(GdeltSource):
+    """GDELT GKG 2.x files: article titles as news items, with GDELT's themes and places as tags."""
+
+    kind: ClassVar[str] = "gdelt-gkg"
+    Options: ClassVar[type] = GkgOptions
+    index_suffix: ClassVar[str] = ".gkg.csv.zip"
+
+    def parse(self, fetched: FetchResult) -> ParseResult:
+        """The titled articles of a fetched GKG file; an unchanged fetch has none."""
+        if fetched.status == "not_modified":
+            return ParseResult(items=())
+        options = self.feed.options
+        if not isinstance(options, GkgOptions):
+            options = GkgOptions()
+        return parse_gkg(
+            self._unpacked(fetched),
+            feed=self.feed.name,
+            outlet=self.feed.outlet,
+            lang=self.feed.lang,
+            options=options,
+        )
+
+
+def parse_gkg(
+    body: bytes,
+    *,
+    feed: str,
+    outlet: str = "gdelt",
+    lang: str | None = None,
+    options: GkgOptions = GkgOptions(),
+) -> ParseResult:
+    """Items of the GKG rows that carry a page title; no assessments (they are news).
+
+    Rows without a title (older GKG files have none) are skipped and counted, as are
+    malformed rows; one warning sums both up. ParseError when no row is well-formed.
+    """
+    rows = read_rows(body, lambda cols: _article(cols, feed, outlet, lang, options))
+    if rows.total == rows.problems.total() - rows.problems["no page title"]:
+        raise ParseError(
+            "no GDELT GKG row could be read"
+            + (f" ({rows.first})" if rows.first else ": the body is empty"),
+            f"check that the url serves a GDELT GKG 2.x file ({GKG_COLUMNS} tab-separated columns)",
+        )
+    return ParseResult(
+        items=tuple(rows.kept),
+        warnings=rows.warnings(),
+        entries_skipped=rows.problems.total(),
+    )
+
+
+def _article(
+    cols: list[str], feed: str, default_outlet: str, hint: str | None, options: GkgOptions
+) -> Item | None:
+    """One row as an item; None when filtered out. BadRow when malformed or untitled."""
+    if len(cols) != GKG_COLUMNS:
+        raise BadRow("wrong column count", f"{len(cols)} column(s), expected {GKG_COLUMNS}")
+    record = cols[_ID].strip()
+    if not record:
+        raise BadRow("no record id", "GKGRECORDID is empty")
+    published = timestamp(cols[_DATE], "DATE")
+    found = _PAGE_TITLE.search(cols[_EXTRAS])
+    title = html_to_text(found.group(1)) if found else ""
+    if not title:
+        raise BadRow(
+            "no page title", f"record {record} has no <PAGE_TITLE> (older GKG files have none)"
+        )
+    countries = _locations(cols[_V2_LOCATIONS] or cols[_V1_LOCATIONS])
+    if options.countries and not any(c in options.countries for c in countries):
+        return None
+    document = cols[_DOCUMENT].strip()
+    link = document if document[:8].lower().startswith(("http://", "https://")) else None
+    source_lang = _SOURCE_LANG.search(cols[_TRANSLATION])
+    themes = _themes(cols[_V2_THEMES], cols[_V1_THEMES])
+    return Item(
+        feed=feed,
+        outlet=_outlet(cols[_OUTLET]) or default_outlet,
+        title=title,
+        summary="",
+        link=link,
+        published=published,
+        lang=lang_code(source_lang.group(1)) if source_lang else lang_code(hint),
+        guid_key=f"gkg:{record}",
+        url_key=canonical_url(link),
+        content_hash=None,  # a title alone is too short to tell two articles apart
+        tags=tuple(f"theme:{t}" for t in themes) + tuple(f"location:{c}" for c in countries),
+    )
+
+
+def _themes(v2: str, v1: str) -> list[str]:
+    """Kept theme names, first-mentioned first: V2 ("THEME,offset;...") or V1 ("THEME;...")."""
+    kept: dict[str, None] = {}
+    for entry in (v2 or v1).split(";"):
+        name = entry.split(",", 1)[0]
+        if name in KEPT_THEMES or name.startswith(KEPT_PREFIXES):
+            kept[name] = None
+    return list(kept)
+
+
+def _locations(field: str) -> list[str]:
+    """ISO countries of the locations ("type#name#FIPS#...;..."), first-mentioned first."""
+    found: dict[str, None] = {}
+    for entry in field.split(";"):
+        parts = entry.split("#")
+        if len(parts) > 2:
+            code = fips_to_iso(parts[2])
+            if code:
+                found[code] = None
+    return list(found)
+
+
+def _outlet(name: str) -> str:
+    return name.strip().lower().removeprefix("www.")
