@@ -95,10 +95,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "unknown type, nothing close",
         GOOD + "- name: a\n  type: pagerduty\n",
-        [
-            "rules.yaml:6: [1].type: unknown rule type 'pagerduty'; "
-            f"one of: {', '.join(REGISTRY)}"
-        ],
+        [f"rules.yaml:6: [1].type: unknown rule type 'pagerduty'; one of: {', '.join(REGISTRY)}"],
     ),
     (
         "missing type",
