@@ -626,7 +626,7 @@ def test_bundled_rules_load_and_the_default_config_uses_them(
     bundled: config.Settings, tmp_path: Path
 ) -> None:
     assert bundled.rules.file == REPO / "config" / "rules.yaml"
-    assert len(bundled.rules.active) == len(bundled.rules.rules) == 5
+    assert len(bundled.rules.active) == len(bundled.rules.rules) == 6
     # A configuration without `rules` gets the same rules, from the package.
     plain = config.load(write(tmp_path, "feeds: []\n", "warning.yaml"))
     assert plain.rules.digest == bundled.rules.digest
@@ -851,3 +851,24 @@ def test_the_rule_types_have_docstrings() -> None:
     for cls in REGISTRY.values():
         assert cls.__doc__ and f"type: {cls.type}" in cls.__doc__
         assert typing.get_type_hints(cls)  # fields are typed (the reader needs the hints)
+
+
+def test_bundled_advisory_rule_watches_the_countries_of_first_concern(
+    bundled: config.Settings,
+) -> None:
+    rule = bundled.rules.get("advisory-raised")
+    assert rule is not None and rule.type == "advisory"
+    assert set(rule.countries) == {
+        "ML",
+        "BF",
+        "NE",
+        "TD",
+        "GN",
+        "SN",
+        "MR",
+        "CI",
+        "GH",
+        "TG",
+        "BJ",
+        "NG",
+    }

@@ -182,9 +182,10 @@ def cmd_silence_add(args: argparse.Namespace, settings: Settings) -> int:
     if not (args.country or args.label or args.rule):
         print("silence: name at least one of --country, --label, --rule", file=sys.stderr)
         return EXIT_USAGE
-    if args.label and args.label not in (*LABELS, "quiet"):
+    labels = (*LABELS, "quiet", "advisory")  # the classifier's, flatline's and advisories'
+    if args.label and args.label not in labels:
         print(
-            f"silence: unknown label {args.label!r}; one of: {', '.join(LABELS)}", file=sys.stderr
+            f"silence: unknown label {args.label!r}; one of: {', '.join(labels)}", file=sys.stderr
         )
         return EXIT_USAGE
     if args.rule and settings.rules.get(args.rule) is None:

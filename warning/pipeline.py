@@ -118,6 +118,8 @@ def ingest(
 
 def assess(items: Sequence[Item]) -> list[Assessment]:
     """Geotag and score new items: each is scored once, here, and stored with its result."""
+    if not items:
+        return []  # spares a worker loading the gazetteer and model for event data
     gaz = gazetteer.load()
     model = _model()
     scored = model.score([f"{i.title}\n{i.summary}" for i in items]) if model and items else []

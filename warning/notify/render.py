@@ -18,7 +18,12 @@ LABEL_NAMES = {
     "attack": "Armed attack",
     "unrest": "Unrest",
     "quiet": "Gone quiet",
+    "advisory": "Travel advisory changed",
 }
+
+#: Labels whose signal is not corroborating news: an item count (flatline rules) or an
+#: advisory level. "unconfirmed — 1 outlet" would mislead there.
+NOT_NEWS = frozenset({"quiet", "advisory"})
 
 DECISION_WORDS = {
     "new": "NEW",
@@ -79,7 +84,9 @@ def thread_title(message: AlertMessage) -> str:
 
 def status_line(message: AlertMessage) -> str:
     """Severity, confidence and rule, for the line under the title."""
-    parts = [f"severity {message.severity}", confidence(message), f"rule {message.rule}"]
+    parts = [f"severity {message.severity}", f"rule {message.rule}"]
+    if message.label not in NOT_NEWS:
+        parts.insert(1, confidence(message))
     if message.spike is not None:
         parts.insert(2, f"{message.spike:.1f}× usual volume")
     return " · ".join(parts)
