@@ -8,6 +8,7 @@ goes through a real socket. Whole cycles run through ``warning poll --once``.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from collections.abc import Iterator
@@ -639,6 +640,16 @@ def test_credentials_that_cannot_work_fail_the_feed_with_a_hint(
 # --- whole cycles ------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """cli.main sets up logging for the whole process: give the session its own back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 def poll_once(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], str]:
     capsys.readouterr()
     assert cli.main(["--config", str(path), "poll", "--once", "--json"]) == 0
@@ -784,3 +795,23 @@ def test_an_acled_attack_in_the_coastal_band_is_evidence_for_the_zone_rule(
         "attack",
     )
     assert alert["outlets"] == ["acled"]
+
+
+def test_credentials_that_cannot_work_together_are_config_errors(tmp_path: Path) -> None:
+    from warning import config
+    from warning.errors import ConfigError
+
+    path = tmp_path / "warning.yaml"
+    path.write_text(
+        "feeds:\n"
+        "  - name: acled\n"
+        "    kind: acled\n"
+        "    url: https://acleddata.com/api/acled/read\n"
+        "    password: s3cret\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        config.load(path)
+    [problem] = caught.value.problems
+    assert problem.key == "feeds[0].email" and problem.line == 2
+    assert "required with password or key" in problem.message
+    assert "s3cret" not in str(caught.value)

@@ -378,8 +378,8 @@ def test_new_items_are_geotagged_and_scored_in_the_cycle(
 def test_a_broken_model_leaves_items_unscored_and_is_tried_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from warning import pipeline
     from warning.classify import artifact
+    from warning.pipeline import intake
     from warning.records import Item
 
     tried: list[int] = []
@@ -390,12 +390,12 @@ def test_a_broken_model_leaves_items_unscored_and_is_tried_once(
 
     monkeypatch.setattr(artifact, "default_path", missing)
     monkeypatch.setattr(artifact, "_DEFAULT", None)
-    monkeypatch.setattr(pipeline, "_model_state", None)
+    monkeypatch.setattr(intake, "_model_state", None)
     story = Item(
         "a", "o", "Gunmen attack a police post near Djibo", "", None, None, "en", None, None, "h"
     )
-    first = pipeline.assess([story])
-    second = pipeline.assess([story])
+    first = intake.assess([story])
+    second = intake.assess([story])
     assert [a.geo.primary for a in first + second] == ["BF", "BF"]
     assert all(a.scores == () and a.model is None for a in first + second)
     assert len(tried) == 1

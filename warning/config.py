@@ -197,6 +197,9 @@ def _feed(reader: Reader, entry: Any, path: KeyPath) -> Feed | None:
     specific = {k: v for k, v in entry.items() if k not in FEED_KEYS}
     before = len(reader.problems)
     options = reader.options(source_cls.Options, specific, path, extra_allowed=FEED_KEYS)
+    # Checks across a kind's options (ACLED: which credentials go together).
+    for key, message in getattr(options, "problems", lambda: [])():
+        reader.error((*path, key), message)
     name = reader.typed(str, common.get("name"), (*path, "name"))
     url = reader.typed(str, common.get("url"), (*path, "url"))
     every = DEFAULT_EVERY

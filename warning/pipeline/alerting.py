@@ -1,0 +1,212 @@
+"""An alert cycle: stored items -> signals -> rules -> decisions -> the outbox.
+
+Storing comes before sending (the outbox sends), and every insert is keyed, so a
+crash or a second instance never produces a decision twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from .. import aggregate
+from ..alerts import decide, dedup_key
+from ..config import Settings
+from ..notify import Notifiers
+from ..notify.render import place_name
+from ..outbox import DeliveryReport, deliver
+from ..records import AlertMessage, Decided, Decision, Headline, Signal
+from ..rules import ALL, Rule
+from ..rules.advisory import AdvisoryRule, advisory_signals
+from ..rules.types import FlatlineRule, SpikeRule
+from ..store import Store, advisories
+from ..store.alerts import StoredAlert
+
+log = logging.getLogger(__name__)
+
+
+class Alerter:
+    """Evaluates the rules over the store and delivers what they decide."""
+
+    def __init__(self, settings: Settings, store: Store, notifiers: Notifiers) -> None:
+        self.settings = settings
+        self.store = store
+        self.notifiers = notifiers
+        self.zones = {z.name: z for z in settings.zones}
+
+    def alert_cycle(self, now: datetime | None = None) -> tuple[list[Decided], DeliveryReport]:
+        """Evaluate every rule, record the decisions, then deliver what is due.
+
+        A dry run writes no alert and sends nothing, not even deliveries already
+        pending: a dry run against the production database must never take an
+        alert's key, or a pending delivery, from the daemon that really sends.
+        """
+        now = now or datetime.now(UTC)
+        decided = self.evaluate(now)
+        if self.notifiers.dry_run:
+            return decided, DeliveryReport()
+        return decided, deliver(self.store, self.notifiers, now)
+
+    def evaluate(self, now: datetime) -> list[Decided]:
+        """Run every active rule over its signals; each decision is stored with its deliveries.
+
+        Storing comes before sending (the outbox sends), and every insert is keyed,
+        so a crash or a second instance never produces a decision twice.
+        """
+        rules = self.settings.rules
+        alerts = self.store.alerts
+        open_ = alerts.open_alerts()
+        silences = alerts.active_silences(now)
+        decided: list[Decided] = []
+        for rule in rules.active:
+            episodes = alerts.last_closed(rule.name)
+            for signal in self.signals(rule, now, open_):
+                key = (rule.name, signal.subject, signal.label)
+                alert = open_.get(key)
+                count, last_resolved = episodes.get(key[1:], (0, None))
+                verdict = decide(rule, signal, alert, last_resolved, now)
+                if verdict is None:
+                    continue
+                silence = next((s.id for s in silences if s.matches(*key)), None)
+                if self.notifiers.dry_run:
+                    if verdict.decision is not None:
+                        self._log_dry_run(rule, signal, verdict.decision, alert, now)
+                        decided.append(Decided(alert.id if alert else 0, *key, verdict.decision))
+                    continue
+                if alert is None:
+                    fields = {
+                        "rule": rule.name,
+                        "subject": signal.subject,
+                        "label": signal.label,
+                        "severity": rule.severity,
+                        "model": next((e.model for e in signal.evidence if e.model), None),
+                        "rules_hash": rules.digest,
+                        **verdict.changes,
+                    }
+                    dedup = dedup_key(*key, count + 1)
+                    alert_id = alerts.open(dedup, fields, signal, now, rule.routes, silence)
+                    if alert_id is None:
+                        continue  # another instance opened it first
+                elif alerts.record(
+                    alert,
+                    verdict.decision,
+                    verdict.changes,
+                    signal,
+                    now,
+                    rule.routes,
+                    silence,
+                ):
+                    alert_id = alert.id
+                else:
+                    continue
+                if verdict.decision is not None:
+                    decided.append(
+                        Decided(alert_id, *key, verdict.decision, silenced=silence is not None)
+                    )
+                    log.info(
+                        "alert=%d %s rule=%s subject=%s label=%s score=%.2f outlets=%d%s",
+                        alert_id,
+                        verdict.decision,
+                        rule.name,
+                        signal.subject,
+                        signal.label,
+                        signal.score,
+                        len(signal.outlets),
+                        " (silenced)" if silence else "",
+                    )
+        return decided
+
+    def _log_dry_run(
+        self,
+        rule: Rule,
+        signal: Signal,
+        decision: Decision,
+        alert: StoredAlert | None,
+        now: datetime,
+    ) -> None:
+        """What would be sent, through the log notifier, for every route of the rule."""
+        message = AlertMessage(
+            alert_id=alert.id if alert else 0,
+            key=f"dry-run.{now.timestamp()}",
+            decision=decision,
+            rule=rule.name,
+            subject=signal.subject,
+            place=place_name(signal.subject),
+            label=signal.label,
+            severity=rule.severity,
+            score=signal.score,
+            outlets=signal.outlets,
+            headlines=tuple(Headline(e.title, e.link, e.outlet, e.seen) for e in signal.evidence),
+            terms=tuple(dict.fromkeys(t for e in signal.evidence for t in e.terms)),
+            model=next((e.model for e in signal.evidence if e.model), None),
+            opened=alert.opened_at if alert else now,
+            at=now,
+            spike=signal.spike,
+            level=rule.level(signal),
+        )
+        for route in rule.routes:
+            self.notifiers.log.send(message, route, None)
+
+    def signals(
+        self, rule: Rule, now: datetime, open_: Mapping[tuple[str, str, str], object]
+    ) -> list[Signal]:
+        """The signals a rule looks at now: every subject with evidence or an open alert."""
+        if isinstance(rule, AdvisoryRule):
+            watched = [s for (r, s, _) in open_ if r == rule.name]
+            versions = advisories.advisory_history(self.store, now - rule.window)
+            return advisory_signals(rule, versions, now, watched)
+        if isinstance(rule, FlatlineRule):
+            return self._quiet_signals(rule, now)
+        # Windows are half-open, [start, end); an item stored at this very instant counts.
+        end = now + timedelta(microseconds=1)
+        start = end - rule.window
+        spike = isinstance(rule, SpikeRule)
+        first = start - rule.baseline if isinstance(rule, SpikeRule) else start
+        if rule.zone is not None:
+            subject = f"zone:{rule.zone}"
+            found = {
+                subject: self.store.alerts.zone_evidence(
+                    rule.label, first, end, self.zones[rule.zone]
+                )
+            }
+        else:
+            countries = None if ALL in rule.countries else rule.countries
+            found = self.store.alerts.evidence(rule.label, first, end, countries)
+        subjects = set(found) | {s for (r, s, _) in open_ if r == rule.name}
+        since = self.store.alerts.watching_since() if spike else None
+        out = []
+        for subject in sorted(subjects):
+            evidence = found.get(subject, [])
+            history = None
+            if isinstance(rule, SpikeRule):
+                days = max(1, rule.baseline // timedelta(days=1))
+                history = aggregate.daily_outlets(evidence, days, start, since=since)
+            out.append(aggregate.aggregate(subject, rule.label, evidence, start, end, history))
+        return out
+
+    def _quiet_signals(self, rule: FlatlineRule, now: datetime) -> list[Signal]:
+        """Item counts per feed or country now (score) and usually (baseline)."""
+        kind = "feed" if rule.feeds else "country"
+        if kind == "feed":
+            names = None if ALL in rule.feeds else list(rule.feeds)
+        else:
+            names = None if ALL in rule.countries else list(rule.countries)
+        slots = max(1, rule.baseline // rule.window)
+        counts = self.store.alerts.slot_counts(kind, names, now, rule.window, slots + 1)
+        since = self.store.alerts.watching_since()
+        # Slots that began before the first stored item mean "not watching yet", not quiet.
+        watched = (
+            slots if since is None else int(min(slots, (now - rule.window - since) // rule.window))
+        )
+        out = []
+        for name, per_slot in sorted(counts.items()):
+            history = per_slot[slots - watched : slots] if watched > 0 else []
+            usual = sum(history) / len(history) if len(history) >= 3 else None
+            subject = f"feed:{name}" if kind == "feed" else name
+            out.append(
+                Signal(
+                    subject, "quiet", now - rule.window, now, float(per_slot[-1]), baseline=usual
+                )
+            )
+        return out

@@ -1,0 +1,145 @@
+"""The CPU-bound half of a poll: parse, geotag and score new items, store them.
+
+Runs in worker processes (each with its own database connection), or inline.
+Every new item is assessed once, here, and stored with its assessment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from ..classify import artifact
+from ..classify.model import Model
+from ..config import Settings
+from ..errors import ModelError
+from ..geo import gazetteer
+from ..geo.resolve import geotag
+from ..records import Assessment, FeedState, FetchResult, Item, LabelScore
+from ..sources import Source
+from ..sources.http import FetchLimits
+from ..store import Store
+from ..workers import WorkerPool, default_workers
+
+log = logging.getLogger(__name__)
+
+
+def fetch_limits(settings: Settings) -> FetchLimits:
+    """The fetcher's limits from the ``poll:`` section."""
+    poll = settings.poll
+    extra = {"user_agent": poll.user_agent} if poll.user_agent else {}
+    return FetchLimits(
+        connect_timeout=poll.connect_timeout.total_seconds(),
+        read_timeout=poll.read_timeout.total_seconds(),
+        deadline=poll.deadline.total_seconds(),
+        max_bytes=poll.max_bytes,
+        max_redirects=poll.max_redirects,
+        **extra,
+    )
+
+
+#: Each worker process's own connection to the database (see worker_pool).
+_worker_store: Store | None = None
+
+
+def _open_worker_store(database_url: str) -> None:
+    global _worker_store
+    _worker_store = Store(database_url)
+
+
+def ingest(
+    source: Source,
+    fetched: FetchResult,
+    state: FeedState,
+    now: datetime,
+    store: Store | None = None,
+) -> tuple[int, int, tuple[str, ...]]:
+    """Parse a fetched body and store its items with the feed's new state, atomically.
+
+    Returns (items new, items duplicate, parse warnings). Runs in a worker process
+    (with that worker's store) or inline (with the store passed in).
+    """
+    store = store or _worker_store
+    assert store is not None, "ingest() outside a worker needs a store"
+    parsed = source.parse(fetched)
+    warning = "; ".join(parsed.warnings) or None
+    given = parsed.assessments or (None,) * len(parsed.items)
+    # Most of a changed feed is stories already stored: assess only the others. Stored
+    # stories stay stored, so record_poll counts them as duplicates and never keeps
+    # their placeholder assessments (unless a new revision replaces them).
+    seen = store.stored_already(parsed.items)
+    fresh = [
+        item
+        for item, known, ready in zip(parsed.items, seen, given, strict=True)
+        if not known and ready is None
+    ]
+    assessed = iter(assess(fresh))
+    assessments = [
+        ready if ready is not None else (Assessment() if known else next(assessed))
+        for known, ready in zip(seen, given, strict=True)
+    ]
+    new, dup = store.record_poll(
+        source.feed.name, replace(state, last_warning=warning), parsed.items, now, assessments
+    )
+    return new, dup, parsed.warnings
+
+
+def assess(items: Sequence[Item]) -> list[Assessment]:
+    """Geotag and score new items: each is scored once, here, and stored with its result."""
+    if not items:
+        return []  # spares a worker loading the gazetteer and model for event data
+    gaz = gazetteer.load()
+    model = _model()
+    scored = model.score([f"{i.title}\n{i.summary}" for i in items]) if model and items else []
+    out = []
+    for n, item in enumerate(items):
+        when = item.published.date() if item.published else None
+        geo = geotag(item.title, item.summary, gaz, when=when, lang=item.lang)
+        if model is None:
+            out.append(Assessment(geo))
+            continue
+        s = scored[n]
+        scores = tuple(
+            LabelScore(label, p, label in s.labels, s.terms.get(label, ()))
+            for label, p in s.probabilities.items()
+        )
+        out.append(Assessment(geo, scores, model.version))
+    return out
+
+
+#: The shipped model once loaded, or why it could not be: either way, tried once.
+_model_state: Model | ModelError | None = None
+
+
+def _model() -> Model | None:
+    """The shipped model; None (said once per process) when it cannot be used.
+
+    Items are still stored and geotagged without it: losing the feed because the
+    model is broken would be worse than storing items unscored. A failure is kept,
+    so a broken model costs one attempt per process, not a read and a hash per poll.
+    """
+    global _model_state
+    if _model_state is None:
+        try:
+            _model_state = artifact.load_default()
+        except ModelError as exc:
+            _model_state = exc
+            log.error("items are stored unscored: %s", exc)
+    return _model_state if isinstance(_model_state, Model) else None
+
+
+def worker_pool(settings: Settings) -> WorkerPool:
+    """The worker processes the ``poll:`` section asks for (default: one per core).
+
+    The gazetteer cache is made ready first, so workers read it rather than each
+    building it (seconds) on their first item.
+    """
+    gazetteer.ensure_cached()
+    workers = settings.poll.processes
+    return WorkerPool(
+        default_workers() if workers is None else workers,
+        _open_worker_store,
+        (settings.database.reveal(),),
+    )

@@ -1,0 +1,196 @@
+"""One poll of one source, and one cycle over all of them."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from ..config import Settings
+from ..errors import AppError, FetchCancelled, SourceError, StoreError
+from ..notify import Notifiers
+from ..outbox import DeliveryReport
+from ..records import CycleReport, Decided, FeedState, PollOutcome, Signal
+from ..rules import Rule
+from ..sources import REGISTRY, Source
+from ..sources.http import Fetcher
+from ..store import Store
+from ..workers import WorkerPool
+from .alerting import Alerter
+from .intake import ingest
+
+log = logging.getLogger(__name__)
+
+
+def backoff(every: timedelta, failures: int, cap: timedelta, jitter: float) -> timedelta:
+    """Delay before the next try after ``failures`` failures in a row.
+
+    The first failure retries at the normal interval, each further one doubles
+    it, up to ``cap`` (but never below the feed's own interval). Jitter spreads
+    retries of feeds that failed together, e.g. when the network came back.
+    """
+    doublings = min(max(failures - 1, 0), 30)
+    delay = min(every * (2**doublings), max(cap, every))
+    return delay * (1 + random.uniform(-jitter, jitter))
+
+
+class Pipeline:
+    """Polls configured sources into the store. Thread-safe: one poll per feed at a time."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        fetcher: Fetcher,
+        workers: WorkerPool,
+        notifiers: Notifiers | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.workers = workers
+        self.notifiers = notifiers or Notifiers(settings.notify)
+        self.sources: dict[str, Source] = {f.name: REGISTRY[f.kind](f) for f in settings.feeds}
+        self.alerter = Alerter(settings, store, self.notifiers)
+
+    def poll(
+        self,
+        name: str,
+        *,
+        force: bool = False,
+        now: datetime | None = None,
+        state: FeedState | None = None,
+    ) -> PollOutcome:
+        """Poll one feed unless it is backing off (``force`` polls it anyway).
+
+        ``state`` saves a query when the caller already read it (a whole cycle).
+        """
+        source = self.sources[name]
+        now = now or datetime.now(UTC)
+        started = time.monotonic()
+        if state is None:
+            try:
+                state = self.store.feed_state(name)
+            except StoreError as exc:
+                log.error("feed=%s not polled: %s", name, exc)
+                return PollOutcome(name, "error", error=str(exc))
+        # Half an interval of slack, so a job fired early by jitter still runs.
+        if not force and state.next_due and now < state.next_due - source.feed.every / 2:
+            return PollOutcome(name, "skipped")
+        attempt = replace(state, last_attempt=now)
+        try:
+            fetched = source.fetch(self.fetcher, state)
+            ok = replace(
+                attempt,
+                last_success=now,
+                consecutive_failures=0,
+                last_error=None,
+                next_due=now + source.feed.every,
+                final_url=fetched.final_url,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+            )
+            if fetched.status == "not_modified":
+                self.store.save_state(ok)
+                outcome = PollOutcome(name, "not_modified", bytes_received=fetched.bytes_received)
+            else:
+                if self.workers.inline:
+                    new, dup, warnings = ingest(source, fetched, ok, now, self.store)
+                else:
+                    new, dup, warnings = self.workers.call(ingest, source, fetched, ok, now)
+                outcome = PollOutcome(
+                    name,
+                    "new",
+                    items_new=new,
+                    items_duplicate=dup,
+                    bytes_received=fetched.bytes_received,
+                    warnings=warnings,
+                )
+        except FetchCancelled:
+            return PollOutcome(name, "skipped")  # shutting down; not the feed's fault
+        except (SourceError, StoreError) as exc:
+            return self._failed(source, attempt, now, exc, started)
+        except Exception as exc:  # a bug must cost one feed one poll, never the cycle
+            log.exception("feed=%s internal error", name)
+            return self._failed(source, attempt, now, AppError(f"internal error: {exc!r}"), started)
+        outcome = replace(outcome, elapsed=time.monotonic() - started)
+        self._log(outcome)
+        return outcome
+
+    def _failed(
+        self, source: Source, state: FeedState, now: datetime, exc: AppError, started: float
+    ) -> PollOutcome:
+        failures = state.consecutive_failures + 1
+        delay = backoff(
+            source.feed.every, failures, self.settings.poll.backoff_max, self.settings.poll.jitter
+        )
+        failed = replace(
+            state, consecutive_failures=failures, last_error=str(exc), next_due=now + delay
+        )
+        try:
+            self.store.save_state(failed)
+        except StoreError as store_exc:
+            log.error("feed=%s state not saved: %s", source.feed.name, store_exc)
+        log.warning(
+            "feed=%s failed (%d in a row, next try in %s): %s",
+            source.feed.name,
+            failures,
+            _short(delay),
+            exc,
+        )
+        return PollOutcome(
+            source.feed.name, "error", error=str(exc), elapsed=time.monotonic() - started
+        )
+
+    @staticmethod
+    def _log(outcome: PollOutcome) -> None:
+        log.info(
+            "feed=%s status=%s new=%d duplicate=%d bytes=%d elapsed=%.2fs",
+            outcome.feed,
+            outcome.status,
+            outcome.items_new,
+            outcome.items_duplicate,
+            outcome.bytes_received,
+            outcome.elapsed,
+        )
+        for warning in outcome.warnings:
+            log.warning("feed=%s %s", outcome.feed, warning)
+
+    def cycle(self, *, force: bool = True) -> CycleReport:
+        """Poll every feed once, concurrently, and total the outcomes."""
+        started = datetime.now(UTC)
+        names = list(self.sources)
+        states = self.store.feed_states()  # one query instead of one per feed
+        workers = max(1, min(self.settings.poll.concurrency, len(names)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
+            outcomes = tuple(
+                pool.map(
+                    lambda n: self.poll(n, force=force, state=states.get(n) or FeedState(n)),
+                    names,
+                )
+            )
+        return CycleReport(started=started, finished=datetime.now(UTC), outcomes=outcomes)
+
+    # --- alerts: see alerting.py ---------------------------------------------------
+
+    def alert_cycle(self, now: datetime | None = None) -> tuple[list[Decided], DeliveryReport]:
+        """Evaluate every rule, record the decisions, then deliver what is due."""
+        return self.alerter.alert_cycle(now)
+
+    def evaluate(self, now: datetime) -> list[Decided]:
+        return self.alerter.evaluate(now)
+
+    def signals(
+        self, rule: Rule, now: datetime, open_: dict[tuple[str, str, str], object]
+    ) -> list[Signal]:
+        return self.alerter.signals(rule, now, open_)
+
+
+def _short(delay: timedelta) -> str:
+    seconds = int(delay.total_seconds())
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
