@@ -82,6 +82,24 @@ class NotifySettings:
     email: EmailSettings | None = None
 
 
+def _listen(value: Any) -> tuple[str, int]:
+    """``127.0.0.1:9464`` -> (host, port)."""
+    if not isinstance(value, str) or ":" not in value:
+        raise ValueError("expected HOST:PORT, like 127.0.0.1:9464")
+    host, _, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not HOST:PORT, like 127.0.0.1:9464")
+    return host, int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSettings:
+    """``health``: the optional HTTP listener for /healthz and /metrics (docs/operations.md)."""
+
+    listen: tuple[str, int] | None = option(None, parse=_listen)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The whole, validated configuration."""
@@ -93,12 +111,13 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     rules: RuleSet = field(default_factory=lambda: RuleSet(Path(), (), ""))
     zones: tuple[Zone, ...] = ()
+    health: HealthSettings = field(default_factory=HealthSettings)
 
     def feed(self, name: str) -> Feed:
         return next(f for f in self.feeds if f.name == name)
 
 
-TOP_KEYS = ("database", "feeds", "poll", "notify", "rules", "zones")
+TOP_KEYS = ("database", "feeds", "poll", "notify", "rules", "zones", "health")
 FEED_KEYS = ("name", "kind", "url", "every", "lang", "outlet")
 DEFAULT_EVERY = timedelta(minutes=10)
 MIN_EVERY = timedelta(seconds=30)
@@ -127,6 +146,7 @@ def load(path: Path) -> Settings:
     feeds = _feeds(reader, top.get("feeds"))
     poll = reader.options(PollSettings, top.get("poll"), ("poll",))
     notify = reader.options(NotifySettings, top.get("notify"), ("notify",))
+    health = reader.options(HealthSettings, top.get("health"), ("health",))
     zones = load_zones(reader, top.get("zones"))
     feed_names = [f.name for f in feeds]
     if "rules" in top:
@@ -139,7 +159,8 @@ def load(path: Path) -> Settings:
     reader.raise_if_problems()
     zones = zones + rule_zones
     assert database is not None and poll is not None and notify is not None
-    return Settings(path, database, feeds, poll, notify, rules, zones)
+    assert health is not None
+    return Settings(path, database, feeds, poll, notify, rules, zones, health)
 
 
 def _database(reader: Reader, value: Any, config_file: Path) -> Secret | None:

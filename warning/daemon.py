@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from . import config, sdnotify
 from .config import Settings
 from .errors import ConfigError, StoreError
+from .health import Health, HealthServer
 from .notify import Notifiers
 from .pipeline import Pipeline, fetch_limits, worker_pool
 from .sources import Feed
@@ -60,6 +61,7 @@ class Daemon:
         self.fetcher = Fetcher(fetch_limits(settings), concurrency=settings.poll.concurrency)
         self.workers = worker_pool(settings)
         self.dry_run = dry_run
+        self.health: HealthServer | None = None
         self.notifiers = Notifiers(settings.notify, dry_run=dry_run)
         self.pipeline = Pipeline(settings, self.store, self.fetcher, self.workers, self.notifiers)
         self.scheduler = BackgroundScheduler(
@@ -105,6 +107,7 @@ class Daemon:
             misfire_grace_time=None,
         )
         self.scheduler.start()
+        self._start_health()
         sdnotify.notify("READY=1", f"STATUS=polling {len(self.settings.feeds)} feeds")
         log.info(
             "started: %d feeds, database %s",
@@ -135,6 +138,8 @@ class Daemon:
         # transaction, and jobs not yet started return without doing anything.
         self.fetcher.close()
         self.scheduler.shutdown(wait=True)
+        if self.health is not None:
+            self.health.close()
         self.workers.close()
         self.notifiers.close()
         self.store.close()
@@ -151,10 +156,10 @@ class Daemon:
             sdnotify.notify("READY=1", "STATUS=reload failed; running the previous configuration")
             return
         old = self.settings
-        for key in ("database", "poll"):
+        for key in ("database", "poll", "health"):
             if getattr(new, key) != getattr(old, key):
                 log.warning("reload: `%s` changed; it takes effect after a restart", key)
-        self.settings = new = replace(new, database=old.database, poll=old.poll)
+        self.settings = new = replace(new, database=old.database, poll=old.poll, health=old.health)
         self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in new.feeds)
         old_notifiers = self.notifiers
         self.notifiers = Notifiers(new.notify, dry_run=self.dry_run)
@@ -206,6 +211,18 @@ class Daemon:
         pipeline = self.pipeline  # a reload swaps it whole; use one consistent snapshot
         if name in pipeline.sources:
             pipeline.poll(name)
+
+    def _start_health(self) -> None:
+        """The /healthz and /metrics listener, when the configuration asks for one."""
+        listen = self.settings.health.listen
+        if listen is None:
+            return
+        every = [f.every for f in self.settings.feeds]
+        judge = Health(self.store, ALERT_EVERY, min(every) if every else None)
+        try:
+            self.health = HealthServer(*listen, judge).start()
+        except OSError as exc:  # a taken port must not stop the alerting itself
+            log.error("health listener on %s:%d not started: %s", *listen, exc)
 
     def _alert_job(self) -> None:
         """Evaluate the rules and deliver what is due; a failure waits for the next run."""

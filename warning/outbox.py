@@ -20,6 +20,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from . import metrics
 from .errors import DeliveryError
 from .notify import Notifiers
 from .notify.render import place_name
@@ -108,12 +109,14 @@ def deliver(store: Store, notifiers: Notifiers, now: datetime, limit: int = 100)
                     wait.total_seconds(),
                     exc,
                 )
+                metrics.delivery_done(delivery.route, "retrying")
                 retrying += 1
             else:
                 store.alerts.finish(delivery.id, "failed", last_error=str(exc))
                 log.error(
                     "alert=%d route=%s FAILED, will not retry: %s", alert.id, delivery.route, exc
                 )
+                metrics.delivery_done(delivery.route, "failed")
                 failed += 1
             continue
         except Exception as exc:  # a notifier bug must not stop the outbox
@@ -127,6 +130,7 @@ def deliver(store: Store, notifiers: Notifiers, now: datetime, limit: int = 100)
             retrying += 1
             continue
         store.alerts.finish(delivery.id, "sent", sent_at=now, ref=ref, last_error=None)
+        metrics.delivery_done(delivery.route, "sent", (now - delivery.at).total_seconds())
         log.info("alert=%d route=%s %s sent", alert.id, delivery.route, delivery.decision)
         sent += 1
     return DeliveryReport(sent, retrying, failed)

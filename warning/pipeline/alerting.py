@@ -7,10 +7,11 @@ crash or a second instance never produces a decision twice.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from .. import aggregate
+from .. import aggregate, metrics
 from ..alerts import decide, dedup_key
 from ..config import Settings
 from ..notify import Notifiers
@@ -42,11 +43,14 @@ class Alerter:
         pending: a dry run against the production database must never take an
         alert's key, or a pending delivery, from the daemon that really sends.
         """
+        started = time.monotonic()
         now = now or datetime.now(UTC)
         decided = self.evaluate(now)
-        if self.notifiers.dry_run:
-            return decided, DeliveryReport()
-        return decided, deliver(self.store, self.notifiers, now)
+        report = DeliveryReport()
+        if not self.notifiers.dry_run:
+            report = deliver(self.store, self.notifiers, now)
+        metrics.alerts_decided(decided, time.monotonic() - started, time.time())
+        return decided, report
 
     def evaluate(self, now: datetime) -> list[Decided]:
         """Run every active rule over its signals; each decision is stored with its deliveries.

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from .. import metrics
 from ..config import Settings
 from ..errors import AppError, FetchCancelled, SourceError, StoreError
 from ..notify import Notifiers
@@ -68,6 +69,18 @@ class Pipeline:
 
         ``state`` saves a query when the caller already read it (a whole cycle).
         """
+        outcome = self._poll(name, force=force, now=now, state=state)
+        metrics.poll_done(outcome, time.time())
+        return outcome
+
+    def _poll(
+        self,
+        name: str,
+        *,
+        force: bool,
+        now: datetime | None,
+        state: FeedState | None,
+    ) -> PollOutcome:
         source = self.sources[name]
         now = now or datetime.now(UTC)
         started = time.monotonic()

@@ -1,0 +1,98 @@
+"""The daemon's metrics, in one private Prometheus registry.
+
+Stages record what happened (a poll's outcome, an alert decision, a delivery) by
+calling the functions here; :mod:`warning.health` serves the registry as
+``/metrics``. A private registry rather than prometheus-client's global one, so
+that the exposition holds our metrics only (plus the process collector) and tests
+can read values directly.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.process_collector import ProcessCollector
+
+from .records import Decided, PollOutcome
+
+REGISTRY = CollectorRegistry()
+ProcessCollector(registry=REGISTRY)  # memory, CPU, open files of this process
+
+POLLS = Counter("warning_polls", "Polls of a source, by outcome", ["status"], registry=REGISTRY)
+ITEMS = Counter(
+    "warning_items", "Items seen in polls: new (stored) or duplicate", ["kind"], registry=REGISTRY
+)
+POLL_SECONDS = Histogram(
+    "warning_poll_seconds",
+    "Wall time of one poll of one source (fetch, parse, assess, store)",
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+    registry=REGISTRY,
+)
+ALERT_DECISIONS = Counter(
+    "warning_alert_decisions",
+    "Alert decisions recorded, by decision (new, escalated, ongoing, resolved)",
+    ["decision"],
+    registry=REGISTRY,
+)
+ALERT_CYCLE_SECONDS = Histogram(
+    "warning_alert_cycle_seconds",
+    "Wall time of one alert cycle (signals, rules, deliveries)",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+DELIVERIES = Counter(
+    "warning_deliveries",
+    "Delivery attempts, by route kind and result (sent, retrying, failed)",
+    ["notifier", "result"],
+    registry=REGISTRY,
+)
+DELIVERY_LATENCY = Histogram(
+    "warning_delivery_latency_seconds",
+    "From an alert decision to its message being accepted by the notifier",
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge(
+    "warning_delivery_queue_depth",
+    "Deliveries pending or being sent (read from the database at scrape time)",
+    registry=REGISTRY,
+)
+LAST_ALERT_CYCLE = Gauge(
+    "warning_last_alert_cycle_timestamp_seconds",
+    "When the last alert cycle finished without error (Unix time)",
+    registry=REGISTRY,
+)
+LAST_POLL = Gauge(
+    "warning_last_successful_poll_timestamp_seconds",
+    "When a source was last polled without error (Unix time)",
+    registry=REGISTRY,
+)
+
+
+def value(name: str, labels: dict[str, str] | None = None) -> float:
+    """A sample's current value (0 when never set): for /healthz and for tests."""
+    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+
+def poll_done(outcome: PollOutcome, finished: float) -> None:
+    """Count one poll's outcome (``finished`` is its Unix end time)."""
+    POLLS.labels(outcome.status).inc()
+    if outcome.status == "skipped":
+        return
+    ITEMS.labels("new").inc(outcome.items_new)
+    ITEMS.labels("duplicate").inc(outcome.items_duplicate)
+    POLL_SECONDS.observe(outcome.elapsed)
+    if outcome.status != "error":
+        LAST_POLL.set(finished)
+
+
+def alerts_decided(decided: list[Decided], elapsed: float, finished: float) -> None:
+    for d in decided:
+        ALERT_DECISIONS.labels(d.decision).inc()
+    ALERT_CYCLE_SECONDS.observe(elapsed)
+    LAST_ALERT_CYCLE.set(finished)
+
+
+def delivery_done(route: str, result: str, latency: float | None = None) -> None:
+    DELIVERIES.labels(route.partition(":")[0], result).inc()
+    if latency is not None:
+        DELIVERY_LATENCY.observe(max(latency, 0.0))
