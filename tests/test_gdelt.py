@@ -38,7 +38,7 @@ from warning.sources.gdelt import (
     parse_export,
     unpack,
 )
-from warning.sources.gdelt_gkg import (
+from warning.sources.gdelt.gkg import (
     GKG_COLUMNS,
     KEPT_PREFIXES,
     KEPT_THEMES,

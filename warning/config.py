@@ -18,6 +18,7 @@ from . import resources, yamlsrc
 from .errors import ConfigError
 from .geo.zones import Zone, load_zones
 from .rules import RuleSet, load_rules
+from .rules.base import parse_routes
 from .settings import Reader, Secret, at_least, option, parse_size, positive
 from .sources import REGISTRY, Feed
 from .yamlsrc import KeyPath
@@ -101,6 +102,15 @@ class HealthSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorSettings:
+    """``operator``: alerts about the daemon itself (warning/watcher.py) and where they go."""
+
+    enabled: bool = True
+    routes: tuple[str, ...] = option(("log",), parse=parse_routes)
+    feed_failures: int = option(5, check=positive)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The whole, validated configuration."""
 
@@ -112,12 +122,13 @@ class Settings:
     rules: RuleSet = field(default_factory=lambda: RuleSet(Path(), (), ""))
     zones: tuple[Zone, ...] = ()
     health: HealthSettings = field(default_factory=HealthSettings)
+    operator: OperatorSettings = field(default_factory=OperatorSettings)
 
     def feed(self, name: str) -> Feed:
         return next(f for f in self.feeds if f.name == name)
 
 
-TOP_KEYS = ("database", "feeds", "poll", "notify", "rules", "zones", "health")
+TOP_KEYS = ("database", "feeds", "poll", "notify", "rules", "zones", "health", "operator")
 FEED_KEYS = ("name", "kind", "url", "every", "lang", "outlet")
 DEFAULT_EVERY = timedelta(minutes=10)
 MIN_EVERY = timedelta(seconds=30)
@@ -147,6 +158,7 @@ def load(path: Path) -> Settings:
     poll = reader.options(PollSettings, top.get("poll"), ("poll",))
     notify = reader.options(NotifySettings, top.get("notify"), ("notify",))
     health = reader.options(HealthSettings, top.get("health"), ("health",))
+    operator = reader.options(OperatorSettings, top.get("operator"), ("operator",))
     zones = load_zones(reader, top.get("zones"))
     feed_names = [f.name for f in feeds]
     if "rules" in top:
@@ -159,8 +171,8 @@ def load(path: Path) -> Settings:
     reader.raise_if_problems()
     zones = zones + rule_zones
     assert database is not None and poll is not None and notify is not None
-    assert health is not None
-    return Settings(path, database, feeds, poll, notify, rules, zones, health)
+    assert health is not None and operator is not None
+    return Settings(path, database, feeds, poll, notify, rules, zones, health, operator)
 
 
 def _database(reader: Reader, value: Any, config_file: Path) -> Secret | None:

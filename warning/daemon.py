@@ -153,6 +153,8 @@ class Daemon:
         except ConfigError as exc:
             for problem in exc.problems:
                 log.error("reload failed, keeping the running configuration: %s", problem)
+            # An operator alert until a reload succeeds (a new pipeline starts clean).
+            self.pipeline.alerter.reload_problems = tuple(str(p) for p in exc.problems)
             sdnotify.notify("READY=1", "STATUS=reload failed; running the previous configuration")
             return
         old = self.settings

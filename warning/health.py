@@ -79,10 +79,10 @@ class Health:
 
     def _recent(self, last: float, every: timedelta, now: float) -> str:
         limit = TOLERANCE * every.total_seconds()
-        since = now - (last or self.started)  # never yet: measured from the start
+        since = now - max(last, self.started)  # none yet since start: from the start
         if since <= limit:
             return "ok"
-        what = "none since start" if not last else f"last {since:.0f}s ago"
+        what = "none since start" if last < self.started else f"last {since:.0f}s ago"
         return f"stalled: {what} (limit {limit:.0f}s)"
 
 

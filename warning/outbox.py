@@ -1,6 +1,6 @@
 """The outbox: deliver pending alert messages, retrying until they are sent.
 
-Deliveries are rows (store/alerts.py), inserted with their alert before any
+Deliveries are rows (queries in store/outbox.py), inserted with their alert before any
 notifier runs. Each is *claimed* (a compare-and-set, so two instances never
 both take it) for a lease, sent, then marked sent with the reference later
 messages of the same alert thread under. A failure that a retry can fix waits
@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import metrics
+from . import metrics, watcher
 from .errors import DeliveryError
 from .notify import Notifiers
 from .notify.render import place_name
@@ -79,6 +79,8 @@ def message(alert: StoredAlert, delivery: Delivery, store: Store) -> AlertMessag
         at=delivery.at,
         spike=delivery.spike,
         level=delivery.level,
+        kind="operator" if alert.rule.startswith(watcher.PREFIX) else "alert",
+        note=delivery.note,
     )
 
 

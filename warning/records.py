@@ -258,6 +258,8 @@ class Signal:
     items: tuple[int, ...] = ()
     baseline: float | None = None
     spike: float | None = None
+    #: What a signal about the daemon itself says (operator alerts): "feed x: 7 failures".
+    note: str | None = None
 
 
 Decision = Literal["new", "escalated", "ongoing", "resolved"]

@@ -85,7 +85,7 @@ def thread_title(message: AlertMessage) -> str:
 def status_line(message: AlertMessage) -> str:
     """Severity, confidence and rule, for the line under the title."""
     parts = [f"severity {message.severity}", f"rule {message.rule}"]
-    if message.label not in NOT_NEWS:
+    if message.kind == "alert" and message.label not in NOT_NEWS:
         parts.insert(1, confidence(message))
     if message.spike is not None:
         parts.insert(2, f"{message.spike:.1f}× usual volume")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from .. import aggregate, metrics
+from .. import aggregate, metrics, watcher
 from ..alerts import decide, dedup_key
 from ..config import Settings
 from ..notify import Notifiers
@@ -35,6 +35,12 @@ class Alerter:
         self.store = store
         self.notifiers = notifiers
         self.zones = {z.name: z for z in settings.zones}
+        #: Set by the daemon while the last configuration reload failed (watcher.py).
+        self.reload_problems: tuple[str, ...] = ()
+        operator = settings.operator
+        self.operator_rules = (
+            watcher.rules(operator.routes, operator.feed_failures) if operator.enabled else ()
+        )
 
     def alert_cycle(self, now: datetime | None = None) -> tuple[list[Decided], DeliveryReport]:
         """Evaluate every rule, record the decisions, then deliver what is due.
@@ -63,7 +69,7 @@ class Alerter:
         open_ = alerts.open_alerts()
         silences = alerts.active_silences(now)
         decided: list[Decided] = []
-        for rule in rules.active:
+        for rule in (*rules.active, *self.operator_rules):
             episodes = alerts.last_closed(rule.name)
             for signal in self.signals(rule, now, open_):
                 key = (rule.name, signal.subject, signal.label)
@@ -156,6 +162,16 @@ class Alerter:
         self, rule: Rule, now: datetime, open_: Mapping[tuple[str, str, str], object]
     ) -> list[Signal]:
         """The signals a rule looks at now: every subject with evidence or an open alert."""
+        if isinstance(rule, watcher.OperatorRule):
+            settings = self.settings
+            return watcher.signals(
+                rule,
+                now,
+                self.store.feed_states(),
+                {f.name: f.every for f in settings.feeds},
+                settings.operator.feed_failures,
+                self.reload_problems,
+            )
         if isinstance(rule, AdvisoryRule):
             watched = [s for (r, s, _) in open_ if r == rule.name]
             versions = advisories.advisory_history(self.store, now - rule.window)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from .acled import AcledSource
 from .advisory import TravelAdvisorySource
 from .base import Feed, NoOptions, Source
-from .gdelt import GdeltEventsSource
-from .gdelt_gkg import GdeltGkgSource
+from .gdelt import GdeltEventsSource, GdeltGkgSource
 from .rss import RssSource
 
 REGISTRY: dict[str, type[Source]] = {

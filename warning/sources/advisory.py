@@ -49,13 +49,13 @@ from ..normalize import html_to_text
 from ..records import Assessment, CountryScore, FeedState, FetchResult, GeoTag, Item, ParseResult
 from ..settings import option
 from .base import Source
-from .rss import (
+from .xmlfeeds import (
     SUMMARY_MAX_CHARS,
-    _describe_bozo,
-    _not_a_feed,
-    _refuse_entities,
-    _truncate,
-    _utc,
+    describe_bozo,
+    not_a_feed,
+    refuse_entities,
+    truncate,
+    utc_datetime,
 )
 
 if TYPE_CHECKING:
@@ -169,18 +169,18 @@ def _parse(
         raise ParseError(
             "the body is empty", "the server answered without a feed; it is retried next time"
         )
-    _refuse_entities(body)
+    refuse_entities(body)
     parsed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
     entries = parsed.get("entries") or []
     version = parsed.get("version") or ""
     warnings: list[str] = []
     if parsed.get("bozo"):
-        problem = _describe_bozo(parsed.get("bozo_exception"), body)
+        problem = describe_bozo(parsed.get("bozo_exception"), body)
         if not entries:
-            raise _not_a_feed(body, problem)
+            raise not_a_feed(body, problem)
         warnings.append(f"{problem}; parsed leniently")
     elif not entries and not version:
-        raise _not_a_feed(body, "the document is XML but neither RSS nor Atom")
+        raise not_a_feed(body, "the document is XML but neither RSS nor Atom")
     if publisher is None:
         publisher = (
             "uk" if version.startswith("atom") else "us" if version.startswith("rss") else ""
@@ -290,10 +290,10 @@ def _us_entry(
     level = next((int(m.group(1)) for t in level_texts if (m := _LEVEL.search(t))), None)
     if level is None:
         return _Skip("level")
-    published = _utc(get(entry, "published_parsed") or get(entry, "updated_parsed"))
+    published = utc_datetime(get(entry, "published_parsed") or get(entry, "updated_parsed"))
     if published is None:
         return _Skip("date")
-    summary = _truncate(_first_paragraph(str(get(entry, "summary") or "")), SUMMARY_MAX_CHARS)
+    summary = truncate(_first_paragraph(str(get(entry, "summary") or "")), SUMMARY_MAX_CHARS)
     return _item("us", country, level, published, title, summary, entry, feed, outlet, base_url)
 
 
@@ -349,14 +349,14 @@ def _uk_entry(
         country = country_from_name(re.sub(r"\s+travel advice$", "", title, flags=re.IGNORECASE))
     if country is None:
         return _Skip("page", slug) if slug else _Skip("country")
-    updated = _utc(get(entry, "updated_parsed") or get(entry, "published_parsed"))
+    updated = utc_datetime(get(entry, "updated_parsed") or get(entry, "published_parsed"))
     if updated is None:
         return _Skip("date")
     detail = get(entry, "summary_detail")
     kind = str(get(detail, "type") or "text/html") if detail else "text/html"
     raw = str(get(entry, "summary") or "")
     summary = html_to_text(raw) if "html" in kind else " ".join(raw.split())
-    summary = _truncate(summary, SUMMARY_MAX_CHARS)
+    summary = truncate(summary, SUMMARY_MAX_CHARS)
     level = fcdo_level(summary)
     return _item("uk", country, level, updated, title, summary, entry, feed, outlet, base_url, link)
 

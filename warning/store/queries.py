@@ -4,12 +4,14 @@ No other module talks SQL. Writes run in short transactions; on SQLite one write
 at a time (a lock in this process, ``BEGIN IMMEDIATE`` across processes), on
 PostgreSQL as many as the server allows, with conflicts settled by unique keys
 (``INSERT .. ON CONFLICT DO NOTHING``) rather than by locks of ours.
+
+Writing a poll's items (matching, inserting, revising) is in items.py; the alert
+queries behind ``store.alerts`` are in alerts.py, evidence.py and outbox.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 import threading
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Table, bindparam, func, make_url, select
+from sqlalchemy import Connection, Table, func, make_url, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.schema import Column
@@ -27,10 +29,10 @@ from warning.errors import StoreError
 from warning.records import Assessment, FeedState, Item
 from warning.store import migrate as migrations
 from warning.store.engine import WRITE_OPTION, is_memory_sqlite, make_engine, safe_url
+from warning.store.items import CHUNK, ItemWriter, match_stored, stored_revisions
 from warning.store.tables import (
     feeds,
     item_countries,
-    item_places,
     item_scores,
     items,
     sightings,
@@ -45,15 +47,9 @@ T = TypeVar("T")
 
 HINT = "check the `database` URL in the configuration and that the database server is running"
 
-#: Keys per ``IN (...)`` list: far below SQLite's and PostgreSQL's parameter limits.
-CHUNK = 500
-
 #: PostgreSQL errors after which the whole transaction can simply run again.
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 ATTEMPTS = 3
-
-#: Item keys in order of preference when matching an incoming item to a stored one.
-KEY_KINDS = ("guid_key", "url_key", "content_hash")
 
 STATE_COLUMNS = (
     "etag",
@@ -116,6 +112,7 @@ class Store:
             ) from err
         self._insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
         self._sql = _Statements(self._insert)
+        self._item_writer = ItemWriter(self._insert)
         # SQLite has one writer at a time anyway; waiting on a lock here is fairer and
         # cheaper than every thread polling the file lock through the busy timeout.
         self._write_lock: contextlib.AbstractContextManager[Any] = (
@@ -128,7 +125,7 @@ class Store:
 
     @functools.cached_property
     def alerts(self) -> AlertStore:
-        """Queries about alerts, deliveries and silences (store/alerts.py)."""
+        """Queries about alerts, deliveries and silences (store/alerts.py and its mixins)."""
         from warning.store.alerts import AlertStore
 
         return AlertStore(self)
@@ -276,110 +273,7 @@ class Store:
         # The state goes first because it yields the feed id; a failure among the items
         # then rolls the state back with them.
         feed_id = self._upsert_state(conn, state)
-        if not batch:
-            return 0
-        stored = _match_stored(conn, batch)
-        ids: list[int | None] = [stored.get(i) for i in range(len(batch))]
-        self._revise(conn, batch, stored, assessments)
-
-        # Items matching nothing stored: the first of each group sharing a key is new,
-        # the others (the same GUID twice in one feed, say) are its duplicates.
-        first_with: dict[tuple[str, str], int] = {}
-        copy_of: dict[int, int] = {}
-        candidates: list[int] = []
-        for i, item in enumerate(batch):
-            if ids[i] is not None:
-                continue
-            keys = _keys(item)
-            earlier = next((first_with[k] for k in keys if k in first_with), None)
-            if earlier is not None:
-                copy_of[i] = earlier
-                continue
-            candidates.append(i)
-            for k in keys:
-                first_with[k] = i
-
-        inserted = self._insert_items(conn, feed_id, [batch[i] for i in candidates], seen_at)
-        new = 0
-        lost: list[int] = []
-        fresh: list[tuple[int, Assessment]] = []
-        for i, item_id in zip(candidates, inserted, strict=True):
-            if item_id is None:
-                lost.append(i)  # another writer stored the same story a moment ago
-            else:
-                ids[i] = item_id
-                new += 1
-                if assessments is not None:
-                    fresh.append((item_id, assessments[i]))
-        self._insert_assessments(conn, fresh)
-        if lost:
-            found = _match_stored(conn, [batch[i] for i in lost])
-            for n, i in enumerate(lost):
-                ids[i] = found.get(n)
-                if ids[i] is None:
-                    log.warning("item %r conflicted but was not found again", batch[i].title)
-        for i, first in copy_of.items():
-            ids[i] = ids[first]
-
-        seen: dict[int, str | None] = {}
-        for item, item_id in zip(batch, ids, strict=True):
-            if item_id is not None:
-                seen.setdefault(item_id, item.outlet)
-        conn.execute(
-            self._sql.insert_sightings,
-            [
-                {"item_id": i, "feed_id": feed_id, "outlet": outlet, "seen_at": seen_at}
-                for i, outlet in seen.items()
-            ],
-        )
-        return new
-
-    def _revise(
-        self,
-        conn: Connection,
-        batch: Sequence[Item],
-        stored: dict[int, int],
-        assessments: Sequence[Assessment] | None,
-    ) -> None:
-        """Replace stored items that the source has edited since (another ``revision``).
-
-        The item keeps its id, first sighting and sightings, so it still counts once;
-        its text and assessment become the new ones.
-        """
-        revised = {i: stored[i] for i, item in enumerate(batch) if item.revision and i in stored}
-        if not revised:
-            return
-        current = _revisions(conn, list(revised.values()))
-        changed = {
-            i: item_id
-            for i, item_id in revised.items()
-            if current.get(item_id) != batch[i].revision
-        }
-        for i, item_id in changed.items():
-            item = batch[i]
-            conn.execute(
-                items.update()
-                .where(items.c.id == item_id)
-                .values(
-                    title=item.title,
-                    summary=item.summary,
-                    link=item.link,
-                    published=item.published,
-                    revision=item.revision,
-                    tags="|".join(item.tags) or None,
-                )
-            )
-        if assessments is not None:
-            ids = list(changed.values())
-            for table in (item_countries, item_places, item_scores):
-                for chunk_start in range(0, len(ids), CHUNK):
-                    chunk = ids[chunk_start : chunk_start + CHUNK]
-                    conn.execute(table.delete().where(table.c.item_id.in_(chunk)))
-            self._insert_assessments(
-                conn, [(item_id, assessments[i]) for i, item_id in changed.items()]
-            )
-        if changed:
-            log.info("%d stored items replaced by a newer revision", len(changed))
+        return self._item_writer.record(conn, feed_id, batch, seen_at, assessments)
 
     def stored_already(self, items_: Sequence[Item]) -> list[bool]:
         """For each item, whether a stored item matches it (by any dedup key).
@@ -390,67 +284,14 @@ class Store:
         already": it will replace the stored one and needs assessing.
         """
         with self._read() as conn:
-            matched = _match_stored(conn, items_)
-            revisions = _revisions(
+            matched = match_stored(conn, items_)
+            revisions = stored_revisions(
                 conn, [matched[i] for i, it in enumerate(items_) if it.revision and i in matched]
             )
         return [
             i in matched and (not item.revision or revisions.get(matched[i]) == item.revision)
             for i, item in enumerate(items_)
         ]
-
-    def _insert_assessments(self, conn: Connection, done: list[tuple[int, Assessment]]) -> None:
-        countries = [
-            {"item_id": item_id, "code": c.code, "score": c.score, "rank": rank}
-            for item_id, a in done
-            for rank, c in enumerate(a.geo.countries)
-        ]
-        places = [
-            {"item_id": item_id, **dataclasses.asdict(p)}
-            for item_id, a in done
-            for p in a.geo.places
-        ]
-        scores = [
-            {
-                "item_id": item_id,
-                "label": s.label,
-                "probability": s.probability,
-                "above": s.above,
-                "terms": "|".join(s.terms),
-                "model": a.model,
-            }
-            for item_id, a in done
-            for s in a.scores
-        ]
-        for table, rows in (
-            (item_countries, countries),
-            (item_places, places),
-            (item_scores, scores),
-        ):
-            if rows:
-                conn.execute(table.insert(), rows)
-
-    def _insert_items(
-        self, conn: Connection, feed_id: int, batch: list[Item], seen_at: datetime
-    ) -> list[int | None]:
-        """Insert items, skipping any a concurrent writer got in first; their ids or None."""
-        result: list[int | None] = [None] * len(batch)
-        keyed = [i for i, item in enumerate(batch) if _keys(item)]
-        keyless = [i for i, item in enumerate(batch) if not _keys(item)]
-        if keyed:
-            # RETURNING yields only the rows inserted, in no promised order: map them
-            # back by key (within a batch no two candidates share one).
-            by_key = {k: i for i in keyed for k in _keys(batch[i])}
-            rows = conn.execute(
-                self._sql.insert_items, [_item_row(batch[i], feed_id, seen_at) for i in keyed]
-            )
-            for row in rows:
-                key = next((kind, row._mapping[kind]) for kind in KEY_KINDS if row._mapping[kind])
-                result[by_key[key]] = row.id
-        for i in keyless:  # rare: with no key there is nothing to match, so it is always new
-            stmt = items.insert().returning(items.c.id)
-            result[i] = conn.execute(stmt, _item_row(batch[i], feed_id, seen_at)).scalar_one()
-        return result
 
     def count_items(self) -> int:
         """How many distinct items are stored."""
@@ -517,48 +358,9 @@ class Store:
 # --- helpers -------------------------------------------------------------------------
 
 
-def _keys(item: Item) -> list[tuple[str, str]]:
-    """The item's dedup keys that are present, in order of preference."""
-    return [(kind, key) for kind in KEY_KINDS if (key := getattr(item, kind))]
-
-
-def _match_stored(conn: Connection, batch: Sequence[Item]) -> dict[int, int]:
-    """Map batch positions to ids of stored items, trying GUID, then URL, then content hash.
-
-    One ``SELECT .. IN`` per key kind (chunked), and each only for items that the
-    previous kinds left unmatched.
-    """
-    matched: dict[int, int] = {}
-    for kind in KEY_KINDS:
-        wanted: dict[str, list[int]] = {}
-        for i, item in enumerate(batch):
-            key = getattr(item, kind)
-            if key and i not in matched:
-                wanted.setdefault(key, []).append(i)
-        if not wanted:
-            continue
-        keys = list(wanted)
-        for start in range(0, len(keys), CHUNK):
-            found = conn.execute(_LOOKUP[kind], {"keys": keys[start : start + CHUNK]})
-            for key, item_id in found:
-                for i in wanted[key]:
-                    matched[i] = item_id
-    return matched
-
-
-#: Item id by one key kind; "keys" expands to an IN list, so one cached statement serves
-#: every batch size.
-_LOOKUP = {
-    kind: select(items.c[kind], items.c.id).where(
-        items.c[kind].in_(bindparam("keys", expanding=True))
-    )
-    for kind in KEY_KINDS
-}
-
-
 class _Statements:
-    """The hot path's statements, built once per Store: building (and cache-keying) an
-    upsert per call cost more than running it."""
+    """The feed statements of the hot path, built once per Store: building (and
+    cache-keying) an upsert per call cost more than running it."""
 
     def __init__(self, insert: Callable[[Table], Any]) -> None:
         upsert = insert(feeds)
@@ -569,41 +371,6 @@ class _Statements:
             index_elements=[feeds.c.name],
             set_={c: upsert.excluded[c] for c in ("kind", "url", "outlet")},
         )
-        self.insert_items = (
-            insert(items)
-            .on_conflict_do_nothing()
-            .returning(items.c.id, *(items.c[k] for k in KEY_KINDS))
-        )
-        self.insert_sightings = insert(sightings).on_conflict_do_nothing()
-
-
-def _revisions(conn: Connection, ids: Sequence[int]) -> dict[int, str | None]:
-    """The stored revision of each item id."""
-    out: dict[int, str | None] = {}
-    for start in range(0, len(ids), CHUNK):
-        for item_id, revision in conn.execute(
-            select(items.c.id, items.c.revision).where(items.c.id.in_(ids[start : start + CHUNK]))
-        ):
-            out[item_id] = revision
-    return out
-
-
-def _item_row(item: Item, feed_id: int, seen_at: datetime) -> dict[str, Any]:
-    return {
-        "revision": item.revision,
-        "tags": "|".join(item.tags) or None,
-        "guid_key": item.guid_key,
-        "url_key": item.url_key,
-        "content_hash": item.content_hash,
-        "title": item.title,
-        "summary": item.summary,
-        "link": item.link,
-        "published": item.published,
-        "first_seen": seen_at,
-        "lang": item.lang,
-        "feed_id": feed_id,
-        "outlet": item.outlet,
-    }
 
 
 def _state_columns() -> list[Column[Any]]:

@@ -190,6 +190,8 @@ alert_events = Table(
     Column("outlets", Text, nullable=False),
     Column("items", Text, nullable=False),
     Column("silence_id", Integer),
+    # What an operator alert says ("feed x: 7 failures in a row; last error: ...").
+    Column("note", Text),
     UniqueConstraint("alert_id", "seq"),
 )
 

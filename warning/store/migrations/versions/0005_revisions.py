@@ -1,4 +1,5 @@
-"""Event sources: item revisions (ACLED edits past events) and tags (GKG themes, ...).
+"""Event sources and the watcher: item revisions (ACLED edits past events), item tags
+(GKG themes, advisory levels), and the note an operator alert's event carries.
 
 Revision ID: 0005
 Revises: 0004
@@ -19,14 +20,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Add items.revision and items.tags."""
+    """Add items.revision, items.tags and alert_events.note."""
     with op.batch_alter_table("items") as batch:
         batch.add_column(sa.Column("revision", sa.Text(), nullable=True))
         batch.add_column(sa.Column("tags", sa.Text(), nullable=True))
+    with op.batch_alter_table("alert_events") as batch:
+        batch.add_column(sa.Column("note", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    """Drop items.revision and items.tags."""
+    """Drop items.revision, items.tags and alert_events.note."""
+    with op.batch_alter_table("alert_events") as batch:
+        batch.drop_column("note")
     with op.batch_alter_table("items") as batch:
         batch.drop_column("tags")
         batch.drop_column("revision")

@@ -8,7 +8,8 @@ findings are kept beside it as tags: the themes that bear on our labels
 (``theme:ELECTION_FRAUD``) and the countries of its locations (``location:NE``,
 FIPS 10-4 converted to ISO). The item's URL key is the article's canonical URL, so
 an article seen both in a feed and in the GKG is stored once. Fetching (a file, a
-zip of one, or ``lastupdate.txt``) is shared with the events kind; docs/gdelt.md.
+zip of one, or ``lastupdate.txt``) is shared with the events kind (fetching.py);
+docs/gdelt.md.
 """
 
 from __future__ import annotations
@@ -17,21 +18,14 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..errors import ParseError
-from ..geo.fips import fips_to_iso
-from ..normalize import canonical_url, html_to_text, lang_code
-from ..records import FetchResult, Item, ParseResult
-from ..settings import option, positive
-from .gdelt import (
-    DEFAULT_MAX_UNZIPPED,
-    BadRow,
-    GdeltSource,
-    country_list,
-    read_rows,
-    size,
-    size_or_none,
-    timestamp,
-)
+from ...errors import ParseError
+from ...geo.fips import fips_to_iso
+from ...normalize import canonical_url, html_to_text, lang_code
+from ...records import FetchResult, Item, ParseResult
+from ...settings import option, positive
+from .fetching import GdeltSource
+from .options import DEFAULT_MAX_UNZIPPED, country_list, size, size_or_none
+from .rows import BadRow, read_rows, timestamp
 
 __all__ = ["GKG_COLUMNS", "KEPT_THEMES", "GdeltGkgSource", "GkgOptions", "parse_gkg"]
 

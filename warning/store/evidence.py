@@ -1,0 +1,228 @@
+"""Item reads behind signals and alert messages: evidence, flatline counts, headlines.
+
+A mixin of :class:`~warning.store.alerts.AlertStore` (``store.alerts.evidence(...)``
+and so on), separate because these queries only read items, their scores, places and
+sightings, and never touch the alert tables: the signal side of the store, apart from
+the alert episodes (alerts.py) and the outbox (outbox.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, select
+
+from warning.records import CountryScore, Evidence, GeoTag, Place
+from warning.store.tables import (
+    feeds,
+    item_countries,
+    item_places,
+    item_scores,
+    items,
+    sightings,
+)
+
+if TYPE_CHECKING:
+    from warning.geo.zones import Zone
+    from warning.store.queries import Store
+
+#: Keys per ``IN (...)`` list: far below SQLite's and PostgreSQL's parameter limits.
+CHUNK = 500
+
+
+class EvidenceQueries:
+    """Evidence for signals, item counts for flatline rules, and what messages show of items."""
+
+    store: Store
+
+    def evidence(
+        self,
+        label: str,
+        start: datetime,
+        end: datetime,
+        countries: Sequence[str] | None = None,
+    ) -> dict[str, list[Evidence]]:
+        """Items first seen in [start, end) above ``label``'s threshold, per country.
+
+        An item about several countries is evidence for each, weighted by how much
+        it is about that country (its country score).
+        """
+        query = _scored(label, start, end, item_countries.c.code, item_countries.c.score).join(
+            item_countries, item_countries.c.item_id == items.c.id
+        )
+        if countries is not None:
+            query = query.where(item_countries.c.code.in_(list(countries)))
+        with self.store._read() as conn:
+            rows = conn.execute(query).all()
+            outlets = _outlets(conn, {r.id for r in rows})
+        out: dict[str, list[Evidence]] = {}
+        for r in rows:
+            out.setdefault(r.code, []).append(_evidence(r, outlets, r.score))
+        return out
+
+    def zone_evidence(
+        self, label: str, start: datetime, end: datetime, zone: Zone
+    ) -> list[Evidence]:
+        """Items in [start, end) above ``label``'s threshold that fall inside ``zone``."""
+        with self.store._read() as conn:
+            rows = conn.execute(_scored(label, start, end)).all()
+            geotags = _geotags(conn, [r.id for r in rows])
+            inside = [r for r in rows if r.id in geotags and zone.matches_item(geotags[r.id])]
+            outlets = _outlets(conn, {r.id for r in inside})
+        return [_evidence(r, outlets) for r in inside]
+
+    def slot_counts(
+        self, kind: str, names: Sequence[str] | None, end: datetime, slot: timedelta, slots: int
+    ) -> dict[str, list[int]]:
+        """New items per feed (``kind="feed"``) or per country in each slot before ``end``.
+
+        Slot *i* (oldest first) is [end − (slots − i) × slot, end − (slots − i − 1) × slot).
+        For flatline rules: how much a subject carries now, and usually.
+        """
+        start = end - slot * slots
+        if kind == "feed":
+            query = (
+                select(feeds.c.name.label("name"), sightings.c.seen_at.label("at"))
+                .join(feeds, feeds.c.id == sightings.c.feed_id)
+                .where(sightings.c.seen_at >= start, sightings.c.seen_at < end)
+            )
+            column = feeds.c.name
+        else:
+            query = (
+                select(item_countries.c.code.label("name"), items.c.first_seen.label("at"))
+                .join(items, items.c.id == item_countries.c.item_id)
+                .where(items.c.first_seen >= start, items.c.first_seen < end)
+            )
+            column = item_countries.c.code
+        if names is not None:
+            query = query.where(column.in_(list(names)))
+        counts: dict[str, list[int]] = {n: [0] * slots for n in names or ()}
+        with self.store._read() as conn:
+            for name, at in conn.execute(query):
+                counts.setdefault(name, [0] * slots)[(at - start) // slot] += 1
+        return counts
+
+    def watching_since(self) -> datetime | None:
+        """When the first item was stored: history before it means "not watching", not quiet."""
+        with self.store._read() as conn:
+            return conn.execute(select(func.min(items.c.first_seen))).scalar()
+
+    # --- what an alert message shows of its items ------------------------------------
+
+    def headlines(
+        self, item_ids: Sequence[int]
+    ) -> dict[int, tuple[str, str | None, str, datetime]]:
+        """Title, link, first outlet and first-seen time of each item."""
+        out = {}
+        with self.store._read() as conn:
+            outlets = _outlets(conn, set(item_ids))
+            for chunk in _chunks(list(item_ids)):
+                for r in conn.execute(
+                    select(
+                        items.c.id, items.c.title, items.c.link, items.c.outlet, items.c.first_seen
+                    ).where(items.c.id.in_(chunk))
+                ):
+                    first = outlets.get(r.id, (r.outlet or "",))[0]
+                    out[r.id] = (r.title, r.link, first, r.first_seen)
+        return out
+
+    def terms(self, item_ids: Sequence[int], label: str, limit: int = 8) -> tuple[str, ...]:
+        """The terms that drove ``label`` in these items, most common first."""
+        counts: dict[str, int] = {}
+        with self.store._read() as conn:
+            for chunk in _chunks(list(item_ids)):
+                for (text,) in conn.execute(
+                    select(item_scores.c.terms).where(
+                        item_scores.c.item_id.in_(chunk), item_scores.c.label == label
+                    )
+                ):
+                    for term in _terms(text):
+                        counts[term] = counts.get(term, 0) + 1
+        ranked = sorted(counts, key=lambda t: -counts[t])
+        return tuple(ranked[:limit])
+
+
+def _scored(label: str, start: datetime, end: datetime, *extra: Any) -> Any:
+    """Items first seen in [start, end) whose ``label`` passed its threshold."""
+    return (
+        select(
+            items.c.id,
+            items.c.title,
+            items.c.link,
+            items.c.first_seen,
+            item_scores.c.probability,
+            item_scores.c.terms,
+            item_scores.c.model,
+            *extra,
+        )
+        .join(item_scores, item_scores.c.item_id == items.c.id)
+        .where(
+            items.c.first_seen >= start,
+            items.c.first_seen < end,
+            item_scores.c.label == label,
+            item_scores.c.above,
+        )
+    )
+
+
+def _evidence(row: Any, outlets: dict[int, tuple[str, ...]], weight: float = 1.0) -> Evidence:
+    return Evidence(
+        item_id=row.id,
+        title=row.title,
+        link=row.link,
+        outlets=outlets.get(row.id, ()),
+        seen=row.first_seen,
+        probability=row.probability,
+        weight=weight,
+        terms=_terms(row.terms),
+        model=row.model,
+    )
+
+
+def _geotags(conn: Connection, ids: Sequence[int]) -> dict[int, GeoTag]:
+    """The stored geotag (countries and places) of each item that has one."""
+    countries: dict[int, list[CountryScore]] = {}
+    places: dict[int, list[Place]] = {}
+    for chunk in _chunks(ids):
+        for c in conn.execute(
+            select(item_countries)
+            .where(item_countries.c.item_id.in_(chunk))
+            .order_by(item_countries.c.item_id, item_countries.c.rank)
+        ):
+            countries.setdefault(c.item_id, []).append(CountryScore(c.code, c.score))
+        for p in conn.execute(select(item_places).where(item_places.c.item_id.in_(chunk))):
+            places.setdefault(p.item_id, []).append(
+                Place(p.name, p.country, p.kind, p.admin1, p.lat, p.lon, p.in_title)
+            )
+    return {
+        i: GeoTag(tuple(countries.get(i, ())), tuple(places.get(i, ())))
+        for i in countries.keys() | places.keys()
+    }
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _outlets(conn: Connection, ids: set[int]) -> dict[int, tuple[str, ...]]:
+    """Every outlet that carried each item, the first to carry it first."""
+    seen: dict[int, list[tuple[datetime, str]]] = {}
+    for chunk in _chunks(sorted(ids)):
+        for item_id, outlet, at in conn.execute(
+            select(sightings.c.item_id, sightings.c.outlet, sightings.c.seen_at).where(
+                sightings.c.item_id.in_(chunk), sightings.c.outlet.is_not(None)
+            )
+        ):
+            seen.setdefault(item_id, []).append((at, outlet))
+    return {
+        item_id: tuple(dict.fromkeys(o for _, o in sorted(pairs)))
+        for item_id, pairs in seen.items()
+    }
+
+
+def _terms(text: str) -> tuple[str, ...]:
+    """Stored terms are ``|``-separated: a term may be two words ("coup d'etat")."""
+    return tuple(t for t in text.split("|") if t)

@@ -1,0 +1,170 @@
+"""The outbox: deliveries waiting to be sent, claimed, finished, and their threads.
+
+A mixin of :class:`~warning.store.alerts.AlertStore` (``store.alerts.due(...)`` and so
+on), separate because these are the notifier loop's queries (warning/outbox.py): they
+work on the deliveries table alone, once an alert decision has put rows in it.
+:data:`FINAL` and :class:`Delivery` are importable from warning.store.alerts too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+
+from warning.store.tables import alert_events, deliveries
+
+if TYPE_CHECKING:
+    from warning.store.queries import Store
+
+#: Delivery states after which nothing more happens to a delivery.
+FINAL = ("sent", "failed", "silenced")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row with what is needed to render its message."""
+
+    id: int
+    event_id: int
+    alert_id: int
+    route: str
+    status: str
+    attempts: int
+    next_try: datetime
+    last_error: str | None
+    seq: int
+    decision: str
+    at: datetime
+    level: int
+    score: float
+    spike: float | None
+    outlets: tuple[str, ...]
+    items: tuple[int, ...]
+    note: str | None = None
+
+
+class OutboxQueries:
+    """Deliveries: which are due, taking one for sending, and recording how it went."""
+
+    store: Store
+
+    def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
+        """Deliveries to try now, oldest event first.
+
+        A delivery waits while an earlier one of the same alert and route is not
+        final, so a thread's messages go out in order and replies find their parent.
+        Claimed deliveries whose claim expired (their process died) are due again.
+        """
+        earlier = deliveries.alias("earlier")
+        blocked = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.alert_id == deliveries.c.alert_id,
+                earlier.c.route == deliveries.c.route,
+                earlier.c.id < deliveries.c.id,
+                earlier.c.status.not_in(FINAL),
+            )
+            .exists()
+        )
+        ready = or_(
+            and_(deliveries.c.status == "pending", deliveries.c.next_try <= now),
+            and_(deliveries.c.status == "sending", deliveries.c.claimed_until <= now),
+        )
+        query = (
+            select(
+                deliveries.c.id,
+                deliveries.c.event_id,
+                deliveries.c.alert_id,
+                deliveries.c.route,
+                deliveries.c.status,
+                deliveries.c.attempts,
+                deliveries.c.next_try,
+                deliveries.c.last_error,
+                alert_events.c.seq,
+                alert_events.c.decision,
+                alert_events.c.at,
+                alert_events.c.level,
+                alert_events.c.score,
+                alert_events.c.spike,
+                alert_events.c.outlets,
+                alert_events.c["items"],
+                alert_events.c.note,
+            )
+            .join(alert_events, alert_events.c.id == deliveries.c.event_id)
+            .where(ready, ~blocked)
+            .order_by(deliveries.c.event_id, deliveries.c.id)
+            .limit(limit)
+        )
+        with self.store._read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Delivery(
+                **{
+                    **r._mapping,
+                    "outlets": tuple(json.loads(r.outlets)),
+                    "items": tuple(json.loads(r.items)),
+                }
+            )
+            for r in rows
+        ]
+
+    def pending_count(self) -> int:
+        with self.store._read() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(deliveries)
+                    .where(deliveries.c.status.in_(("pending", "sending")))
+                ).scalar_one()
+            )
+
+    def claim(self, delivery: Delivery, now: datetime, lease: timedelta) -> bool:
+        """Take a due delivery for sending; False when another process took it first."""
+
+        def work(conn: Connection) -> bool:
+            return bool(
+                conn.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.id == delivery.id,
+                        deliveries.c.status == delivery.status,
+                        deliveries.c.attempts == delivery.attempts,
+                    )
+                    .values(
+                        status="sending", claimed_until=now + lease, attempts=delivery.attempts + 1
+                    )
+                ).rowcount
+            )
+
+        return self.store._write(work)
+
+    def finish(self, delivery_id: int, status: str, **values: Any) -> None:
+        """Record how a claimed delivery ended: sent, failed, or pending (a retry)."""
+
+        def work(conn: Connection) -> None:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(status=status, claimed_until=None, **values)
+            )
+
+        self.store._write(work)
+
+    def thread_ref(self, alert_id: int, route: str) -> str | None:
+        """The reference the first delivered message of this alert and route returned."""
+        query = (
+            select(deliveries.c.ref)
+            .where(
+                deliveries.c.alert_id == alert_id,
+                deliveries.c.route == route,
+                deliveries.c.ref.is_not(None),
+            )
+            .order_by(deliveries.c.id)
+            .limit(1)
+        )
+        with self.store._read() as conn:
+            return conn.execute(query).scalar()
