@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import random
+import secrets
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -24,6 +28,9 @@ from .alerting import Alerter
 from .intake import ingest
 
 log = logging.getLogger(__name__)
+
+#: A lease outlives the poll's own deadline by this much, then expires by itself.
+LEASE_MARGIN = timedelta(seconds=60)
 
 
 def backoff(every: timedelta, failures: int, cap: timedelta, jitter: float) -> timedelta:
@@ -56,6 +63,11 @@ class Pipeline:
         self.notifiers = notifiers or Notifiers(settings.notify)
         self.sources: dict[str, Source] = {f.name: REGISTRY[f.kind](f) for f in settings.feeds}
         self.alerter = Alerter(settings, store, self.notifiers)
+        # Several instances share one PostgreSQL by leasing each feed for its poll
+        # (Store.lease); SQLite has one writer and so one instance.
+        self.leases = store.dialect == "postgresql"
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.lease_hold = settings.poll.deadline + LEASE_MARGIN
 
     def poll(
         self,
@@ -83,14 +95,34 @@ class Pipeline:
     ) -> PollOutcome:
         source = self.sources[name]
         now = now or datetime.now(UTC)
-        started = time.monotonic()
+        # Half an interval of slack, so a job fired early by jitter still runs.
+        due_by = None if force else now + source.feed.every / 2
+        if self.leases:
+            try:
+                leased = self.store.lease(name, self.owner, now, self.lease_hold, due_by)
+            except StoreError as exc:
+                log.error("feed=%s not polled: %s", name, exc)
+                return PollOutcome(name, "error", error=str(exc))
+            if leased is None:
+                return PollOutcome(name, "skipped")  # another instance has it, or had it
+            try:
+                return self._poll_leased(source, leased, now, force=True)
+            finally:
+                with contextlib.suppress(StoreError):  # else the lease simply expires
+                    self.store.release(name, self.owner)
         if state is None:
             try:
                 state = self.store.feed_state(name)
             except StoreError as exc:
                 log.error("feed=%s not polled: %s", name, exc)
                 return PollOutcome(name, "error", error=str(exc))
-        # Half an interval of slack, so a job fired early by jitter still runs.
+        return self._poll_leased(source, state, now, force=force)
+
+    def _poll_leased(
+        self, source: Source, state: FeedState, now: datetime, *, force: bool
+    ) -> PollOutcome:
+        name = source.feed.name
+        started = time.monotonic()
         if not force and state.next_due and now < state.next_due - source.feed.every / 2:
             return PollOutcome(name, "skipped")
         attempt = replace(state, last_attempt=now)

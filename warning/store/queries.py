@@ -17,10 +17,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Table, func, make_url, select
+from sqlalchemy import Connection, Table, func, make_url, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.schema import Column
@@ -225,6 +225,56 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(select(feeds.c.name, *_state_columns())).all()
         return {row.name: _to_state(row._mapping) for row in rows}
+
+    def lease(
+        self, name: str, owner: str, now: datetime, hold: timedelta, due_by: datetime | None
+    ) -> FeedState | None:
+        """Take feed ``name`` for one poll; its state, or None when it is not ours to poll.
+
+        For several instances on one database: None when another live process holds
+        the feed's lease, or (unless ``due_by`` is None, a forced poll) when its next
+        due time is after ``due_by`` because another instance has just polled it. On
+        PostgreSQL the row is read ``FOR UPDATE SKIP LOCKED``: an instance deciding on
+        the same feed at the same moment skips it rather than waiting. The lease ends
+        with :meth:`release`, or by itself after ``hold`` if this process dies.
+        """
+
+        def work(conn: Connection) -> FeedState | None:
+            query = select(feeds.c.name, *_state_columns()).where(
+                feeds.c.name == name,
+                or_(
+                    feeds.c.lease_until.is_(None),
+                    feeds.c.lease_until < now,
+                    feeds.c.lease_owner == owner,
+                ),
+            )
+            if due_by is not None:
+                query = query.where(or_(feeds.c.next_due.is_(None), feeds.c.next_due <= due_by))
+            if self.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            row = conn.execute(query).one_or_none()
+            if row is None:
+                return None
+            conn.execute(
+                update(feeds)
+                .where(feeds.c.name == name)
+                .values(lease_owner=owner, lease_until=now + hold)
+            )
+            return _to_state(row._mapping)
+
+        return self._write(work)
+
+    def release(self, name: str, owner: str) -> None:
+        """End this process's lease on a feed (its state is saved already)."""
+
+        def work(conn: Connection) -> None:
+            conn.execute(
+                update(feeds)
+                .where(feeds.c.name == name, feeds.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+        self._write(work)
 
     def save_state(self, state: FeedState) -> None:
         """Save a feed's state alone (a failure, a 304), creating the feed if needed."""

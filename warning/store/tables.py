@@ -61,6 +61,10 @@ feeds = Table(
     Column("last_error", Text),
     Column("last_warning", Text),
     Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    # Several instances on one PostgreSQL: who is polling the feed now, and until when
+    # (Store.lease). A lease left by a dead process expires.
+    Column("lease_owner", Text),
+    Column("lease_until", UTCDateTime),
 )
 
 #: One row per story. Each dedup key is unique where present (NULLs do not collide).

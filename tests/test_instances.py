@@ -1,0 +1,129 @@
+"""Several instances on one PostgreSQL: feed leases, no feed polled twice, one alert.
+
+The lease itself is tested on both backends (SQLite has one writer, so one
+instance, but the method must behave the same); the three-process test needs
+PostgreSQL and skips, with the reason, without it.
+"""
+
+from __future__ import annotations
+
+import collections
+import signal
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.feedgen import make_rss, sample_items
+from tests.feedserver import FeedServer
+from tests.newsroom import NIGER_COUP
+from tests.pgserver import SKIP_REASON, fresh_database
+from tests.slackserver import SlackServer
+from tests.test_daemon import Daemon, NotifySocket, wait_until
+from warning.records import FeedState
+from warning.store import Store, open_store
+
+T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+HOLD = timedelta(minutes=2)
+
+
+def test_a_lease_is_held_by_one_owner_until_released_or_expired(db_url: str) -> None:
+    store = open_store(db_url)
+    try:
+        store.sync_feeds([("a", "rss", "https://a.example.org/", "a")])
+        due = T0 + timedelta(minutes=5)
+        assert store.lease("a", "one", T0, HOLD, due) == FeedState("a")
+        assert store.lease("a", "two", T0, HOLD, due) is None  # one holds it
+        assert store.lease("a", "one", T0, HOLD, due) is not None  # its own again
+        store.release("a", "two")  # not two's to release
+        assert store.lease("a", "two", T0 + timedelta(seconds=30), HOLD, due) is None
+        # A dead owner's lease expires by itself.
+        assert store.lease("a", "two", T0 + HOLD + timedelta(seconds=1), HOLD, due) is not None
+        store.release("a", "two")
+        # Once polled, the feed is not due again for another instance.
+        store.save_state(FeedState("a", next_due=T0 + timedelta(minutes=10)))
+        assert store.lease("a", "one", T0 + timedelta(minutes=3), HOLD, due) is None
+        # A forced poll (poll --once) ignores the due time, not a live lease.
+        assert store.lease("a", "one", T0 + timedelta(minutes=3), HOLD, None) is not None
+        assert store.lease("a", "two", T0 + timedelta(minutes=3), HOLD, None) is None
+    finally:
+        store.close()
+
+
+FEEDS = 300
+EVERY = 30  # seconds: the shortest interval the configuration allows
+
+
+def polls_per_feed(server: FeedServer) -> collections.Counter[str]:
+    return collections.Counter(path for _, path, *_ in server.requests)
+
+
+@pytest.mark.postgres
+def test_three_instances_poll_each_feed_once_and_take_over_from_a_dead_one(
+    tmp_path: Path, feed_server: FeedServer, pg_server_url: str | None
+) -> None:
+    if pg_server_url is None:
+        pytest.skip(SKIP_REASON)
+    for n in range(FEEDS):
+        feed_server.add(f"/f{n}.xml", make_rss(sample_items(1, seed=1000 + n)))
+    coup = {**NIGER_COUP, "link": "https://f0.example.org/coup", "guid": "coup"}
+    feed_server.add("/f0.xml", make_rss([coup, *sample_items(1, seed=1000)]))
+    with fresh_database(pg_server_url) as url, SlackServer() as slack:
+        cfg = tmp_path / "warning.yaml"
+        cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "database": url,
+                    "feeds": [
+                        {"name": f"f{n}", "url": feed_server.url(f"/f{n}.xml"), "every": "30s"}
+                        for n in range(FEEDS)
+                    ],
+                    "poll": {"processes": 0, "deadline": "10s"},
+                    "notify": {
+                        "slack": {"token": "x", "channel": "#desk", "base_url": slack.base_url}
+                    },
+                    "operator": {"enabled": False},
+                }
+            )
+        )
+        Store(url).migrate()  # once, before three processes race to do it
+        notify = [NotifySocket() for _ in range(3)]
+        for i in range(3):
+            (tmp_path / f"d{i}").mkdir()
+        daemons = [Daemon(cfg, n, tmp_path / f"d{i}") for i, n in enumerate(notify)]
+        try:
+            for n in notify:
+                wait_until(lambda n=n: n.count("READY=1") == 1, timeout=60, what="READY=1")
+            # Every feed once, by whichever instance got there first.
+            wait_until(lambda: len(polls_per_feed(feed_server)) == FEEDS, timeout=60)
+            first = polls_per_feed(feed_server)
+            assert set(first.values()) == {1}, first.most_common(3)
+            # Kill one; within the next interval (plus the dead lease's expiry, at most
+            # deadline + 60 s) the others poll all 300 feeds again, each once.
+            daemons[0].proc.send_signal(signal.SIGKILL)
+            deadline = time.monotonic() + EVERY * 4 + 70
+            while time.monotonic() < deadline:
+                if all(polls_per_feed(feed_server)[f"/f{n}.xml"] >= 2 for n in range(FEEDS)):
+                    break
+                time.sleep(0.5)
+            second = polls_per_feed(feed_server)
+            assert all(second[f"/f{n}.xml"] >= 2 for n in range(FEEDS)), "not taken over"
+            # Nobody polled a feed twice within one due time: at most one poll per 30 s
+            # interval elapsed since the first, per feed.
+            elapsed = time.monotonic() - (deadline - EVERY * 4 - 70)
+            assert max(second.values()) <= 2 + int(elapsed // EVERY), second.most_common(3)
+            # Three instances evaluated the rules every 30 s all along: one coup alert.
+            wait_until(lambda: len(slack.posted()) >= 1, timeout=60, what="the coup alert")
+            time.sleep(5)
+            [posted] = slack.posted()
+            assert "Niger" in (posted.text or "")
+            for d in daemons[1:]:
+                code, _ = d.stop(timeout=30)
+                assert code == 0
+        finally:
+            for d in daemons:
+                d.kill()
+            for n in notify:
+                n.close()
