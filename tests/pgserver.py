@@ -80,6 +80,7 @@ class ThrowawayCluster:
             ["-c listen_addresses=''", f"-c unix_socket_directories='{self.root}'"]
             + [f"-c {s}" for s in FAST_SETTINGS]
         )
+        self._options = options
         log = self.root / "server.log"
         stop = self._command(self._pg_ctl, "-D", str(self.data), "-m", "immediate", "stop")
         self._watchdog = subprocess.Popen(
@@ -88,6 +89,17 @@ class ThrowawayCluster:
         )
         self._run(self._pg_ctl, "-D", str(self.data), "-l", str(log), "-o", options, "-w", "start")
         return self.url
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data: the database "goes away"."""
+        self._run(self._pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the paused server again, as it was."""
+        log = self.root / "server.log"
+        self._run(
+            self._pg_ctl, "-D", str(self.data), "-l", str(log), "-o", self._options, "-w", "start"
+        )
 
     def stop(self) -> None:
         """Stop the server and delete the directory."""

@@ -204,8 +204,12 @@ class Pipeline:
         for warning in outcome.warnings:
             log.warning("feed=%s %s", outcome.feed, warning)
 
-    def cycle(self, *, force: bool = True) -> CycleReport:
-        """Poll every feed once, concurrently, and total the outcomes."""
+    def cycle(self, *, force: bool = True, now: datetime | None = None) -> CycleReport:
+        """Poll every feed once, concurrently, and total the outcomes.
+
+        ``now`` is the simulated time of every poll (replays and soak runs); by default
+        each poll takes the clock's time.
+        """
         started = datetime.now(UTC)
         names = list(self.sources)
         states = self.store.feed_states()  # one query instead of one per feed
@@ -213,7 +217,9 @@ class Pipeline:
         with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
             outcomes = tuple(
                 pool.map(
-                    lambda n: self.poll(n, force=force, state=states.get(n) or FeedState(n)),
+                    lambda n: self.poll(
+                        n, force=force, now=now, state=states.get(n) or FeedState(n)
+                    ),
                     names,
                 )
             )

@@ -1,0 +1,117 @@
+"""Soak: 1,000 local feeds over a simulated day; memory and errors, hour by hour.
+
+    .venv/bin/python bench/bench_soak.py [--feeds 1000] [--hours 24] [--step 30]
+
+Not run by CI. One process runs the real pipeline (fetch over HTTP from the local
+feed server, parse, geotag, score, store, alert cycles with the bundled rules and
+the log notifier) on a simulated clock: every ``--step`` minutes of simulated
+time it polls every feed that is due (each every ``--step`` minutes) and runs one
+alert cycle. Each step some feeds carry new items (a few of them coup or attack
+reports, so alerts are decided). Prints the process's resident memory at each
+simulated hour, and fails loudly on any error. The issue's target: memory grows
+at most 10% between hour 1 and hour 24, with no errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.feedgen import make_rss, sample_items  # noqa: E402
+from tests.feedserver import FeedServer  # noqa: E402
+from warning import config  # noqa: E402
+from warning.pipeline import Pipeline, fetch_limits  # noqa: E402
+from warning.settings import Secret  # noqa: E402
+from warning.sources.base import Feed  # noqa: E402
+from warning.sources.http import Fetcher  # noqa: E402
+from warning.store import open_store  # noqa: E402
+from warning.workers import WorkerPool  # noqa: E402
+
+EVENTS = [
+    "Gunmen attack a police post near Djibo, killing four",
+    "Soldiers seize power in Niamey and detain the president",
+    "Protesters clash with police in Conakry over fuel prices",
+]
+
+
+def rss_mb() -> float:
+    """Current resident memory (Linux /proc), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--hours", type=int, default=24)
+    parser.add_argument("--step", type=int, default=30, help="simulated minutes per step")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    rng = random.Random(2020)
+    start = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+    step = timedelta(minutes=args.step)
+    with tempfile.TemporaryDirectory() as tmp, FeedServer() as server:
+        stories = {n: sample_items(5, seed=n, start=start) for n in range(args.feeds)}
+        for n, items in stories.items():
+            server.add(f"/f{n}.xml", make_rss(items))
+        settings = config.load(config.resources.bundled_config())
+        feeds = tuple(
+            Feed(f"f{n}", "rss", server.url(f"/f{n}.xml"), step, f"outlet{n % 200}")
+            for n in range(args.feeds)
+        )
+        settings = dataclasses.replace(
+            settings, feeds=feeds, database=Secret(f"sqlite:///{tmp}/s.db")
+        )
+        store = open_store(settings.database.reveal())
+        store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in feeds)
+        errors = 0
+        marks: dict[int, float] = {}
+        wall = time.perf_counter()
+        with Fetcher(fetch_limits(settings), concurrency=64) as fetcher:
+            pipeline = Pipeline(settings, store, fetcher, WorkerPool(0, lambda: None))
+            now = start
+            steps = int(timedelta(hours=args.hours) / step)
+            for k in range(steps):
+                for n in rng.sample(range(args.feeds), args.feeds // 20):
+                    item = sample_items(1, seed=100_000 + k * args.feeds + n, start=now)[0]
+                    if rng.random() < 0.05:
+                        item["title"] = f"{rng.choice(EVENTS)} ({k}-{n})"
+                    stories[n] = [item, *stories[n][:19]]
+                    server.add(f"/f{n}.xml", make_rss(stories[n]))
+                report = pipeline.cycle(force=k == 0, now=now)
+                errors += report.feeds_failed
+                pipeline.alert_cycle(now)
+                now += step
+                hour = int((now - start) / timedelta(hours=1))
+                if hour not in marks and (now - start) % timedelta(hours=1) == timedelta(0):
+                    marks[hour] = rss_mb()
+                    print(
+                        f"hour {hour:>2}: {marks[hour]:.0f} MB resident, "
+                        f"{store.count_items():,} items, errors so far {errors}, "
+                        f"wall {time.perf_counter() - wall:.0f} s",
+                        flush=True,
+                    )
+        store.close()
+    first, last = marks.get(1), marks.get(args.hours)
+    if first and last:
+        print(
+            f"memory hour 1 -> hour {args.hours}: {first:.0f} -> {last:.0f} MB "
+            f"({(last - first) / first:+.1%}; target at most +10%), errors {errors}"
+        )
+
+
+if __name__ == "__main__":
+    main()
