@@ -22,6 +22,7 @@ import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,6 +59,10 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--step", type=int, default=30, help="simulated minutes per step")
+    parser.add_argument("--no-alerts", action="store_true", help="polls only (to compare)")
+    parser.add_argument(
+        "--trace", action="store_true", help="print what grew most (tracemalloc), hour 2 to the end"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     rng = random.Random(2020)
@@ -77,6 +82,7 @@ def main() -> None:
         )
         store = open_store(settings.database.reveal())
         store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in feeds)
+        baseline: tracemalloc.Snapshot | None = None
         errors = 0
         marks: dict[int, float] = {}
         wall = time.perf_counter()
@@ -93,11 +99,15 @@ def main() -> None:
                     server.add(f"/f{n}.xml", make_rss(stories[n]))
                 report = pipeline.cycle(force=k == 0, now=now)
                 errors += report.feeds_failed
-                pipeline.alert_cycle(now)
+                if not args.no_alerts:
+                    pipeline.alert_cycle(now)
                 now += step
                 hour = int((now - start) / timedelta(hours=1))
                 if hour not in marks and (now - start) % timedelta(hours=1) == timedelta(0):
                     marks[hour] = rss_mb()
+                    if args.trace and hour == 2:
+                        tracemalloc.start(10)
+                        baseline = tracemalloc.take_snapshot()
                     print(
                         f"hour {hour:>2}: {marks[hour]:.0f} MB resident, "
                         f"{store.count_items():,} items, errors so far {errors}, "
@@ -105,6 +115,13 @@ def main() -> None:
                         flush=True,
                     )
         store.close()
+    if args.trace:
+        assert baseline is not None
+        grown = tracemalloc.take_snapshot().compare_to(baseline, "traceback")
+        for stat in grown[:8]:
+            print(f"{stat.size_diff / 1e6:+.1f} MB in {stat.count_diff:+} blocks:")
+            for line in stat.traceback.format()[-6:]:
+                print("   ", line)
     first, last = marks.get(1), marks.get(args.hours)
     if first and last:
         print(
