@@ -46,7 +46,7 @@ import pycountry
 from ..errors import ParseError
 from ..geo.fips import fips_to_iso
 from ..normalize import html_to_text
-from ..records import Assessment, CountryScore, FeedState, FetchResult, GeoTag, Item, ParseResult
+from ..records import Assessment, CountryScore, FetchResult, GeoTag, Item, ParseResult
 from ..settings import option
 from .base import Source
 from .xmlfeeds import (
@@ -59,7 +59,7 @@ from .xmlfeeds import (
 )
 
 if TYPE_CHECKING:
-    from .http import Fetcher
+    pass
 
 __all__ = [
     "MODEL",
@@ -102,10 +102,6 @@ class TravelAdvisorySource(Source):
 
     kind: ClassVar[str] = "travel-advisory"
     Options: ClassVar[type] = AdvisoryOptions
-
-    def fetch(self, fetcher: Fetcher, state: FeedState) -> FetchResult:
-        """Conditional GET of the feed url, with the stored ETag/Last-Modified."""
-        return fetcher.fetch(self.feed.url, etag=state.etag, last_modified=state.last_modified)
 
     def parse(self, fetched: FetchResult) -> ParseResult:
         """Items and assessments of a fetched body; an unchanged (304) fetch has none."""

@@ -49,9 +49,13 @@ class Source(ABC):
     def __init__(self, feed: Feed) -> None:
         self.feed = feed
 
-    @abstractmethod
     def fetch(self, fetcher: Fetcher, state: FeedState) -> FetchResult:
-        """Fetch the feed, conditionally on ``state``'s ETag/Last-Modified."""
+        """Fetch the feed, conditionally on ``state``'s ETag/Last-Modified.
+
+        The default is one conditional GET of the feed's url (or a file:// read);
+        kinds that follow an index or talk to an API override it.
+        """
+        return fetcher.fetch(self.feed.url, etag=state.etag, last_modified=state.last_modified)
 
     @abstractmethod
     def parse(self, fetched: FetchResult) -> ParseResult:

@@ -16,7 +16,7 @@ import feedparser
 
 from ..errors import ParseError
 from ..normalize import canonical_url, content_hash, guid_key, html_to_text, lang_code
-from ..records import FeedState, FetchResult, Item, ParseResult
+from ..records import FetchResult, Item, ParseResult
 from .base import NoOptions, Source
 from .xmlfeeds import (
     SUMMARY_MAX_CHARS,
@@ -28,7 +28,7 @@ from .xmlfeeds import (
 )
 
 if TYPE_CHECKING:
-    from .http import Fetcher
+    pass
 
 __all__ = ["SUMMARY_MAX_CHARS", "RssSource", "parse_feed"]
 
@@ -41,10 +41,6 @@ class RssSource(Source):
 
     kind: ClassVar[str] = "rss"
     Options: ClassVar[type] = NoOptions
-
-    def fetch(self, fetcher: Fetcher, state: FeedState) -> FetchResult:
-        """Conditional GET of the feed url, with the stored ETag/Last-Modified."""
-        return fetcher.fetch(self.feed.url, etag=state.etag, last_modified=state.last_modified)
 
     def parse(self, fetched: FetchResult) -> ParseResult:
         """Items of a fetched body; an unchanged (304) fetch has none."""
