@@ -22,11 +22,12 @@ import yaml
 
 from tests.feedserver import FeedServer
 from warning import config
-from warning.alerts import decide, dedup_key
+from warning.config import OperatorSettings
 from warning.errors import ConfigError, ParseError, UnsafeFeed
-from warning.pipeline import Pipeline, fetch_limits, worker_pool
+from warning.pipeline import Alerter, Pipeline, fetch_limits, worker_pool
 from warning.records import FeedState, FetchResult, Signal
 from warning.rules import REGISTRY as RULES
+from warning.rules import RuleSet
 from warning.rules import advisory as rule_module
 from warning.rules.advisory import (
     AdvisoryRule,
@@ -430,14 +431,14 @@ def test_lifecycle_new_once_then_nothing_on_unchanged_repolls(
     r = rule()
     with pipeline(tmp_path, feeds, db_url) as p:
         p.poll("us", force=True, now=T0)
-        assert evaluate(p.store, r, T0) == []
+        assert evaluate(p, r, T0) == []
         feed_server.add("/TAsTWs.xml", fixture("us-2.xml"))
         p.poll("us", force=True, now=T1)
-        assert evaluate(p.store, r, T1) == [("ML", "new", 4)]
+        assert evaluate(p, r, T1) == [("ML", "new", 4)]
         for minutes in (30, 60, 90):
             now = T1 + timedelta(minutes=minutes)
             p.poll("us", force=True, now=now)
-            assert evaluate(p.store, r, now) == []
+            assert evaluate(p, r, now) == []
         (alert,) = p.store.alerts.open_alerts(r.name).values()
         assert (alert.subject, alert.label, alert.level, alert.model) == (
             "ML",
@@ -471,7 +472,7 @@ def test_a_further_raise_escalates_the_same_alert(tmp_path: Path) -> None:
             feed.write_bytes(body)
             now = T0 + timedelta(hours=n)
             assert p.poll("us", force=True, now=now).status == "new"
-            decisions += evaluate(p.store, r, now)
+            decisions += evaluate(p, r, now)
         (alert,) = p.store.alerts.open_alerts(r.name).values()
     assert decisions == [("CI", "new", 3), ("CI", "escalated", 4)]
     assert alert.level == 4 and alert.events == 2
@@ -525,39 +526,19 @@ def test_both_publishers_raise_one_signal_per_country(
     ]
 
 
-def evaluate(store: Store, r: AdvisoryRule, now: datetime) -> list[tuple[str, str, int]]:
-    """The alert lifecycle for one advisory rule, as Pipeline.evaluate runs it."""
-    open_ = store.alerts.open_alerts(r.name)
-    episodes = store.alerts.last_closed(r.name)
-    out: list[tuple[str, str, int]] = []
-    history = advisory_history(store, now - r.window)
-    subjects = [s for (_, s, _) in open_]
-    for signal in advisory_signals(r, history, now, subjects):
-        key = (r.name, signal.subject, signal.label)
-        alert = open_.get(key)
-        count, last = episodes.get(key[1:], (0, None))
-        verdict = decide(r, signal, alert, last, now)
-        if verdict is None:
-            continue
-        if alert is None:
-            fields = {
-                "rule": r.name,
-                "subject": signal.subject,
-                "label": signal.label,
-                "severity": r.severity,
-                "model": signal.evidence[0].model,
-                "rules_hash": "test",
-                **verdict.changes,
-            }
-            assert store.alerts.open(
-                dedup_key(*key, count + 1), fields, signal, now, r.routes, None
-            )
-        else:
-            store.alerts.record(
-                alert, verdict.decision, verdict.changes, signal, now, r.routes, None
-            )
-        if verdict.decision is not None:
-            out.append((signal.subject, verdict.decision, r.level(signal)))
+def evaluate(p: Pipeline, r: AdvisoryRule, now: datetime) -> list[tuple[str, str, int]]:
+    """One real alert cycle with ``r`` as the only rule: (country, decision, alert level)."""
+    settings = dataclasses.replace(
+        p.settings,
+        rules=RuleSet(p.settings.file, (r,), "test"),
+        operator=OperatorSettings(enabled=False),
+    )
+    decided, _ = Alerter(settings, p.store, p.notifiers).alert_cycle(now)
+    out = []
+    for d in decided:
+        alert = p.store.alerts.get(d.alert_id)
+        assert alert is not None
+        out.append((d.subject, d.decision, alert.level))
     return out
 
 
