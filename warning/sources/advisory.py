@@ -30,17 +30,15 @@ The feeds' own quirks, handled here:
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
 import pycountry
 
 from ..errors import ParseError
@@ -51,15 +49,10 @@ from ..settings import option
 from .base import Source
 from .xmlfeeds import (
     SUMMARY_MAX_CHARS,
-    describe_bozo,
-    not_a_feed,
-    refuse_entities,
+    read_feed,
     truncate,
     utc_datetime,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "MODEL",
@@ -161,22 +154,8 @@ _REASONS = {
 def _parse(
     body: bytes, feed: str, outlet: str, base_url: str, publisher: str | None
 ) -> ParseResult:
-    if not body.strip():
-        raise ParseError(
-            "the body is empty", "the server answered without a feed; it is retried next time"
-        )
-    refuse_entities(body)
-    parsed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
-    entries = parsed.get("entries") or []
+    parsed, entries, warnings = read_feed(body)
     version = parsed.get("version") or ""
-    warnings: list[str] = []
-    if parsed.get("bozo"):
-        problem = describe_bozo(parsed.get("bozo_exception"), body)
-        if not entries:
-            raise not_a_feed(body, problem)
-        warnings.append(f"{problem}; parsed leniently")
-    elif not entries and not version:
-        raise not_a_feed(body, "the document is XML but neither RSS nor Atom")
     if publisher is None:
         publisher = (
             "uk" if version.startswith("atom") else "us" if version.startswith("rss") else ""

@@ -8,11 +8,8 @@ The guards and helpers the advisory kind shares are in xmlfeeds.py.
 
 from __future__ import annotations
 
-import io
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urljoin
-
-import feedparser
 
 from ..errors import ParseError
 from ..normalize import canonical_url, content_hash, guid_key, html_to_text, lang_code
@@ -20,15 +17,10 @@ from ..records import FetchResult, Item, ParseResult
 from .base import NoOptions, Source
 from .xmlfeeds import (
     SUMMARY_MAX_CHARS,
-    describe_bozo,
-    not_a_feed,
-    refuse_entities,
+    read_feed,
     truncate,
     utc_datetime,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["SUMMARY_MAX_CHARS", "RssSource", "parse_feed"]
 
@@ -80,31 +72,7 @@ def parse_feed(
 def _parse_feed(
     body: bytes, feed: str, outlet: str, base_url: str, lang: str | None
 ) -> ParseResult:
-    if not body.strip():
-        raise ParseError(
-            "the body is empty", "the server answered without a feed; it is retried next time"
-        )
-    refuse_entities(body)
-    # A file-like object: feedparser opens bytes or str as a file name or URL if it can.
-    # No base URL is given to feedparser: it would resolve a plain GUID ("12345")
-    # into a URL under the feed's address, so links are resolved below instead.
-    # Sanitising and rewriting links inside HTML are wasted work: only text is kept.
-    parsed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
-    entries = parsed.get("entries") or []
-    version = parsed.get("version") or ""
-    warnings: list[str] = []
-    if parsed.get("bozo"):
-        problem = describe_bozo(parsed.get("bozo_exception"), body)
-        if entries:
-            warnings.append(f"{problem}; parsed leniently")
-        elif version and _only_encoding_problem(parsed.get("bozo_exception")):
-            # A quiet feed with a wrong charset declaration is still a feed.
-            warnings.append(problem)
-        else:
-            raise not_a_feed(body, problem)
-    elif not entries and not version:
-        raise not_a_feed(body, "the document is XML but neither RSS nor Atom")
-
+    parsed, entries, warnings = read_feed(body)
     feed_info = parsed.get("feed") or {}
     default_lang = lang_code(lang) if lang else None
     feed_lang = lang_code(feed_info.get("language"))
@@ -208,7 +176,3 @@ def _xml_lang(*details: dict[str, Any] | None) -> str | None:
 
 
 # --- bozo feeds ------------------------------------------------------------------
-
-
-def _only_encoding_problem(exc: object) -> bool:
-    return isinstance(exc, feedparser.CharacterEncodingOverride)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -94,6 +95,41 @@ def not_a_feed(body: bytes, problem: str) -> ParseError:
 
 
 # --- entity declarations -----------------------------------------------------------
+
+
+def read_feed(body: bytes) -> tuple[Any, list[Any], list[str]]:
+    """Parse an RSS or Atom body safely: (the feedparser result, its entries, warnings).
+
+    Refuses an empty body, a prolog declaring entities, and a document that is no
+    feed. A malformed feed that still yields entries, or one whose only fault is a
+    wrong charset declaration, is read leniently with a warning.
+    """
+    if not body.strip():
+        raise ParseError(
+            "the body is empty", "the server answered without a feed; it is retried next time"
+        )
+    refuse_entities(body)
+    # A file-like object: feedparser opens bytes or str as a file name or URL if it can.
+    # No base URL is given to feedparser: it would resolve a plain GUID ("12345")
+    # into a URL under the feed's address, so callers resolve links themselves.
+    # Sanitising and rewriting links inside HTML are wasted work: only text is kept.
+    parsed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
+    entries = parsed.get("entries") or []
+    version = parsed.get("version") or ""
+    warnings: list[str] = []
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        problem = describe_bozo(exc, body)
+        if entries:
+            warnings.append(f"{problem}; parsed leniently")
+        elif version and isinstance(exc, feedparser.CharacterEncodingOverride):
+            # A quiet feed with a wrong charset declaration is still a feed.
+            warnings.append(problem)
+        else:
+            raise not_a_feed(body, problem)
+    elif not entries and not version:
+        raise not_a_feed(body, "the document is XML but neither RSS nor Atom")
+    return parsed, entries, warnings
 
 
 def refuse_entities(body: bytes) -> None:
