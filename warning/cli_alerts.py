@@ -12,18 +12,21 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import DataError, DeliveryError
 from .settings import parse_duration
+
+if TYPE_CHECKING:
+    from .store import Store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-def _store(settings: Settings) -> Any:
+def _store(settings: Settings) -> Store:
     from .store import open_store
 
     return open_store(settings.database.reveal())
@@ -44,8 +47,7 @@ def _user() -> str:
 def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
     from .notify.render import label_name, place_name
 
-    store = _store(settings)
-    try:
+    with _store(settings) as store:
         found = store.alerts.recent(None if args.status == "all" else args.status, args.limit)
         rows = [
             {
@@ -69,8 +71,6 @@ def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
             for a in found
         ]
         pending = store.alerts.pending_count()
-    finally:
-        store.close()
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
@@ -90,16 +90,13 @@ def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_alerts_show(args: argparse.Namespace, settings: Settings) -> int:
-    store = _store(settings)
-    try:
+    with _store(settings) as store:
         alert = store.alerts.get(args.id)
         if alert is None:
             print(f"no alert #{args.id}", file=sys.stderr)
             return EXIT_FAILURE
         events = store.alerts.events(alert.id)
         headlines = store.alerts.headlines(alert.items[:10])
-    finally:
-        store.close()
     print(f"#{alert.id} {alert.status} rule={alert.rule} {alert.subject} {alert.label}")
     print(f"  score {alert.score:.2f}, outlets: {', '.join(alert.outlets) or 'none'}")
     print(f"  model {alert.model}, rules {alert.rules_hash}, key {alert.dedup_key}")
@@ -116,11 +113,8 @@ def cmd_alerts_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_alerts_ack(args: argparse.Namespace, settings: Settings) -> int:
-    store = _store(settings)
-    try:
+    with _store(settings) as store:
         done = store.alerts.acknowledge(args.id, args.by or _user(), datetime.now(UTC))
-    finally:
-        store.close()
     if not done:
         print(f"no alert #{args.id}", file=sys.stderr)
         return EXIT_FAILURE
@@ -198,8 +192,7 @@ def cmd_silence_add(args: argparse.Namespace, settings: Settings) -> int:
     if until <= now:
         print("silence: the end is in the past", file=sys.stderr)
         return EXIT_USAGE
-    store = _store(settings)
-    try:
+    with _store(settings) as store:
         silence_id = store.alerts.silence(
             until,
             args.reason,
@@ -209,18 +202,13 @@ def cmd_silence_add(args: argparse.Namespace, settings: Settings) -> int:
             rule=args.rule,
             by=_user(),
         )
-    finally:
-        store.close()
     print(f"silence #{silence_id} until {until.isoformat()}: alerts are recorded, not sent")
     return EXIT_OK
 
 
 def cmd_silence_list(args: argparse.Namespace, settings: Settings) -> int:
-    store = _store(settings)
-    try:
+    with _store(settings) as store:
         found = store.alerts.active_silences(datetime.now(UTC))
-    finally:
-        store.close()
     rows = [
         {
             "id": s.id,
@@ -245,11 +233,8 @@ def cmd_silence_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_silence_lift(args: argparse.Namespace, settings: Settings) -> int:
-    store = _store(settings)
-    try:
+    with _store(settings) as store:
         done = store.alerts.lift(args.id, datetime.now(UTC))
-    finally:
-        store.close()
     if not done:
         print(f"no active silence #{args.id}", file=sys.stderr)
         return EXIT_FAILURE
