@@ -49,7 +49,7 @@ def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
 
     with _store(settings) as store:
         found = store.alerts.recent(None if args.status == "all" else args.status, args.limit)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": a.id,
                 "status": a.status,
