@@ -85,6 +85,8 @@ class FeedServer:
         self._stop = threading.Event()
         self._sockets: set[socket.socket] = set()
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        #: When each request in ``requests`` arrived (time.monotonic()), in the same order.
+        self.request_times: list[float] = []
         self._counts = {
             "status_304": 0,
             "bytes_sent": 0,
@@ -260,12 +262,14 @@ class FeedServer:
         """Zero the counters and forget the recorded requests."""
         with self._lock:
             self.requests.clear()
+            self.request_times.clear()
             for key in self._counts:
                 self._counts[key] = 0
 
     def _record(self, method: str, path: str, headers: dict[str, str]) -> None:
         with self._lock:
             self.requests.append((method, path, headers))
+            self.request_times.append(time.monotonic())
             self._in_flight += 1
             self._unanswered += 1
             if self._unanswered > self._counts["max_concurrent"]:
