@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -16,6 +16,7 @@ from warning.aggregate import (
     aggregate,
     baseline,
     daily_outlets,
+    history_end,
     independent,
     same_story,
     spike,
@@ -441,3 +442,18 @@ def test_worked_example_in_the_docs() -> None:
     assert s.baseline == pytest.approx(0.15625)
     # (4 + 1) / (0.15625 + 1) = 5 / 1.15625 = 4.3243...
     assert s.spike == pytest.approx(5 / 1.15625)
+
+
+def test_history_ends_at_the_utc_midnight_before_the_window() -> None:
+    assert history_end(datetime(2026, 11, 20, 17, 45, tzinfo=UTC)) == datetime(
+        2026, 11, 20, tzinfo=UTC
+    )
+    # 01:30 in Niamey (UTC+1) on the 21st is 00:30 UTC on the 21st...
+    niamey = timezone(timedelta(hours=1))
+    assert history_end(datetime(2026, 11, 21, 1, 30, tzinfo=niamey)) == datetime(
+        2026, 11, 21, tzinfo=UTC
+    )
+    # ...and 00:30 there is 23:30 UTC on the 20th: the UTC day decides.
+    assert history_end(datetime(2026, 11, 21, 0, 30, tzinfo=niamey)) == datetime(
+        2026, 11, 20, tzinfo=UTC
+    )

@@ -338,10 +338,11 @@ def test_an_unrest_spike_is_measured_against_the_stored_baseline(desk: Desk) -> 
     decided = desk.cycle(burst)
     assert [(d.rule, d.subject, d.decision) for d in decided] == [("unrest-spike", "KE", "new")]
     [alert] = desk.store.alerts.recent()
-    # The window is day 9 to day 10; the history before it is days 0-8 (nine slots, from
-    # the first stored item on), with one outlet on day 2: usual 1/9 per day. Observed 3
-    # outlets: spike = (3 + 1) / (1/9 + 1) = 3.6.
-    assert alert.spike == pytest.approx(3.6, rel=1e-6)
+    # The window is day 9 to day 10. History is whole UTC days before the midnight that
+    # starts day 9, from the first whole day watched: days 1-8 (day 0 began before the
+    # first stored item, at 03:00), one outlet on day 2: usual 1/8 per day. Observed
+    # 3 outlets: spike = (3 + 1) / (1/8 + 1) = 32/9.
+    assert alert.spike == pytest.approx(32 / 9, rel=1e-6)
 
 
 def test_unrest_at_cold_start_fires_no_spike(desk: Desk) -> None:

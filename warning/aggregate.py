@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 
 from .records import Evidence, Signal
@@ -182,6 +182,17 @@ def spike(observed: int, expected: float | None, k: float = PSEUDO_COUNT) -> flo
     if expected is None:
         return None
     return (observed + k) / (expected + k)
+
+
+def history_end(start: datetime) -> datetime:
+    """Where a window's history ends: the UTC midnight at or before the window's ``start``.
+
+    History is whole UTC days, so it stays the same all day: a spike is measured against
+    one yardstick from midnight to midnight, and a caller computes it once a day (the
+    daemon and backtests cache it per day). The hours between that midnight and the
+    window's start are in neither, so history never overlaps the window being judged.
+    """
+    return start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def daily_outlets(

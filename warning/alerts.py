@@ -18,9 +18,10 @@ docs/alerts.md tells the same story for operators.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .records import Decision, Signal
 from .rules import Rule
@@ -73,3 +74,62 @@ def decide(
 def dedup_key(rule: str, subject: str, label: str, episode: int) -> str:
     """The unique key of an alert episode: two instances deciding it insert it once."""
     return f"{rule}|{subject}|{label}|{episode}"
+
+
+class AlertBook(Protocol):
+    """Where alert episodes are written: the database (``store.alerts``), or memory in a
+    backtest (:mod:`warning.backtest.book`), so that both keep them the same way."""
+
+    def open(
+        self,
+        dedup_key: str,
+        fields: dict[str, Any],
+        signal: Signal,
+        now: datetime,
+        routes: Sequence[str],
+        silence_id: int | None,
+    ) -> int | None: ...
+
+    def record(
+        self,
+        alert: StoredAlert,
+        decision: str | None,
+        changes: dict[str, Any],
+        signal: Signal,
+        now: datetime,
+        routes: Sequence[str],
+        silence_id: int | None,
+    ) -> bool: ...
+
+
+def record(
+    book: AlertBook,
+    rule: Rule,
+    signal: Signal,
+    alert: StoredAlert | None,
+    verdict: Verdict,
+    episodes: int,
+    silence: int | None,
+    now: datetime,
+    rules_hash: str,
+) -> int | None:
+    """Write a verdict: open episode ``episodes + 1``, or update ``alert``; its id.
+
+    None when another writer got there first (the dedup key exists, or the alert's
+    event count moved): that writer has recorded, and will send, the same decision.
+    """
+    if alert is None:
+        fields = {
+            "rule": rule.name,
+            "subject": signal.subject,
+            "label": signal.label,
+            "severity": rule.severity,
+            "model": next((e.model for e in signal.evidence if e.model), None),
+            "rules_hash": rules_hash,
+            **verdict.changes,
+        }
+        key = dedup_key(rule.name, signal.subject, signal.label, episodes + 1)
+        return book.open(key, fields, signal, now, rule.routes, silence)
+    if book.record(alert, verdict.decision, verdict.changes, signal, now, rule.routes, silence):
+        return alert.id
+    return None

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from .. import aggregate, metrics, watcher
-from ..alerts import decide, dedup_key
+from ..alerts import decide, record
 from ..config import Settings
 from ..notify import Notifiers
 from ..notify.render import place_name
 from ..outbox import DeliveryReport, deliver
-from ..records import AlertMessage, Decided, Decision, Headline, Signal
+from ..records import AlertMessage, Decided, Decision, Evidence, Headline, Signal
 from ..rules import ALL, Rule
 from ..rules.advisory import AdvisoryRule, advisory_signals
 from ..rules.types import FlatlineRule, SpikeRule
@@ -37,6 +37,10 @@ class Alerter:
         self.zones = {z.name: z for z in settings.zones}
         #: Set by the daemon while the last configuration reload failed (watcher.py).
         self.reload_problems: tuple[str, ...] = ()
+        #: Spike history per rule, for one UTC day (see _histories).
+        self._history_cache: dict[
+            Rule, tuple[tuple[datetime, datetime | None], dict[str, list[int]], list[int]]
+        ] = {}
         operator = settings.operator
         self.operator_rules = (
             watcher.rules(operator.routes, operator.feed_failures) if operator.enabled else ()
@@ -84,32 +88,11 @@ class Alerter:
                         self._log_dry_run(rule, signal, verdict.decision, alert, now)
                         decided.append(Decided(alert.id if alert else 0, *key, verdict.decision))
                     continue
-                if alert is None:
-                    fields = {
-                        "rule": rule.name,
-                        "subject": signal.subject,
-                        "label": signal.label,
-                        "severity": rule.severity,
-                        "model": next((e.model for e in signal.evidence if e.model), None),
-                        "rules_hash": rules.digest,
-                        **verdict.changes,
-                    }
-                    dedup = dedup_key(*key, count + 1)
-                    alert_id = alerts.open(dedup, fields, signal, now, rule.routes, silence)
-                    if alert_id is None:
-                        continue  # another instance opened it first
-                elif alerts.record(
-                    alert,
-                    verdict.decision,
-                    verdict.changes,
-                    signal,
-                    now,
-                    rule.routes,
-                    silence,
-                ):
-                    alert_id = alert.id
-                else:
-                    continue
+                alert_id = record(
+                    alerts, rule, signal, alert, verdict, count, silence, now, rules.digest
+                )
+                if alert_id is None:
+                    continue  # another instance recorded it first
                 if verdict.decision is not None:
                     decided.append(
                         Decided(alert_id, *key, verdict.decision, silenced=silence is not None)
@@ -181,29 +164,50 @@ class Alerter:
         # Windows are half-open, [start, end); an item stored at this very instant counts.
         end = now + timedelta(microseconds=1)
         start = end - rule.window
-        spike = isinstance(rule, SpikeRule)
-        first = start - rule.baseline if isinstance(rule, SpikeRule) else start
-        if rule.zone is not None:
-            subject = f"zone:{rule.zone}"
-            found = {
-                subject: self.store.alerts.zone_evidence(
-                    rule.label, first, end, self.zones[rule.zone]
-                )
-            }
-        else:
-            countries = None if ALL in rule.countries else rule.countries
-            found = self.store.alerts.evidence(rule.label, first, end, countries)
+        found = self._evidence(rule, start, end)
+        histories: dict[str, list[int]] = {}
+        quiet: list[int] | None = None
+        if isinstance(rule, SpikeRule):
+            histories, quiet = self._histories(rule, aggregate.history_end(start))
         subjects = set(found) | {s for (r, s, _) in open_ if r == rule.name}
-        since = self.store.alerts.watching_since() if spike else None
-        out = []
-        for subject in sorted(subjects):
-            evidence = found.get(subject, [])
-            history = None
-            if isinstance(rule, SpikeRule):
-                days = max(1, rule.baseline // timedelta(days=1))
-                history = aggregate.daily_outlets(evidence, days, start, since=since)
-            out.append(aggregate.aggregate(subject, rule.label, evidence, start, end, history))
-        return out
+        return [
+            aggregate.aggregate(
+                subject,
+                rule.label,
+                found.get(subject, []),
+                start,
+                end,
+                histories.get(subject, quiet),
+            )
+            for subject in sorted(subjects)
+        ]
+
+    def _evidence(self, rule: Rule, start: datetime, end: datetime) -> dict[str, list[Evidence]]:
+        """The rule's evidence in [start, end) per subject: its zone, or each country."""
+        if rule.zone is not None:
+            zone = self.zones[rule.zone]
+            return {
+                f"zone:{rule.zone}": self.store.alerts.zone_evidence(rule.label, start, end, zone)
+            }
+        countries = None if ALL in rule.countries else rule.countries
+        return self.store.alerts.evidence(rule.label, start, end, countries)
+
+    def _histories(self, rule: SpikeRule, day: datetime) -> tuple[dict[str, list[int]], list[int]]:
+        """Each subject's outlets per day before ``day`` (a UTC midnight), and a quiet
+        subject's: computed once a day per rule, since past days do not change."""
+        since = self.store.alerts.watching_since()
+        cached = self._history_cache.get(rule)
+        if cached is not None and cached[0] == (day, since):
+            return cached[1], cached[2]
+        days = max(1, rule.baseline // aggregate.DAY)
+        found = self._evidence(rule, day - days * aggregate.DAY, day)
+        histories = {
+            subject: aggregate.daily_outlets(evidence, days, day, since=since)
+            for subject, evidence in found.items()
+        }
+        quiet = aggregate.daily_outlets((), days, day, since=since)
+        self._history_cache[rule] = ((day, since), histories, quiet)
+        return histories, quiet
 
     def _quiet_signals(self, rule: FlatlineRule, now: datetime) -> list[Signal]:
         """Item counts per feed or country now (score) and usually (baseline)."""
