@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import chain
+from itertools import chain, pairwise
 
 from .records import Evidence, Signal
 
@@ -222,6 +223,16 @@ def daily_outlets(
         if first <= e.seen < end and strength(e) >= floor:
             slots[(e.seen - first) // DAY].append(e)
     return [len(independent(slot)) for slot in slots[skip:]]
+
+
+def slot_counts(times: Sequence[datetime], end: datetime, slot: timedelta, slots: int) -> list[int]:
+    """How many of ``times`` (sorted) fall in each slot before ``end``, oldest slot first.
+
+    Slot *i* is [end − (slots − i) × slot, end − (slots − i − 1) × slot): what flatline
+    rules compare, a subject's items now (the last slot) against usually (the others).
+    """
+    edges = [bisect_left(times, end - slot * (slots - i)) for i in range(slots + 1)]
+    return [b - a for a, b in pairwise(edges)]
 
 
 def aggregate(

@@ -385,9 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CSV",
         help="a labelled CSV to evaluate the new model on (recorded in its card)",
     )
-    from . import cli_alerts
+    from . import cli_alerts, cli_backtest
 
     cli_alerts.add_parsers(sub, add)
+    cli_backtest.add_parsers(sub, add)
     return parser
 
 

@@ -146,8 +146,12 @@ def find_config(explicit: str | None) -> Path:
     return resources.bundled_config()
 
 
-def load(path: Path) -> Settings:
-    """Read, validate and type the configuration at ``path``; raise ConfigError."""
+def load(path: Path, *, rules: Path | None = None) -> Settings:
+    """Read, validate and type the configuration at ``path``; raise ConfigError.
+
+    ``rules`` names a rules file to use instead of the configured rules (a backtest
+    or replay of a change before it goes live); it is checked the same way.
+    """
     doc = yamlsrc.load(path)
     reader = Reader(doc)
     top = reader.mapping(doc.data, (), TOP_KEYS)
@@ -161,18 +165,20 @@ def load(path: Path) -> Settings:
     operator = reader.options(OperatorSettings, top.get("operator"), ("operator",))
     zones = load_zones(reader, top.get("zones"))
     feed_names = [f.name for f in feeds]
-    if "rules" in top:
-        rules, rule_zones = _rules(reader, top["rules"], path, zones, feed_names)
+    if rules is not None:
+        rule_set, rule_zones = _rules(reader, str(rules.resolve()), path, zones, feed_names)
+    elif "rules" in top:
+        rule_set, rule_zones = _rules(reader, top["rules"], path, zones, feed_names)
     else:
         # The bundled default rules; a zone of the same name in this file replaces theirs.
-        rules, rule_zones = _rules(
+        rule_set, rule_zones = _rules(
             reader, str(resources.bundled_rules()), path, zones, feed_names, own_zones_win=False
         )
     reader.raise_if_problems()
     zones = zones + rule_zones
     assert database is not None and poll is not None and notify is not None
     assert health is not None and operator is not None
-    return Settings(path, database, feeds, poll, notify, rules, zones, health, operator)
+    return Settings(path, database, feeds, poll, notify, rule_set, zones, health, operator)
 
 
 def _database(reader: Reader, value: Any, config_file: Path) -> Secret | None:

@@ -39,11 +39,19 @@ class Notifiers:
     as does every route in a dry run.
     """
 
-    def __init__(self, settings: NotifySettings, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        settings: NotifySettings,
+        *,
+        dry_run: bool = False,
+        stand_in: Notifier | None = None,
+    ) -> None:
         self.dry_run = dry_run
+        #: When set, every route goes to it, with the route as its target (replays).
+        self.stand_in = stand_in
         self.log = LogNotifier(tag="dry-run" if dry_run else "alert")
         self.configured: dict[str, Notifier] = {"log": self.log}
-        if not dry_run:
+        if not dry_run and stand_in is None:
             for kind in ("slack", "email"):
                 options = getattr(settings, kind)
                 if options is not None:
@@ -51,6 +59,8 @@ class Notifiers:
 
     def resolve(self, route: str) -> tuple[Notifier, str | None]:
         """The notifier and target for ``route``; the log when it is not configured."""
+        if self.stand_in is not None:
+            return self.stand_in, route
         kind, target = split_route(route)
         notifier = self.configured.get(kind)
         if notifier is None:

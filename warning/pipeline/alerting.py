@@ -210,27 +210,7 @@ class Alerter:
         return histories, quiet
 
     def _quiet_signals(self, rule: FlatlineRule, now: datetime) -> list[Signal]:
-        """Item counts per feed or country now (score) and usually (baseline)."""
-        kind = "feed" if rule.feeds else "country"
-        if kind == "feed":
-            names = None if ALL in rule.feeds else list(rule.feeds)
-        else:
-            names = None if ALL in rule.countries else list(rule.countries)
-        slots = max(1, rule.baseline // rule.window)
-        counts = self.store.alerts.slot_counts(kind, names, now, rule.window, slots + 1)
-        since = self.store.alerts.watching_since()
-        # Slots that began before the first stored item mean "not watching yet", not quiet.
-        watched = (
-            slots if since is None else int(min(slots, (now - rule.window - since) // rule.window))
-        )
-        out = []
-        for name, per_slot in sorted(counts.items()):
-            history = per_slot[slots - watched : slots] if watched > 0 else []
-            usual = sum(history) / len(history) if len(history) >= 3 else None
-            subject = f"feed:{name}" if kind == "feed" else name
-            out.append(
-                Signal(
-                    subject, "quiet", now - rule.window, now, float(per_slot[-1]), baseline=usual
-                )
-            )
-        return out
+        """Item counts per feed or country now and usually (FlatlineRule.signals)."""
+        kind, names, slots = rule.counts
+        counts = self.store.alerts.slot_counts(kind, names, now, rule.window, slots)
+        return rule.signals(counts, now, self.store.alerts.watching_since())

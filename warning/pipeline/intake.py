@@ -17,7 +17,7 @@ from ..config import Settings
 from ..errors import ModelError
 from ..geo import gazetteer
 from ..geo.resolve import geotag
-from ..records import Assessment, FeedState, FetchResult, Item, LabelScore
+from ..records import Assessment, FeedState, FetchResult, Item, LabelScore, ParseResult
 from ..sources import Source
 from ..sources.http import FetchLimits
 from ..store import Store
@@ -64,6 +64,18 @@ def ingest(
     store = store or _worker_store
     assert store is not None, "ingest() outside a worker needs a store"
     parsed = source.parse(fetched)
+    new, dup = store_parsed(store, source.feed.name, state, parsed, now)
+    return new, dup, parsed.warnings
+
+
+def store_parsed(
+    store: Store, feed: str, state: FeedState, parsed: ParseResult, now: datetime
+) -> tuple[int, int]:
+    """Assess the parsed items not stored yet, and store them all with the feed's state.
+
+    Returns (items new, items duplicate). The half of a poll after parsing: replays
+    (:mod:`warning.replay`) enter archived items here, as if a feed had carried them.
+    """
     warning = "; ".join(parsed.warnings) or None
     given = parsed.assessments or (None,) * len(parsed.items)
     # Most of a changed feed is stories already stored: assess only the others. Stored
@@ -80,10 +92,9 @@ def ingest(
         ready if ready is not None else (Assessment() if known else next(assessed))
         for known, ready in zip(seen, given, strict=True)
     ]
-    new, dup = store.record_poll(
-        source.feed.name, replace(state, last_warning=warning), parsed.items, now, assessments
+    return store.record_poll(
+        feed, replace(state, last_warning=warning), parsed.items, now, assessments
     )
-    return new, dup, parsed.warnings
 
 
 def assess(items: Sequence[Item]) -> list[Assessment]:
@@ -128,6 +139,16 @@ def _model() -> Model | None:
             _model_state = exc
             log.error("items are stored unscored: %s", exc)
     return _model_state if isinstance(_model_state, Model) else None
+
+
+def require_model() -> Model:
+    """The shipped model, or the ModelError saying why not: for replays, where items
+    stored unscored would make every rule silent and the replay meaningless."""
+    _model()
+    if isinstance(_model_state, ModelError):
+        raise _model_state
+    assert isinstance(_model_state, Model)
+    return _model_state
 
 
 def worker_pool(settings: Settings) -> WorkerPool:

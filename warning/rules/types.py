@@ -6,7 +6,7 @@ Registered in :data:`warning.rules.REGISTRY` by their ``type:`` name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from ..aggregate import MIN_HISTORY
@@ -108,6 +108,43 @@ class FlatlineRule(Rule):
     min_usual: float = option(5.0, check=positive)
     baseline: timedelta = option(timedelta(days=7), check=positive)
     severity: str = option("low", parse=parse_severity)
+
+    @property
+    def counts(self) -> tuple[str, tuple[str, ...] | None, int]:
+        """What to count: ``feed`` or ``country``, which names (None: all), how many
+        windows (the baseline's, then the current one)."""
+        if self.feeds:
+            return "feed", None if ALL in self.feeds else self.feeds, self.slots + 1
+        return "country", None if ALL in self.countries else self.countries, self.slots + 1
+
+    @property
+    def slots(self) -> int:
+        return max(1, self.baseline // self.window)
+
+    def signals(
+        self, counts: dict[str, list[int]], now: datetime, since: datetime | None
+    ) -> list[Signal]:
+        """One signal per subject: items in the window now (score) and usually (baseline).
+
+        ``counts`` are the subject's items per window, oldest first (see :attr:`counts`);
+        ``since`` is when the first item was stored: windows before it mean "not watching
+        yet", not quiet, and are left out of the baseline.
+        """
+        slots = self.slots
+        watched = (
+            slots if since is None else int(min(slots, (now - self.window - since) // self.window))
+        )
+        out = []
+        for name, per_slot in sorted(counts.items()):
+            history = per_slot[slots - watched : slots] if watched > 0 else []
+            usual = sum(history) / len(history) if len(history) >= 3 else None
+            subject = f"feed:{name}" if self.feeds else name
+            out.append(
+                Signal(
+                    subject, "quiet", now - self.window, now, float(per_slot[-1]), baseline=usual
+                )
+            )
+        return out
 
     def level(self, signal: Signal) -> int:
         return 0

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
+from warning import aggregate
 from warning.records import CountryScore, Evidence, GeoTag, Place
 from warning.store.tables import (
     feeds,
@@ -79,9 +80,23 @@ class EvidenceQueries:
         """New items per feed (``kind="feed"``) or per country in each slot before ``end``.
 
         Slot *i* (oldest first) is [end − (slots − i) × slot, end − (slots − i − 1) × slot).
-        For flatline rules: how much a subject carries now, and usually.
+        For flatline rules: how much a subject carries now, and usually. A name asked for
+        that carried nothing gets zeros.
         """
-        start = end - slot * slots
+        times = self.seen_times(kind, names, end - slot * slots, end)
+        return {
+            name: aggregate.slot_counts(times.get(name, []), end, slot, slots)
+            for name in dict.fromkeys([*(names or ()), *times])
+        }
+
+    def seen_times(
+        self, kind: str, names: Sequence[str] | None, start: datetime, end: datetime
+    ) -> dict[str, list[datetime]]:
+        """When each new item in [start, end) was first seen, per feed or country, sorted.
+
+        A feed's items are its sightings (an item another feed carried first counts for
+        both); a country's are the items about it.
+        """
         if kind == "feed":
             query = (
                 select(feeds.c.name.label("name"), sightings.c.seen_at.label("at"))
@@ -98,16 +113,23 @@ class EvidenceQueries:
             column = item_countries.c.code
         if names is not None:
             query = query.where(column.in_(list(names)))
-        counts: dict[str, list[int]] = {n: [0] * slots for n in names or ()}
+        out: dict[str, list[datetime]] = {}
         with self.store._read() as conn:
             for name, at in conn.execute(query):
-                counts.setdefault(name, [0] * slots)[(at - start) // slot] += 1
-        return counts
+                out.setdefault(name, []).append(at)
+        for times in out.values():
+            times.sort()
+        return out
 
     def watching_since(self) -> datetime | None:
         """When the first item was stored: history before it means "not watching", not quiet."""
         with self.store._read() as conn:
             return conn.execute(select(func.min(items.c.first_seen))).scalar()
+
+    def last_seen(self) -> datetime | None:
+        """When the latest item was stored (where a backtest ends by default)."""
+        with self.store._read() as conn:
+            return conn.execute(select(func.max(items.c.first_seen))).scalar()
 
     # --- what an alert message shows of its items ------------------------------------
 

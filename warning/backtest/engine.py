@@ -1,0 +1,213 @@
+"""Run rules over stored evidence on a simulated clock, as the daemon would have.
+
+Every ``step`` the daemon's alert cycle is replayed: each rule's signals, then
+:func:`warning.alerts.decide` and :func:`warning.alerts.record` (into memory). The
+signals come from the same functions the daemon uses (:func:`aggregate.aggregate`,
+:func:`aggregate.daily_outlets`, ``FlatlineRule.signals``, ``advisory_signals``), so
+a backtest differs from what the daemon did only by the step (the daemon runs
+every 30 s) and by what it leaves out: silences, acknowledgements and the operator
+rules, which watch the daemon rather than the world.
+
+Fast because a subject is re-aggregated only when its window changed: an item
+entered it (at its first-seen time) or left it (a window later), or a new UTC day
+moved a spike rule's history. Between those moments only open alerts and alerts held
+back by a cooldown can change, and those are re-decided every step.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .. import aggregate
+from ..alerts import decide, record
+from ..records import Signal
+from ..rules import Rule
+from ..rules.advisory import AdvisoryRule, advisory_signals
+from ..rules.types import FlatlineRule, SpikeRule
+from ..store.advisories import AdvisoryVersion, Series
+from .book import MemoryBook, Outcome
+from .history import StoredHistory, Timeline
+
+#: The daemon's windows are half-open, [now + 1 µs − window, now + 1 µs): see Alerter.signals.
+TICK = timedelta(microseconds=1)
+
+
+def simulate(
+    rules: Sequence[Rule],
+    history: StoredHistory,
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    rules_hash: str = "",
+) -> list[Outcome]:
+    """Every message ``rules`` would have sent from ``start`` to ``end``, oldest first."""
+    if step <= timedelta(0):
+        raise ValueError(f"the step must be positive, not {step}")
+    book = MemoryBook()
+    tracks = [_track(rule, history) for rule in rules if rule.enabled]
+    now = start
+    while now <= end:
+        for track in tracks:
+            rule = track.rule
+            for signal in track.signals(now, book):
+                key = (rule.name, signal.subject, signal.label)
+                alert = book.open_alerts.get(key)
+                count, last_resolved = book.episodes.get(key, (0, None))
+                verdict = decide(rule, signal, alert, last_resolved, now)
+                if verdict is not None:
+                    record(book, rule, signal, alert, verdict, count, None, now, rules_hash)
+                track.settled(signal, key in book.open_alerts)
+        now += step
+    return book.outcomes
+
+
+def _track(rule: Rule, history: StoredHistory) -> _Track:
+    if isinstance(rule, FlatlineRule):
+        return _Flatline(rule, history)
+    if isinstance(rule, AdvisoryRule):
+        return _Advisory(rule, history)
+    return _Windows(rule, history)
+
+
+class _Track:
+    """One rule's signals at each step."""
+
+    def __init__(self, rule: Rule, history: StoredHistory) -> None:
+        self.rule = rule
+        self.history = history
+
+    def signals(self, now: datetime, book: MemoryBook) -> Iterator[Signal]:
+        raise NotImplementedError
+
+    def settled(self, signal: Signal, is_open: bool) -> None:
+        """Called after each signal was decided, with whether its alert is open now."""
+
+    def open_subjects(self, book: MemoryBook) -> set[str]:
+        return {s for (r, s, _) in book.open_alerts if r == self.rule.name}
+
+
+class _Flatline(_Track):
+    """Counts per feed or country, from the loaded times: cheap, so every step."""
+
+    rule: FlatlineRule
+
+    def signals(self, now: datetime, book: MemoryBook) -> Iterator[Signal]:
+        kind, names, slots = self.rule.counts
+        times = self.history.times[kind]
+        wanted = names if names is not None else list(times)
+        counts = {
+            name: aggregate.slot_counts(times.get(name, []), now, self.rule.window, slots)
+            for name in wanted
+        }
+        yield from self.rule.signals(counts, now, self.history.since)
+
+
+class _Advisory(_Track):
+    """Advisory changes in the window: a handful of versions, so every step."""
+
+    rule: AdvisoryRule
+
+    def signals(self, now: datetime, book: MemoryBook) -> Iterator[Signal]:
+        versions = _since(self.history.advisories, now - self.rule.window)
+        yield from advisory_signals(self.rule, versions, now, self.open_subjects(book))
+
+
+def _since(
+    history: dict[Series, list[AdvisoryVersion]], since: datetime
+) -> dict[Series, list[AdvisoryVersion]]:
+    """Like ``advisory_history(store, since)``: each series' versions first seen from
+    ``since`` on, preceded by its last one from before."""
+    out = {}
+    for series, versions in history.items():
+        first = next((i for i, v in enumerate(versions) if v.first_seen >= since), len(versions))
+        out[series] = versions[max(0, first - 1) :]
+    return out
+
+
+@dataclass(slots=True)
+class _Subject:
+    timeline: Timeline
+    signal: Signal | None = None
+    dirty: bool = True
+    #: Items in the window now.
+    inside: int = 0
+    #: Firing with no alert open: held back by a cooldown, so decided again every step.
+    waiting: bool = False
+
+
+@dataclass(slots=True)
+class _Change:
+    at: datetime
+    subject: str
+    delta: int
+
+    def __lt__(self, other: _Change) -> bool:
+        return self.at < other.at
+
+
+class _Windows(_Track):
+    """Threshold and spike rules: aggregation of each subject's window, when it changed."""
+
+    def __init__(self, rule: Rule, history: StoredHistory) -> None:
+        super().__init__(rule, history)
+        self.subjects = {s: _Subject(t) for s, t in history.timelines(rule).items()}
+        # An item enters a window at its first-seen time and leaves it one window later.
+        self.changes: list[_Change] = [
+            _Change(at, subject, delta)
+            for subject, state in self.subjects.items()
+            for seen in state.timeline.seen
+            for at, delta in ((seen, 1), (seen + rule.window, -1))
+        ]
+        heapq.heapify(self.changes)
+        self.day: datetime | None = None
+        self.histories: dict[str, list[int]] = {}
+        self.quiet: list[int] | None = None
+
+    def signals(self, now: datetime, book: MemoryBook) -> Iterator[Signal]:
+        rule = self.rule
+        end = now + TICK
+        start = end - rule.window
+        while self.changes and self.changes[0].at <= now:
+            change = heapq.heappop(self.changes)
+            state = self.subjects[change.subject]
+            state.inside += change.delta
+            state.dirty = True
+        if isinstance(rule, SpikeRule) and aggregate.history_end(start) != self.day:
+            self._new_day(rule, aggregate.history_end(start))
+        open_ = self.open_subjects(book)
+        for subject, state in self.subjects.items():
+            watched = state.inside > 0 or subject in open_
+            if not watched or not (state.dirty or state.waiting or subject in open_):
+                continue
+            if state.dirty or state.signal is None:
+                state.signal = aggregate.aggregate(
+                    subject,
+                    rule.label,
+                    state.timeline.between(start, end),
+                    start,
+                    end,
+                    self.histories.get(subject, self.quiet),
+                )
+                state.dirty = False
+            yield state.signal
+
+    def settled(self, signal: Signal, is_open: bool) -> None:
+        self.subjects[signal.subject].waiting = not is_open and self.rule.firing(signal)
+
+    def _new_day(self, rule: SpikeRule, day: datetime) -> None:
+        """History moved to another UTC day: every subject's baseline changes."""
+        days = max(1, rule.baseline // aggregate.DAY)
+        since = self.history.since
+        self.day = day
+        self.histories = {
+            subject: aggregate.daily_outlets(
+                state.timeline.between(day - days * aggregate.DAY, day), days, day, since=since
+            )
+            for subject, state in self.subjects.items()
+        }
+        self.quiet = aggregate.daily_outlets((), days, day, since=since)
+        for state in self.subjects.values():
+            state.dirty = True
