@@ -274,6 +274,8 @@ def replay(
         )
     require_model()  # unscored items would make every threshold rule silent
     store.sync_feeds(sorted({(a.feed, a.kind, a.url, a.feed) for a in arrivals}))
+    # Operator rules watch the daemon (its polls, its reloads), which a replay does not run.
+    settings = replace(settings, operator=replace(settings.operator, enabled=False))
     alerter = Alerter(settings, store, Notifiers(settings.notify, stand_in=stand_in))
     start = arrivals[0].at
     ticks = _ticks(start, arrivals[-1].at, step, until)

@@ -153,7 +153,8 @@ class _Windows(_Track):
 
     def __init__(self, rule: Rule, history: StoredHistory) -> None:
         super().__init__(rule, history)
-        self.subjects = {s: _Subject(t) for s, t in history.timelines(rule).items()}
+        # Sorted like the daemon's subjects, so decisions come in the daemon's order.
+        self.subjects = {s: _Subject(t) for s, t in sorted(history.timelines(rule).items())}
         # An item enters a window at its first-seen time and leaves it one window later.
         self.changes: list[_Change] = [
             _Change(at, subject, delta)
