@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from warning import config
+import pytest
+
+from tests.week import COUP_AT, COUP_COUNTRY, STRICT_RULES, write_week
+from warning import config, resources
 from warning.backtest import StoredHistory, simulate
+from warning.backtest.book import Outcome
+from warning.backtest.truth import COUPS, Event, read_events, score
+from warning.cli import main
+from warning.errors import DataError
+from warning.geo.zones import CountriesZone
 from warning.notify import Notifiers
 from warning.pipeline.alerting import Alerter
 from warning.records import Assessment, CountryScore, FeedState, GeoTag, Item, LabelScore
@@ -178,3 +187,252 @@ def test_a_backtest_decides_what_the_daemon_decided_step_for_step(tmp_path: Path
     # Every rule type took part, so the comparison covers each of them.
     assert {o.rule for o in outcomes} == {r.name for r in rules}
     assert {o.decision for o in outcomes} >= {"new", "escalated", "resolved"}
+
+
+# --- a simulated week with a coup on day 5 (tests/week.py), replayed then backtested ------
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The week replayed through the whole pipeline (real model) into a kept database."""
+    folder = tmp_path_factory.mktemp("week")
+    archive = write_week(folder / "week.jsonl")
+    (folder / "strict.yaml").write_text(STRICT_RULES)
+    (folder / "events.csv").write_text(
+        f"country,label,date\n{COUP_COUNTRY},coup,{COUP_AT.isoformat()}\n"
+    )
+    db = f"sqlite:///{folder / 'replay.db'}"
+    out = folder / "messages.jsonl"
+    code = main(["replay", str(archive), "--database", db, "--out", str(out), "--json"])
+    assert code == 0
+    return {
+        "folder": folder,
+        "db": Path(db),
+        "out": out,
+        "strict": folder / "strict.yaml",
+        "events": folder / "events.csv",
+    }
+
+
+def _messages(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_the_replayed_week_alerts_within_an_hour_and_never_before_day_5(
+    week: dict[str, Path],
+) -> None:
+    messages = _messages(week["out"])
+    coup = [m for m in messages if m["label"] == "coup"]
+    assert coup, "the coup was not alerted"
+    first = datetime.fromisoformat(str(coup[0]["at"]))
+    assert COUP_AT <= first <= COUP_AT + timedelta(hours=1)
+    assert coup[0]["decision"] == "new" and coup[0]["subject"] == COUP_COUNTRY
+    # Slack and email were replaced by the file: one line per route of the rule.
+    assert {m["route"] for m in coup if m["decision"] == "new"} == {"slack", "email"}
+    # Days 1 to 4 (and the morning of day 5): nothing at all.
+    assert all(datetime.fromisoformat(str(m["at"])) >= COUP_AT for m in messages)
+
+
+def test_a_stricter_rules_file_alerts_later_and_the_comparison_shows_it(
+    week: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    default = resources.bundled_rules()
+    args = [
+        "backtest",
+        "--database",
+        f"sqlite:///{week['folder'] / 'replay.db'}",
+        "--rules",
+        str(default),
+        "--rules",
+        str(week["strict"]),
+        "--events",
+        str(week["events"]),
+    ]
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    lenient, strict = report["runs"]
+    [lenient_match] = lenient["events"]["matches"]
+    [strict_match] = strict["events"]["matches"]
+    assert 0 <= lenient_match["lead_hours"] <= 1
+    assert strict_match["lead_hours"] > lenient_match["lead_hours"]
+    for run in (lenient, strict):
+        assert run["events"]["false_alarms"] == [] and run["events"]["recall"] == 1.0
+        coup_alerts = [
+            o for o in run["outcomes"] if o["label"] == "coup" and o["decision"] == "new"
+        ]
+        assert all(datetime.fromisoformat(o["at"]) >= COUP_AT for o in coup_alerts)
+    # The text report puts the two files side by side, one lead each.
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    [row] = [line for line in text.splitlines() if line.strip().startswith(f"{COUP_COUNTRY} coup")]
+    assert "+0h00m" in row and "+0h35m" in row
+    assert "rules.yaml" in text and "strict.yaml" in text
+
+
+def test_replay_and_backtest_agree_on_the_week(
+    week: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    sent = {(m["at"], m["decision"]) for m in _messages(week["out"]) if m["label"] == "coup"}
+    assert (
+        main(["backtest", "--database", f"sqlite:///{week['folder'] / 'replay.db'}", "--json"]) == 0
+    )
+    [run] = json.loads(capsys.readouterr().out)["runs"]
+    found = {(o["at"], o["decision"]) for o in run["outcomes"] if o["label"] == "coup"}
+    assert found == sent and (COUP_AT.isoformat(), "new") in found
+
+
+# --- ground truth -------------------------------------------------------------------------
+
+
+def test_the_bundled_coups_file_reads_and_holds_the_sahel_coups() -> None:
+    events = read_events(COUPS)
+    assert len(events) >= 50 and {e.label for e in events} == {"coup"}
+    assert all(e.whole_day and e.at >= datetime(2010, 1, 1, tzinfo=UTC) for e in events)
+    days = {(e.country, e.at.date().isoformat()) for e in events}
+    # Dates from the public record (Powell & Thyne; docs/coups-since-2010.md).
+    for known in (
+        ("ML", "2020-08-18"),
+        ("ML", "2021-05-24"),
+        ("BF", "2022-01-24"),
+        ("BF", "2022-09-30"),
+        ("NE", "2023-07-26"),
+        ("GA", "2023-08-30"),
+        ("GN", "2021-09-05"),
+        ("TR", "2016-07-15"),
+    ):
+        assert known in days, known
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("country,date\nML,2020-08-18\n", "missing: label"),
+        ("country,label,date\nMali,coup,2020-08-18\n", "did you mean ML"),
+        ("country,label,date\nXX,coup,2020-08-18\n", "unknown country code"),
+        ("country,label,date\nML,putsch,2020-08-18\n", "label: unknown label 'putsch'"),
+        ("country,label,date\nML,coup,18/08/2020\n", "is not a date"),
+        ("country,label,date\nML,coup,2020-08-18T10:00\n", "has a time but no UTC offset"),
+        ("country,label,date\nML,,2020-08-18\n", "label: is empty"),
+    ],
+)
+def test_a_bad_events_file_is_refused_with_its_line(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(body)
+    with pytest.raises(DataError) as caught:
+        read_events(path)
+    assert message in caught.value.message
+    assert str(path) in caught.value.message
+
+
+def test_events_file_errors_list_every_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "country,label,date\nML,coup,2020-08-18\nZZ,coup,2020-08-19\nNE,riot,2023-07-26\n"
+    )
+    with pytest.raises(DataError) as caught:
+        read_events(path)
+    assert [line.split(": ")[0] for line in caught.value.message.splitlines()] == [
+        f"{path}:3",
+        f"{path}:4",
+    ]
+    with pytest.raises(DataError, match="file not found"):
+        read_events(tmp_path / "missing.csv")
+
+
+def _alert(at: datetime, subject: str, label: str = "coup") -> Outcome:
+    return Outcome(at, 1, "coup", subject, label, "new", 0, 0.9, ("wire",), None)
+
+
+def test_alerts_are_scored_against_events_by_place_label_and_time() -> None:
+    day = datetime(2023, 7, 26, tzinfo=UTC)
+    events = [
+        Event("NE", "coup", day, True, 2),
+        Event("GH", "coup", day, True, 3),
+        Event("TG", "coup", datetime(2023, 7, 27, 10, tzinfo=UTC), False, 4),
+    ]
+    zone = CountriesZone(name="gulf", countries=("GH", "BJ"))
+    alerts = [
+        _alert(day + timedelta(hours=9), "NE"),  # NE: 9 h into the day
+        _alert(day - timedelta(days=2), "zone:gulf"),  # GH, two days early, via its zone
+        _alert(day + timedelta(days=10), "ML"),  # matches nothing: a false alarm
+        _alert(day, "NE", label="unrest"),  # a label the events do not cover: not judged
+    ]
+    card = score(
+        alerts, events, day - timedelta(days=5), day + timedelta(days=20), timedelta(days=3), [zone]
+    )
+    leads = {m.event.country: m.lead for m in card.matches}
+    assert leads == {"NE": timedelta(hours=9), "GH": timedelta(days=-2), "TG": None}
+    assert [a.subject for a in card.false_alarms] == ["ML"]
+    assert card.alerts == 3 and card.precision == pytest.approx(2 / 3)
+    assert card.recall == pytest.approx(2 / 3)
+    # With a one-day tolerance the early zone alert no longer counts for Ghana.
+    tight = score(
+        alerts, events, day - timedelta(days=5), day + timedelta(days=20), timedelta(days=1), [zone]
+    )
+    assert {m.event.country: m.lead for m in tight.matches}["GH"] is None
+
+
+# --- the commands' refusals ------------------------------------------------------------------
+
+
+def test_backtest_of_an_empty_database_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'empty.db'}"
+    open_store(db).close()
+    assert main(["backtest", "--database", db]) == 2
+    err = capsys.readouterr().err
+    assert "holds no items" in err and "hint:" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--step", "soon"], "--step 'soon': write a duration"),
+        (["--step", "0s"], "must be longer than zero"),
+        (["--from", "2026-11-30", "--to", "2026-11-01"], "must come after --from"),
+        (["--from", "yesterday"], "--from 'yesterday': write a date"),
+        (["--to", "2026-11-03T10:00"], "add a UTC offset"),
+        (["--events", "nowhere.csv"], "nowhere.csv: file not found"),
+    ],
+)
+def test_backtest_refuses_bad_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    settings = _settings(tmp_path, f"sqlite:///{tmp_path / 'w.db'}")
+    with open_store(settings.database.reveal()) as store:
+        fill(store, days=2)
+    code = main(["--config", str(settings.file), "backtest", *extra])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_rules_file_with_mistakes_is_reported_line_by_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = _settings(tmp_path, f"sqlite:///{tmp_path / 'w.db'}")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "rules:\n  - name: coup\n    type: threshold\n    label: coup\n    threshold: 2\n"
+    )
+    assert main(["--config", str(settings.file), "backtest", "--rules", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:5" in err and "threshold" in err
+    assert (
+        main(["--config", str(settings.file), "backtest", "--rules", str(tmp_path / "no.yaml")])
+        == 2
+    )
+    assert "no such rules file" in capsys.readouterr().err
+
+
+def test_a_backtest_writes_nothing_to_the_database(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, f"sqlite:///{tmp_path / 'w.db'}")
+    with open_store(settings.database.reveal()) as store:
+        fill(store, days=3)
+    before = (tmp_path / "w.db").read_bytes()
+    assert main(["--config", str(settings.file), "backtest", "--json"]) == 0
+    assert (tmp_path / "w.db").read_bytes() == before
+    with open_store(settings.database.reveal()) as store:
+        assert store.alerts.recent() == []
