@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .. import aggregate
-from ..alerts import decide, record
+from ..alerts import Verdict, decide, record
 from ..records import Signal
 from ..rules import Rule
 from ..rules.advisory import AdvisoryRule, advisory_signals
 from ..rules.types import FlatlineRule, SpikeRule
 from ..store.advisories import AdvisoryVersion, Series
+from ..store.alerts import StoredAlert
 from .book import MemoryBook, Outcome
 from .history import StoredHistory, Timeline
 
@@ -57,11 +58,26 @@ def simulate(
                 alert = book.open_alerts.get(key)
                 count, last_resolved = book.episodes.get(key, (0, None))
                 verdict = decide(rule, signal, alert, last_resolved, now)
-                if verdict is not None:
+                if verdict is not None and not _idle(alert, verdict, signal):
                     record(book, rule, signal, alert, verdict, count, None, now, rules_hash)
                 track.settled(signal, key in book.open_alerts)
         now += step
     return book.outcomes
+
+
+def _idle(alert: StoredAlert | None, verdict: Verdict, signal: Signal) -> bool:
+    """Whether recording would change nothing the lifecycle reads back.
+
+    Most steps re-decide an open alert whose signal has not changed: no message, the
+    same items, the same calm-since. The daemon writes that down anyway (its score and
+    update time); skipping it here changes no decision and saves most of a backtest.
+    """
+    return (
+        alert is not None
+        and verdict.decision is None
+        and (not signal.outlets or alert.items is signal.items)
+        and all(getattr(alert, key) == value for key, value in verdict.changes.items())
+    )
 
 
 def _track(rule: Rule, history: StoredHistory) -> _Track:
