@@ -120,6 +120,16 @@ class UnsafeFeed(ParseError):
 class DataError(AppError):
     """An input file given on the command line (an evaluation CSV, say) is unusable."""
 
+    #: Problems listed before the rest are only counted, so a wrong file is not a wall of text.
+    MOST = 20
+
+    @classmethod
+    def listing(cls, problems: list[str], hint: str) -> DataError:
+        """One error for every bad line of a file: the first :attr:`MOST`, then a count."""
+        more = len(problems) - cls.MOST
+        shown = problems[: cls.MOST] + ([f"... and {more} more"] if more > 0 else [])
+        return cls("\n".join(shown), hint=hint)
+
 
 class ModelError(AppError):
     """The classifier model is missing, tampered with, or built for other libraries."""

@@ -36,8 +36,6 @@ from .store import Store
 #: The keys of a JSON-lines item; ``published``, ``source`` and ``title`` are required.
 ITEM_KEYS = ("published", "source", "title", "summary", "url", "language", "id")
 REQUIRED = ("published", "source", "title")
-#: Problems listed before the rest are counted.
-MAX_PROBLEMS = 20
 #: A snapshot's file name starts with its UTC fetch time: 2026-11-20T12-00-00Z.xml,
 #: 2026-11-20T12:00:00Z.xml or 20261120T120000Z.xml.
 _STAMP = re.compile(
@@ -84,9 +82,7 @@ def read_archive(path: Path, settings: Settings) -> list[Arrival]:
     else:
         raise DataError(f"{path}: no such file or folder")
     if problems:
-        more = len(problems) - MAX_PROBLEMS
-        shown = problems[:MAX_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
-        raise DataError("\n".join(shown), hint="fix those, then replay again; nothing was stored")
+        raise DataError.listing(problems, "fix those, then replay again; nothing was stored")
     if not arrivals:
         raise DataError(
             f"{path}: holds no items",

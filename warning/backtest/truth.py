@@ -23,8 +23,6 @@ from .book import Outcome
 COUPS = Path(__file__).with_name("data") / "coups-since-2010.csv"
 
 REQUIRED = ("country", "label", "date")
-#: Problems listed before the rest are counted, so a wrong file is not a wall of text.
-MAX_PROBLEMS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +67,7 @@ def read_events(path: Path) -> list[Event]:
     except csv.Error as exc:
         raise DataError(f"{path}: not a CSV file ({exc})") from None
     if problems:
-        more = len(problems) - MAX_PROBLEMS
-        shown = problems[:MAX_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
-        raise DataError("\n".join(shown), hint="fix those rows, or remove them; no event was read")
+        raise DataError.listing(problems, "fix those rows, or remove them; no event was read")
     return events
 
 
