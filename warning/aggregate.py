@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import chain, pairwise
 
 from .records import Evidence, Signal
@@ -41,8 +42,10 @@ _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 _WORD = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def title_words(title: str) -> frozenset[str]:
-    """The set of words a title is compared by.
+    """The set of words a title is compared by (cached: every alert cycle and every
+    backtest step compares the same titles again).
 
     The outlet suffix is dropped, then the title is case-folded and accent-folded
     (``Côte d'Ivoire`` and ``COTE D'IVOIRE`` read the same) and split on anything that is

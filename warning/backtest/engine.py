@@ -8,10 +8,12 @@ a backtest differs from what the daemon did only by the step (the daemon runs
 every 30 s) and by what it leaves out: silences, acknowledgements and the operator
 rules, which watch the daemon rather than the world.
 
-Fast because a subject is re-aggregated only when its window changed: an item
-entered it (at its first-seen time) or left it (a window later), or a new UTC day
-moved a spike rule's history. Between those moments only open alerts and alerts held
-back by a cooldown can change, and those are re-decided every step.
+Fast because a subject is re-aggregated and re-decided only when its window changed:
+an item entered it (at its first-seen time) or left it (a window later), or a new UTC
+day moved a spike rule's history. Between those moments a decision can change only
+with the clock: an open alert that is calm resolves once its hold has passed, and a
+firing subject held back by a cooldown alerts once it ends; those two are decided
+again at every step.
 """
 
 from __future__ import annotations
@@ -150,8 +152,10 @@ class _Subject:
     dirty: bool = True
     #: Items in the window now.
     inside: int = 0
-    #: Firing with no alert open: held back by a cooldown, so decided again every step.
-    waiting: bool = False
+    #: Its decision can change with the clock alone, so it is decided again every step:
+    #: firing with no alert open (held back by a cooldown), or calm with an alert open
+    #: (waiting out the hold before resolving).
+    timed: bool = False
 
 
 @dataclass(slots=True)
@@ -197,7 +201,7 @@ class _Windows(_Track):
         open_ = self.open_subjects(book)
         for subject, state in self.subjects.items():
             watched = state.inside > 0 or subject in open_
-            if not watched or not (state.dirty or state.waiting or subject in open_):
+            if not watched or not (state.dirty or state.timed):
                 continue
             if state.dirty or state.signal is None:
                 state.signal = aggregate.aggregate(
@@ -212,7 +216,11 @@ class _Windows(_Track):
             yield state.signal
 
     def settled(self, signal: Signal, is_open: bool) -> None:
-        self.subjects[signal.subject].waiting = not is_open and self.rule.firing(signal)
+        # Otherwise an unchanged signal gets the same verdict: an open alert that fires
+        # needs new items to remind or escalate, and a quiet subject stays quiet.
+        rule = self.rule
+        timed = rule.calm(signal) if is_open else rule.firing(signal)
+        self.subjects[signal.subject].timed = timed
 
     def _new_day(self, rule: SpikeRule, day: datetime) -> None:
         """History moved to another UTC day: every subject's baseline changes."""
