@@ -85,3 +85,48 @@ def test_inline_pool_starts_nothing() -> None:
     pool = WorkerPool(0, _init, ("x",))
     assert pool.inline
     pool.close()
+
+
+def test_a_worker_outlives_the_thread_that_started_it() -> None:
+    # Poll threads come and go; the worker one of them started must stay.
+    with WorkerPool(1, _init, ("x",)) as pool:
+        started: list[int] = []
+        thread = threading.Thread(target=lambda: started.append(pool.call(_whoami)[0]))
+        thread.start()
+        thread.join(30)
+        time.sleep(1.0)
+        pid, _ = pool.call(_whoami)
+    assert started == [pid]
+
+
+def _wchan(pid: int) -> str:
+    with open(f"/proc/{pid}/wchan") as f:
+        return f.read()
+
+
+def test_a_broken_pool_closes_even_when_the_dead_worker_held_the_queue_lock() -> None:
+    pool = WorkerPool(2, _init, ("x",))
+    barrier = [threading.Thread(target=pool.call, args=(time.sleep, 0.5)) for _ in range(2)]
+    for t in barrier:
+        t.start()
+    for t in barrier:
+        t.join(30)
+    pids = list(pool._pool._processes)  # type: ignore[union-attr]
+    assert len(pids) == 2
+    time.sleep(0.5)
+    try:
+        # Idle workers wait for work: one reads the queue holding its lock, the other
+        # waits for the lock (in futex). Kill the holder, the worst case.
+        holder = [p for p in pids if "futex" not in _wchan(p)]
+    except OSError:
+        pool.close()
+        pytest.skip("needs /proc/<pid>/wchan")
+    assert len(holder) == 1, [_wchan(p) for p in pids]
+    os.kill(holder[0], 9)
+    closing = threading.Thread(target=pool.close)
+    closing.start()
+    closing.join(20)
+    assert not closing.is_alive(), "close() hung on a broken pool"
+    for pid in pids:
+        with pytest.raises(OSError):
+            os.kill(pid, 0)  # reaped: no such process

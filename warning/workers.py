@@ -13,13 +13,12 @@ This module only runs functions; what they do is the pipeline's business.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
 import os
 import signal
-import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,8 +38,8 @@ def default_workers() -> int:
     return cores if cores and cores > 1 else 0
 
 
-#: prctl(2) option: the signal this process gets when its parent dies.
-PR_SET_PDEATHSIG = 1
+#: How often a worker checks that the daemon is still its parent.
+PARENT_CHECK_S = 0.5
 
 
 def _start_worker(
@@ -56,21 +55,44 @@ def _start_worker(
 
 
 def _die_with_parent() -> None:
-    """On Linux, have the kernel kill this worker when the daemon dies (even by SIGKILL).
+    """Exit when the daemon dies (even by SIGKILL), within PARENT_CHECK_S.
 
     Otherwise a killed daemon leaves its workers behind, each holding a model and a
     gazetteer (~230 MB), when it runs outside systemd's cgroup cleanup. A write in
-    progress is a transaction the database rolls back.
+    progress is a transaction the database rolls back. Not prctl(PR_SET_PDEATHSIG):
+    that fires when the *thread* that started the worker ends, and workers are
+    started by whichever poll thread submits first, so they were killed at random,
+    sometimes holding the pool's queue lock, which then hung the pool's shutdown.
     """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:  # the parent died before the call took effect
+    parent = os.getppid()
+    if parent == 1:  # the parent died before this worker got here
         os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="warning-parent-watch", daemon=True).start()
+
+
+def _processes(pool: ProcessPoolExecutor) -> list[Any]:
+    """The pool's worker processes (a private attribute, there since Python 3.2;
+    shutdown() clears it, so take it before)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _kill(processes: list[Any]) -> None:
+    """SIGKILL the workers of a broken pool.
+
+    The executor stops the survivors of a broken pool with SIGTERM, which workers
+    ignore (see _start_worker); one left waiting on a queue lock that a dead worker
+    held would make the pool's shutdown wait forever. Their tasks have already
+    failed, and a write in progress is a transaction the database rolls back.
+    """
+    for process in processes:
+        if process.is_alive():
+            process.kill()
 
 
 class WorkerPool:
@@ -128,6 +150,7 @@ class WorkerPool:
         with self._lock:
             if self._pool is pool:
                 self._pool = None
+        _kill(_processes(pool))
         pool.shutdown(wait=False, cancel_futures=True)
         log.warning("a worker process died; a new pool starts with the next task")
 
@@ -136,8 +159,19 @@ class WorkerPool:
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if pool is None:
+            return
+        # shutdown(wait=True), except that once a worker has died the others are
+        # killed rather than waited for (see _kill). The pool may not know yet that
+        # it is broken: a shutdown that starts first takes the orderly path, which
+        # waits for every worker just the same.
+        manager = getattr(pool, "_executor_manager_thread", None)
+        processes = _processes(pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+        while manager is not None and manager.is_alive():
+            manager.join(PARENT_CHECK_S)
+            if any(process.exitcode not in (None, 0) for process in processes):
+                _kill(processes)
 
     def __enter__(self) -> WorkerPool:
         return self
