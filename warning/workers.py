@@ -40,6 +40,8 @@ def default_workers() -> int:
 
 #: How often a worker checks that the daemon is still its parent.
 PARENT_CHECK_S = 0.5
+#: How often close() looks for a worker that died while the pool shuts down.
+SHUTDOWN_CHECK_S = 0.5
 
 
 def _start_worker(
@@ -169,7 +171,7 @@ class WorkerPool:
         processes = _processes(pool)
         pool.shutdown(wait=False, cancel_futures=True)
         while manager is not None and manager.is_alive():
-            manager.join(PARENT_CHECK_S)
+            manager.join(SHUTDOWN_CHECK_S)
             if any(process.exitcode not in (None, 0) for process in processes):
                 _kill(processes)
 
