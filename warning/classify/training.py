@@ -36,6 +36,9 @@ LIMITS = [
     "A bag of words and character n-grams: negation, irony and reported speech are not "
     "understood ('denies rumours of a coup' still scores as coup).",
     "Probabilities are calibrated on the training corpus; their meaning drifts on other text.",
+    "Thresholds favour recall (F2 on out-of-fold probabilities): a label marks an item as "
+    "evidence for the alert rules, which weigh it by its probability; read a label alone "
+    "as 'worth a look', not as a confirmed event.",
 ]
 
 
