@@ -184,6 +184,38 @@ def test_train_on_given_files_writes_a_loadable_model(tmp_path: Path) -> None:
     )
 
 
+def test_train_records_an_article_given_to_eval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from warning import cli
+
+    article = tmp_path / "gabon.txt"
+    article.write_text(
+        "Des militaires prennent le pouvoir au Gabon\n"
+        "Les putschistes ont dissous le gouvernement à Libreville et suspendu la Constitution.",
+        encoding="utf-8",
+    )
+    out = tmp_path / "m"
+    assert cli.main(["train", "--data", str(TINY), "--out", str(out), "--eval", str(article)]) == 0
+    recorded = artifact.read_card(out.with_suffix(".skops"))["evaluation"]["gabon.txt"]
+    assert recorded["kind"] == "article" and recorded["primary_country"] == "GA"
+    assert "coup" in recorded["labels"] and recorded["probabilities"]["coup"] > 0.5
+    assert recorded["terms"]["coup"]
+    assert "gabon.txt: coup 0." in capsys.readouterr().out
+
+
+def test_an_unreadable_article_to_eval_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from warning import cli
+
+    article = tmp_path / "latin1.txt"
+    article.write_bytes("Coup d'État à Niamey".encode("latin-1"))
+    out = tmp_path / "m"
+    assert cli.main(["train", "--data", str(TINY), "--out", str(out), "--eval", str(article)]) == 2
+    assert "latin1.txt: cannot read it as UTF-8 text" in capsys.readouterr().err
+
+
 def eval_report(name: str) -> dict[str, object]:
     from warning.classify.training import evaluate
 
@@ -233,3 +265,17 @@ def test_fast_scoring_agrees_with_scikit_learn(
     ours = model.probabilities(texts)
     for label, clf in model.classifiers.items():
         assert ours[label] == pytest.approx(clf.predict_proba(x)[:, 1], abs=1e-9)
+
+
+def test_thresholds_lean_to_recall() -> None:
+    import numpy as np
+
+    from warning.classify.model import _best_threshold
+
+    # Two confident positives, two weak ones (0.2) hidden behind five weak negatives: F1
+    # keeps the high cut (recall 0.5, no false alarm), F2 takes the weak positives in.
+    y = np.array([True, True, True, True] + [False] * 5)
+    p = np.array([0.9, 0.8, 0.2, 0.2, 0.3, 0.3, 0.25, 0.25, 0.22])
+    assert _best_threshold(y, p, beta=1.0) == 0.8
+    assert _best_threshold(y, p, beta=2.0) == 0.2
+    assert _best_threshold(y, p) == 0.2  # the shipped setting leans to recall

@@ -309,6 +309,12 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(f"cross-validated macro-F1 {cv['macro_f1']:.3f}; thresholds {card['thresholds']}")
     for name, figures in card["evaluation"].items():
+        if figures.get("kind") == "article":
+            found = ", ".join(
+                f"{label} {figures['probabilities'][label]:.2f}" for label in figures["labels"]
+            )
+            print(f"{name}: {found or 'no label'}; primary country {figures['primary_country']}")
+            continue
         print(
             f"{name}: macro-F1 {figures['macro_f1']:.3f}, "
             f"any label on {figures['any_label_share']:.1%} of rows"
@@ -382,8 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--eval",
         action="append",
         default=[],
-        metavar="CSV",
-        help="a labelled CSV to evaluate the new model on (recorded in its card)",
+        metavar="FILE",
+        help="a labelled CSV, or a .txt article, to evaluate the new model on (recorded in "
+        "its card); repeat for several",
     )
     from . import cli_alerts, cli_backtest
 

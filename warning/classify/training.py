@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import resources
 from ..errors import DataError
-from ..evaluate import label_report, read_rows
+from ..evaluate import EvalRow, label_report, read_rows
 from . import LABELS
 from .adapters import TrainRow, read_training_file
 from .artifact import MODEL_NAME, save
@@ -76,13 +76,53 @@ def load_examples(files: Sequence[Path]) -> tuple[list[TrainRow], dict[str, Any]
     return rows, account
 
 
-def evaluate(model: Model, csv_path: Path) -> dict[str, Any]:
-    """The model's figures on a labelled CSV it never trained on."""
-    rows = read_rows(csv_path)
-    scored = model.score([r.text for r in rows], explain=False)
+def read_evaluation(path: Path) -> list[EvalRow] | str:
+    """What ``--eval`` names: a labelled CSV's rows, or a plain-text article (``.txt``).
+
+    Read before training, so that a bad file is reported before minutes of fitting.
+    """
+    if path.suffix.lower() != ".txt":
+        return read_rows(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"{path}: cannot read it as UTF-8 text ({exc})",
+            "pass a UTF-8 .txt article, or a labelled CSV (text,labels[,countries,lang,id])",
+        ) from exc
+
+
+def evaluate(model: Model, source: Path | list[EvalRow] | str) -> dict[str, Any]:
+    """The model's figures on real text it never trained on.
+
+    Labelled rows give per-label metrics; an article (such as a seed story the model
+    must get right) gives its labels, probabilities, reasons and primary country, as
+    the pipeline would store them.
+    """
+    if isinstance(source, Path):
+        source = read_evaluation(source)
+    if isinstance(source, str):
+        return _evaluate_article(model, source)
+    scored = model.score([r.text for r in source], explain=False)
     return label_report(
-        LABELS, [r.labels for r in rows], [s.labels for s in scored], [r.lang for r in rows]
+        LABELS, [r.labels for r in source], [s.labels for s in scored], [r.lang for r in source]
     )
+
+
+def _evaluate_article(model: Model, text: str) -> dict[str, Any]:
+    from ..geo import gazetteer
+    from ..geo.resolve import geotag
+    from ..normalize import title_and_body
+
+    [scored] = model.score([text])
+    tag = geotag(*title_and_body(text), gazetteer.load())
+    return {
+        "kind": "article",
+        "labels": list(scored.labels),
+        "probabilities": {k: round(v, 4) for k, v in scored.probabilities.items()},
+        "terms": {k: list(v) for k, v in scored.terms.items()},
+        "primary_country": tag.primary,
+    }
 
 
 def run(
@@ -90,6 +130,7 @@ def run(
 ) -> dict[str, Any]:
     """Train on ``files`` (default: the corpus), save to ``out``; returns the card."""
     files = list(files or corpus_files())
+    evaluations = {path.name: read_evaluation(path) for path in evaluation}
     rows, account = load_examples(files)
     digest = data_hash(files)
     version = f"{MODEL_NAME}-{digest[:12]}"
@@ -106,7 +147,7 @@ def run(
             "per_lang": dict(sorted(Counter(r.lang or "unknown" for r in rows).items())),
         },
         "cross_validation": cv,
-        "evaluation": {path.name: evaluate(model, path) for path in evaluation},
+        "evaluation": {name: evaluate(model, source) for name, source in evaluations.items()},
         "intended_use": INTENDED_USE,
         "limits": LIMITS,
     }
