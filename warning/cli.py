@@ -315,10 +315,11 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
             )
             print(f"{name}: {found or 'no label'}; primary country {figures['primary_country']}")
             continue
-        print(
-            f"{name}: macro-F1 {figures['macro_f1']:.3f}, "
-            f"any label on {figures['any_label_share']:.1%} of rows"
-        )
+        share = f"any label on {figures['any_label_share']:.1%} of rows"
+        if any(m["support"] for m in figures["per_label"].values()):
+            print(f"{name}: macro-F1 {figures['macro_f1']:.3f}, {share}")
+        else:  # ordinary news with no labels: only false alarms can be measured
+            print(f"{name}: no labelled rows, {share}")
     return EXIT_OK
 
 
