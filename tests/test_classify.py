@@ -216,6 +216,20 @@ def test_an_unreadable_article_to_eval_is_a_clear_error(
     assert "latin1.txt: cannot read it as UTF-8 text" in capsys.readouterr().err
 
 
+def test_the_version_names_the_settings_as_well_as_the_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warning.classify import model as model_module
+    from warning.classify import training
+
+    first = training.run([TINY], tmp_path / "a")
+    monkeypatch.setattr(model_module, "THRESHOLD_BETA", 1.0)
+    second = training.run([TINY], tmp_path / "b")
+    assert first["training"]["sha256"] == second["training"]["sha256"]
+    assert first["settings"]["threshold_beta"] != second["settings"]["threshold_beta"] == 1.0
+    assert first["version"] != second["version"]
+
+
 def eval_report(name: str) -> dict[str, object]:
     from warning.classify.training import evaluate
 
@@ -270,12 +284,14 @@ def test_fast_scoring_agrees_with_scikit_learn(
 def test_thresholds_lean_to_recall() -> None:
     import numpy as np
 
-    from warning.classify.model import _best_threshold
+    from warning.classify.model import THRESHOLD_BETA, _best_threshold
 
     # Two confident positives, two weak ones (0.2) hidden behind five weak negatives: F1
-    # keeps the high cut (recall 0.5, no false alarm), F2 takes the weak positives in.
+    # keeps the high cut (recall 0.5, no false alarm); leaning to recall (F1.5 and more)
+    # takes the weak positives in.
     y = np.array([True, True, True, True] + [False] * 5)
     p = np.array([0.9, 0.8, 0.2, 0.2, 0.3, 0.3, 0.25, 0.25, 0.22])
     assert _best_threshold(y, p, beta=1.0) == 0.8
     assert _best_threshold(y, p, beta=2.0) == 0.2
-    assert _best_threshold(y, p) == 0.2  # the shipped setting leans to recall
+    assert _best_threshold(y, p, beta=1.5) == 0.2
+    assert _best_threshold(y, p, THRESHOLD_BETA) == 0.2  # the shipped setting leans to recall

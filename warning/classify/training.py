@@ -7,6 +7,7 @@ which is how the shipped model is made: same files, same seed, same model.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from ..evaluate import EvalRow, label_report, read_rows
 from . import LABELS
 from .adapters import TrainRow, read_training_file
 from .artifact import MODEL_NAME, save
-from .model import Example, Model, train
+from .model import Example, Model, settings, train
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ LIMITS = [
     "A bag of words and character n-grams: negation, irony and reported speech are not "
     "understood ('denies rumours of a coup' still scores as coup).",
     "Probabilities are calibrated on the training corpus; their meaning drifts on other text.",
-    "Thresholds favour recall (F2 on out-of-fold probabilities): a label marks an item as "
+    "Thresholds favour recall (F1.5 on out-of-fold probabilities): a label marks an item as "
     "evidence for the alert rules, which weigh it by its probability; read a label alone "
     "as 'worth a look', not as a confirmed event.",
 ]
@@ -133,7 +134,11 @@ def run(
     evaluations = {path.name: read_evaluation(path) for path in evaluation}
     rows, account = load_examples(files)
     digest = data_hash(files)
-    version = f"{MODEL_NAME}-{digest[:12]}"
+    chosen = settings()
+    # The version names data and settings together: retraining the same corpus with
+    # another threshold rule must not reuse a version that stored scores refer to.
+    version_of = hashlib.sha256((digest + json.dumps(chosen, sort_keys=True)).encode())
+    version = f"{MODEL_NAME}-{version_of.hexdigest()[:12]}"
     examples = [Example(r.text, frozenset(r.labels), r.lang) for r in rows]
     model, cv = train(examples, version)
     label_counts = Counter(label for r in rows for label in r.labels)
@@ -146,6 +151,7 @@ def run(
             "none": sum(1 for r in rows if not r.labels),
             "per_lang": dict(sorted(Counter(r.lang or "unknown" for r in rows).items())),
         },
+        "settings": chosen,
         "cross_validation": cv,
         "evaluation": {name: evaluate(model, source) for name, source in evaluations.items()},
         "intended_use": INTENDED_USE,
