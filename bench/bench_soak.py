@@ -1,6 +1,6 @@
 """Soak: 1,000 local feeds over a simulated day; memory and errors, hour by hour.
 
-    .venv/bin/python bench/bench_soak.py [--feeds 1000] [--hours 24] [--step 30]
+    .venv/bin/python bench/bench_soak.py [--feeds 1000] [--hours 24] [--step 30] [--workers N]
 
 Not run by CI. One process runs the real pipeline (fetch over HTTP from the local
 feed server, parse, geotag, score, store, alert cycles with the bundled rules and
@@ -32,12 +32,11 @@ sys.path.insert(0, str(REPO))
 from tests.feedgen import make_rss, sample_items  # noqa: E402
 from tests.feedserver import FeedServer  # noqa: E402
 from warning import config  # noqa: E402
-from warning.pipeline import Pipeline, fetch_limits  # noqa: E402
+from warning.pipeline import Pipeline, fetch_limits, worker_pool  # noqa: E402
 from warning.settings import Secret  # noqa: E402
 from warning.sources.base import Feed  # noqa: E402
 from warning.sources.http import Fetcher  # noqa: E402
 from warning.store import open_store  # noqa: E402
-from warning.workers import WorkerPool  # noqa: E402
 
 EVENTS = [
     "Gunmen attack a police post near Djibo, killing four",
@@ -46,12 +45,32 @@ EVENTS = [
 ]
 
 
-def rss_mb() -> float:
-    """Current resident memory (Linux /proc), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process (Linux /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def workers_mb() -> tuple[int, float]:
+    """How many worker processes are alive, and their resident memory in MB.
+
+    Children started by multiprocessing's spawn, so not its resource tracker.
+    """
+    pids = {
+        pid
+        for children in Path("/proc/self/task").glob("*/children")
+        for pid in children.read_text().split()
+    }
+    alive = []
+    for pid in pids:
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                alive.append(rss_mb(pid))
+        except FileNotFoundError:  # exited between the listing and the read
+            continue
+    return len(alive), sum(alive)
 
 
 def main() -> None:
@@ -60,6 +79,12 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--step", type=int, default=30, help="simulated minutes per step")
     parser.add_argument("--no-alerts", action="store_true", help="polls only (to compare)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="worker processes, as the daemon's poll.processes (default 0: all in this process)",
+    )
     parser.add_argument(
         "--trace", action="store_true", help="print what grew most (tracemalloc), hour 2 to the end"
     )
@@ -78,16 +103,23 @@ def main() -> None:
             for n in range(args.feeds)
         )
         settings = dataclasses.replace(
-            settings, feeds=feeds, database=Secret(f"sqlite:///{tmp}/s.db")
+            settings,
+            feeds=feeds,
+            database=Secret(f"sqlite:///{tmp}/s.db"),
+            poll=dataclasses.replace(settings.poll, processes=args.workers),
         )
         store = open_store(settings.database.reveal())
         store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in feeds)
         baseline: tracemalloc.Snapshot | None = None
         errors = 0
         marks: dict[int, float] = {}
+        worker_marks: dict[int, float] = {}
         wall = time.perf_counter()
-        with Fetcher(fetch_limits(settings), concurrency=64) as fetcher:
-            pipeline = Pipeline(settings, store, fetcher, WorkerPool(0, lambda: None))
+        with (
+            worker_pool(settings) as workers,
+            Fetcher(fetch_limits(settings), concurrency=64) as fetcher,
+        ):
+            pipeline = Pipeline(settings, store, fetcher, workers)
             now = start
             steps = int(timedelta(hours=args.hours) / step)
             for k in range(steps):
@@ -106,11 +138,15 @@ def main() -> None:
                 hour = int((now - start) / timedelta(hours=1))
                 if hour not in marks and (now - start) % timedelta(hours=1) == timedelta(0):
                     marks[hour] = rss_mb()
+                    alive, worker_marks[hour] = workers_mb()
                     if args.trace and hour == 2:
                         tracemalloc.start(10)
                         baseline = tracemalloc.take_snapshot()
+                    in_workers = (
+                        f" + {worker_marks[hour]:.0f} MB in {alive} workers" if args.workers else ""
+                    )
                     print(
-                        f"hour {hour:>2}: {marks[hour]:.0f} MB resident, "
+                        f"hour {hour:>2}: {marks[hour]:.0f} MB resident{in_workers}, "
                         f"{store.count_items():,} items, errors so far {errors}, "
                         f"wall {time.perf_counter() - wall:.0f} s",
                         flush=True,
@@ -128,6 +164,12 @@ def main() -> None:
         print(
             f"memory hour 1 -> hour {args.hours}: {first:.0f} -> {last:.0f} MB "
             f"({(last - first) / first:+.1%}; target at most +10%), errors {errors}"
+        )
+    first, last = worker_marks.get(1), worker_marks.get(args.hours)
+    if args.workers and first and last:
+        print(
+            f"workers' memory hour 1 -> hour {args.hours}: {first:.0f} -> {last:.0f} MB "
+            f"({(last - first) / first:+.1%})"
         )
 
 
