@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/bench_soak.py [--feeds 1000] [--hours 24] [--step 30] [--workers N]
 
-Not run by CI. One process runs the real pipeline (fetch over HTTP from the local
-feed server, parse, geotag, score, store, alert cycles with the bundled rules and
-the log notifier) on a simulated clock: every ``--step`` minutes of simulated
-time it polls every feed that is due (each every ``--step`` minutes) and runs one
-alert cycle. Each step some feeds carry new items (a few of them coup or attack
-reports, so alerts are decided). Prints the process's resident memory at each
-simulated hour, and fails loudly on any error. The issue's target: memory grows
-at most 10% between hour 1 and hour 24, with no errors.
+Not run by CI. One process (and, with ``--workers``, its worker processes) runs
+the real pipeline (fetch over HTTP from the local feed server, parse, geotag,
+score, store, alert cycles with the bundled rules and the log notifier) on a
+simulated clock: every ``--step`` minutes of simulated time it polls every feed
+that is due (each every ``--step`` minutes) and runs one alert cycle. Each step
+some feeds carry new items (a few of them coup or attack reports, so alerts are
+decided). Prints the process's resident memory at each simulated hour (and the
+workers' together), and fails loudly on any error. The issue's target: memory
+grows at most 10% between hour 1 and hour 24, with no errors.
 """
 
 from __future__ import annotations
