@@ -255,17 +255,14 @@ def test_few_labels_on_ordinary_news() -> None:
 
 
 def test_the_seed_article_is_a_coup_in_mali() -> None:
-    from warning.geo import gazetteer
-    from warning.geo.resolve import geotag
-    from warning.normalize import title_and_body
+    from warning.classify.training import evaluate
 
     path = SHARED / "seeds" / "mali-coup-2020-australian-outlook.txt"
     if not path.exists():
         pytest.skip(f"{path} is absent")
-    text = path.read_text(encoding="utf-8")
-    [scored] = artifact.load().score([text])
-    assert "coup" in scored.labels
-    assert geotag(*title_and_body(text), gazetteer.load()).primary == "ML"
+    report = evaluate(artifact.load(), path)  # as `warning train --eval` records it
+    assert "coup" in report["labels"], report["probabilities"]
+    assert report["primary_country"] == "ML"
 
 
 def test_fast_scoring_agrees_with_scikit_learn(
