@@ -47,10 +47,12 @@ EVENTS = [
 
 
 def rss_mb(pid: int | str = "self") -> float:
-    """Resident memory of a process (Linux /proc), in MB."""
+    """Resident memory of a process (Linux /proc), in MB; 0 for one that has exited."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
+    if pid != "self":
+        return 0.0  # a zombie has no VmRSS line; the fallback below would be ours
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -160,17 +162,18 @@ def main() -> None:
             print(f"{stat.size_diff / 1e6:+.1f} MB in {stat.count_diff:+} blocks:")
             for line in stat.traceback.format()[-6:]:
                 print("   ", line)
-    first, last = marks.get(1), marks.get(args.hours)
+    growth("memory", marks, args.hours, f"; target at most +10%), errors {errors}")
+    if args.workers:
+        growth("workers' memory", worker_marks, args.hours, ")")
+
+
+def growth(what: str, marks: dict[int, float], hours: int, tail: str) -> None:
+    """Print how ``marks`` (MB at each hour) moved from hour 1 to the last hour."""
+    first, last = marks.get(1), marks.get(hours)
     if first and last:
         print(
-            f"memory hour 1 -> hour {args.hours}: {first:.0f} -> {last:.0f} MB "
-            f"({(last - first) / first:+.1%}; target at most +10%), errors {errors}"
-        )
-    first, last = worker_marks.get(1), worker_marks.get(args.hours)
-    if args.workers and first and last:
-        print(
-            f"workers' memory hour 1 -> hour {args.hours}: {first:.0f} -> {last:.0f} MB "
-            f"({(last - first) / first:+.1%})"
+            f"{what} hour 1 -> hour {hours}: {first:.0f} -> {last:.0f} MB "
+            f"({(last - first) / first:+.1%}{tail}"
         )
 
 

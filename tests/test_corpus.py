@@ -30,17 +30,17 @@ def rows(path: Path) -> list[dict[str, str]]:
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_every_row_follows_the_guide(path: Path) -> None:
     problems = []
-    for line, row in enumerate(rows(path), start=2):
+    for n, row in enumerate(rows(path), start=1):  # data rows: texts span several lines
         labels = [x for x in row["labels"].split(";") if x]
         countries = [x for x in row["countries"].split(";") if x]
         if not row["text"].strip():
-            problems.append(f"{line}: empty text")
+            problems.append(f"row {n}: empty text")
         if any(x not in LABELS for x in labels) or labels != sorted(set(labels)):
-            problems.append(f"{line}: labels {row['labels']!r} (sorted, from {LABELS})")
+            problems.append(f"row {n}: labels {row['labels']!r} (sorted, from {LABELS})")
         if row["lang"] not in ("en", "fr"):
-            problems.append(f"{line}: lang {row['lang']!r}")
+            problems.append(f"row {n}: lang {row['lang']!r}")
         if any(c not in CODES for c in countries) or countries != sorted(set(countries)):
-            problems.append(f"{line}: countries {row['countries']!r} (sorted ISO alpha-2)")
+            problems.append(f"row {n}: countries {row['countries']!r} (sorted ISO alpha-2)")
     assert not problems, f"{path.name}: " + "; ".join(problems[:10])
 
 
