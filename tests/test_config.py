@@ -172,7 +172,10 @@ def test_full_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             "poll:\n  deadline: 1m\n  deadline: 2m\n",
             r"warning\.yaml:3: poll\.deadline: duplicate key",
         ),
-        ("rules: missing.yaml\n", r"missing\.yaml: file not found"),
+        (
+            "rules: missing.yaml\n",
+            r"warning\.yaml:1: rules: file not found: /\S+/missing\.yaml \(hint: copy config/rules",
+        ),
         ("- a\n- b\n", r"warning\.yaml:1: expected a mapping of keys, got a list"),
     ],
 )

@@ -7,19 +7,20 @@ exits with status 2; nothing here ever half-applies a configuration.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from . import resources, yamlsrc
 from .errors import ConfigError
 from .geo.zones import Zone, load_zones
 from .rules import RuleSet, load_rules
 from .rules.base import parse_routes
-from .settings import Reader, Secret, at_least, option, parse_size, positive
+from .settings import Reader, Secret, SecretURL, at_least, option, parse_size, positive
 from .sources import REGISTRY, Feed
 from .yamlsrc import KeyPath
 
@@ -51,6 +52,20 @@ class PollSettings:
     processes: int | None = option(None, check=at_least(0))
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine: localhost, 127.0.0.0/8 or ::1."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_LOOPBACK = "127.0.0.1, ::1 or localhost"
+
+
 @dataclass(frozen=True, slots=True)
 class SlackSettings:
     """``notify.slack``: a bot token and the default channel."""
@@ -58,6 +73,21 @@ class SlackSettings:
     token: Secret
     channel: str
     base_url: str = "https://slack.com/api/"
+
+    def problems(self) -> list[tuple[str, str]]:
+        """The bot token goes with every request: never over plain HTTP off this machine."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return [("base_url", "expected an https:// URL, like https://slack.com/api/")]
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            return [
+                (
+                    "base_url",
+                    f"plain http:// would send the bot token in clear to {parts.hostname}; "
+                    f"use https:// (http:// is only allowed to {_LOOPBACK})",
+                )
+            ]
+        return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +103,20 @@ class EmailSettings:
     password: Secret | None = None
     timeout: timedelta = option(timedelta(seconds=30))
     ca_file: str | None = None
+
+    def problems(self) -> list[tuple[str, str]]:
+        """A password goes with the login: never in clear off this machine."""
+        login = self.username is not None or self.password is not None
+        if login and not self.starttls and not is_loopback(self.host):
+            return [
+                (
+                    "starttls",
+                    f"a login without TLS would send the password in clear to {self.host}; "
+                    "set starttls: true and use the submission port (587), or drop "
+                    f"username and password (a login without TLS is only allowed to {_LOOPBACK})",
+                )
+            ]
+        return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +204,7 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
     database = _database(reader, top.get("database"), path)
     feeds = _feeds(reader, top.get("feeds"))
     poll = reader.options(PollSettings, top.get("poll"), ("poll",))
-    notify = reader.options(NotifySettings, top.get("notify"), ("notify",))
+    notify = _notify(reader, top.get("notify"), path)
     health = reader.options(HealthSettings, top.get("health"), ("health",))
     operator = reader.options(OperatorSettings, top.get("operator"), ("operator",))
     zones = load_zones(reader, top.get("zones"))
@@ -168,7 +212,13 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
     if rules is not None:
         rule_set, rule_zones = _rules(reader, str(rules.resolve()), path, zones, feed_names)
     elif "rules" in top:
-        rule_set, rule_zones = _rules(reader, top["rules"], path, zones, feed_names)
+        value = top["rules"]
+        if isinstance(value, str) and value.strip():
+            # A file of the configuration: missing, it is the configuration's mistake.
+            value = named_file(reader, ("rules",), value, path, _RULES_HINT)
+        rule_set, rule_zones = RuleSet(path, (), ""), ()
+        if value is not None:
+            rule_set, rule_zones = _rules(reader, value, path, zones, feed_names)
     else:
         # The bundled default rules; a zone of the same name in this file replaces theirs.
         rule_set, rule_zones = _rules(
@@ -181,10 +231,54 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
     return Settings(path, database, feeds, poll, notify, rule_set, zones, health, operator)
 
 
+_RULES_HINT = (
+    "copy config/rules.yaml beside the configuration, or give an inline list / an absolute path"
+)
+
+
+def named_file(
+    reader: Reader, path: KeyPath, value: str, config_file: Path, hint: str
+) -> str | None:
+    """The file a key names, relative to the configuration; a problem (and None) if missing.
+
+    Checked at load, so that ``warning check`` (the unit's ExecStartPre) says which key
+    names the file, instead of a daemon failing on it later.
+    """
+    full = (config_file.parent / value).resolve()
+    if full.is_file():
+        return str(full)
+    what = "is a directory, not a file" if full.is_dir() else "file not found"
+    reader.error(path, f"{what}: {full}", hint=hint)
+    return None
+
+
+def _notify(reader: Reader, value: Any, config_file: Path) -> NotifySettings | None:
+    """``notify:``, with the checks across keys that keep credentials off the wire."""
+    notify = reader.options(NotifySettings, value, ("notify",))
+    if notify is None:
+        return None
+    for kind in ("slack", "email"):
+        options = getattr(notify, kind)
+        if options is not None:
+            for key, message in options.problems():
+                reader.error(("notify", kind, key), message)
+    email = notify.email
+    if email is not None and email.ca_file is not None:
+        ca_file = named_file(
+            reader,
+            ("notify", "email", "ca_file"),
+            email.ca_file,
+            config_file,
+            "give the PEM file of the relay's CA, relative to the configuration or absolute",
+        )
+        notify = replace(notify, email=replace(email, ca_file=ca_file))
+    return notify
+
+
 def _database(reader: Reader, value: Any, config_file: Path) -> Secret | None:
     if value is None:
-        return Secret(f"sqlite:///{resources.state_dir() / 'warning.db'}")
-    secret = reader.typed(Secret, value, ("database",))
+        return SecretURL(_sqlite_url(resources.state_dir() / "warning.db"))
+    secret = reader.typed(SecretURL, value, ("database",))
     if not isinstance(secret, Secret):
         return None
     url = secret.reveal()
@@ -200,11 +294,18 @@ def _database(reader: Reader, value: Any, config_file: Path) -> Secret | None:
         # sqlite:///relative.db is relative to the file that names it, not to the cwd.
         rest = url.split(":///", 1)[1] if ":///" in url else ""
         if rest and not rest.startswith("/") and not rest.startswith(":memory:"):
-            url = f"{scheme}:///{(config_file.parent / rest).resolve()}"
+            path, query, options = rest.partition("?")
+            full = (config_file.parent / unquote(path)).resolve()
+            url = _sqlite_url(full, scheme) + query + options
     elif not scheme.startswith("postgresql"):
         reader.error(("database",), f"unsupported database {scheme!r}; use sqlite or postgresql")
         return None
-    return Secret(url)
+    return SecretURL(url)
+
+
+def _sqlite_url(path: Path, scheme: str = "sqlite") -> str:
+    # SQLAlchemy percent-decodes the path: a directory named with '%' or '?' must be encoded.
+    return f"{scheme}:///{quote(str(path), safe='/')}"
 
 
 def _feeds(reader: Reader, value: Any) -> tuple[Feed, ...]:

@@ -42,16 +42,18 @@ def _restore(cls: type[AppError], args: tuple[object, ...], state: dict[str, obj
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One configuration mistake, printed as ``file:line: key: message``."""
+    """One configuration mistake, printed as ``file:line: key: message (hint: ...)``."""
 
     file: str
     line: int | None
     key: str
     message: str
+    hint: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
 
 
 class ConfigError(AppError):

@@ -1,7 +1,7 @@
 """Logging: one line per event on standard error, journald-friendly.
 
 Configured once per process: by the command line, and by each worker process
-when it starts.
+when it starts. Every line has its URLs redacted (passwords, tokens in queries).
 """
 
 from __future__ import annotations
@@ -12,8 +12,19 @@ import sys
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from .redact import scrub
 
-class _JournalFormatter(logging.Formatter):
+
+class _Redacting(logging.Formatter):
+    """Every line with the URLs in it redacted: error messages quote URLs, and a URL may
+    carry a password or a token (warning/redact.py). Applied to the whole formatted
+    line, so that arguments and tracebacks are covered too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
+
+
+class _JournalFormatter(_Redacting):
     """Under journald: ``<priority>`` prefixes so levels survive, no timestamps (it adds them)."""
 
     PRIORITY: ClassVar[dict[int, int]] = {
@@ -29,7 +40,7 @@ class _JournalFormatter(logging.Formatter):
         return f"<{self.PRIORITY.get(record.levelno, 6)}>{text}"
 
 
-class _LineFormatter(logging.Formatter):
+class _LineFormatter(_Redacting):
     """In a terminal: UTC timestamp, level, logger; still one line per event."""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import ConfigError, Problem
+from .redact import PLACEHOLDER, fill_url
 from .yamlsrc import Document, KeyPath
 
 T = TypeVar("T")
@@ -31,7 +32,6 @@ _SIZE_UNITS = {
     "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
     "kib": 1024, "mib": 1024**2, "gib": 1024**3,
 }  # fmt: skip
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -93,24 +93,37 @@ class Secret:
         return hash(self._value)
 
 
+class SecretURL(Secret):
+    """A secret URL (the database): ``${NAME}`` values are percent-encoded where they land.
+
+    ``postgresql+psycopg://warning:${PGPASSWORD}@db/warning`` with a password holding
+    ``@`` or ``/`` still names host ``db`` and that exact password (warning/redact.py).
+    """
+
+    __slots__ = ()
+
+
+def placeholder_value(name: str) -> str:
+    """The value of ``${NAME}``: the systemd credential NAME, else the environment variable.
+
+    Raises KeyError(name) when it is set in neither place.
+    """
+    cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
+    if cred_dir:
+        cred = Path(cred_dir) / name
+        if cred.is_file():
+            return cred.read_text(encoding="utf-8").rstrip("\r\n")
+    if name in os.environ:
+        return os.environ[name]
+    raise KeyError(name)
+
+
 def resolve_placeholders(text: str) -> str:
     """Replace each ``${NAME}`` with its credential or environment value.
 
     Raises KeyError(name) for the first name that is set in neither place.
     """
-
-    def lookup(m: re.Match[str]) -> str:
-        name = m.group(1)
-        cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
-        if cred_dir:
-            cred = Path(cred_dir) / name
-            if cred.is_file():
-                return cred.read_text(encoding="utf-8").rstrip("\r\n")
-        if name in os.environ:
-            return os.environ[name]
-        raise KeyError(name)
-
-    return _PLACEHOLDER.sub(lookup, text)
+    return PLACEHOLDER.sub(lambda m: placeholder_value(m.group(1)), text)
 
 
 def option(
@@ -149,8 +162,8 @@ class Reader:
         self.doc = doc
         self.problems: list[Problem] = []
 
-    def error(self, path: KeyPath, message: str) -> None:
-        self.problems.append(self.doc.problem(path, message))
+    def error(self, path: KeyPath, message: str, hint: str | None = None) -> None:
+        self.problems.append(self.doc.problem(path, message, hint))
 
     def unique(self, seen: dict[str, KeyPath], name: str, path: KeyPath, what: str) -> bool:
         """Note that ``name`` is defined at ``path``; a problem (and False) if it was before."""
@@ -264,8 +277,8 @@ class Reader:
             return _INVALID if got is None else got
         if hint is timedelta:
             return self._convert(value, path, str, parse_duration, "a duration like 90s or 10m")
-        if hint is Secret:
-            return self._secret(value, path)
+        if hint is Secret or hint is SecretURL:
+            return self._secret(value, path, url=hint is SecretURL)
         if hint is bool:
             if isinstance(value, bool):
                 return value
@@ -298,12 +311,17 @@ class Reader:
             self.error(path, str(exc))
             return _INVALID
 
-    def _secret(self, value: Any, path: KeyPath) -> Secret | object:
+    def _secret(self, value: Any, path: KeyPath, *, url: bool = False) -> Secret | object:
         if not isinstance(value, str) or not value:
             self.error(path, f"expected a string (literal, or ${{NAME}}), got {_describe(value)}")
             return _INVALID
         try:
+            if url:
+                return SecretURL(fill_url(value, placeholder_value))
             return Secret(resolve_placeholders(value))
+        except ValueError as exc:  # a value that cannot sit where it is placed in the URL
+            self.error(path, str(exc))
+            return _INVALID
         except KeyError as exc:
             name = exc.args[0]
             self.error(

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from .records import FeedState, Signal
+from .redact import scrub, scrub_optional
 from .rules import Rule
 from .rules.types import FlatlineRule
 
@@ -112,7 +113,7 @@ def signals(
                 f"feed:{name}",
                 state.consecutive_failures >= feed_failures,
                 f"feed {name}: {state.consecutive_failures} failures in a row; "
-                f"last error: {state.last_error}",
+                f"last error: {scrub_optional(state.last_error)}",
             )
             for name, state in sorted(states.items())
             if name in intervals
@@ -128,6 +129,6 @@ def signals(
         note = f"no feed polled since {last:%Y-%m-%d %H:%M} UTC" if last else None
         return [signal("daemon", stalled, note)]
     if rule.check == "reload-failed":
-        note = "; ".join(reload_problems[:5]) or None
+        note = scrub("; ".join(reload_problems[:5])) or None
         return [signal("config", bool(reload_problems), note)]
     raise ValueError(f"unknown operator check {rule.check!r}")

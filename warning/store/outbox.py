@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
+from warning.redact import scrub
 from warning.store.tables import alert_events, deliveries
 
 if TYPE_CHECKING:
@@ -144,6 +145,8 @@ class OutboxQueries:
 
     def finish(self, delivery_id: int, status: str, **values: Any) -> None:
         """Record how a claimed delivery ended: sent, failed, or pending (a retry)."""
+        if values.get("last_error"):  # a notifier's error may quote a URL with a secret
+            values["last_error"] = scrub(values["last_error"])
 
         def work(conn: Connection) -> None:
             conn.execute(

@@ -27,6 +27,7 @@ from sqlalchemy.sql.schema import Column
 
 from warning.errors import StoreError
 from warning.records import Assessment, FeedState, Item
+from warning.redact import redact_url, scrub_optional
 from warning.store import migrate as migrations
 from warning.store.engine import WRITE_OPTION, is_memory_sqlite, make_engine, safe_url
 from warning.store.items import CHUNK, ItemWriter, match_stored, stored_revisions
@@ -205,7 +206,7 @@ class Store:
         are kept: their items and sightings still refer to them.
         """
         rows = {
-            name: {"name": name, "kind": kind, "url": url, "outlet": outlet}
+            name: {"name": name, "kind": kind, "url": redact_url(url), "outlet": outlet}
             for name, kind, url, outlet in feeds_
         }  # one row per name: an upsert may not touch the same row twice
         if not rows:
@@ -282,6 +283,10 @@ class Store:
 
     def _upsert_state(self, conn: Connection, state: FeedState) -> int:
         values = {"name": state.name, **{c: getattr(state, c) for c in STATE_COLUMNS}}
+        # Error texts quote URLs, which may carry a password: stored redacted, so that
+        # `warning feeds` and operator alerts never show one.
+        values["last_error"] = scrub_optional(state.last_error)
+        values["last_warning"] = scrub_optional(state.last_warning)
         feed_id: int = conn.execute(self._sql.save_state, values).scalar_one()
         return feed_id
 
