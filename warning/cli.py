@@ -21,6 +21,7 @@ from typing import Any
 from . import __version__, config, logs
 from .config import Settings
 from .errors import AppError, ConfigError, DataError, ModelError
+from .redact import redact_url, scrub, scrub_optional
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -119,7 +120,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
                 "status": o.status,
                 "items_new": o.items_new,
                 "items_duplicate": o.items_duplicate,
-                "error": o.error,
+                "error": scrub_optional(o.error),
             }
             for o in report.outcomes
         ]
@@ -128,7 +129,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
         print(" ".join(f"{k}={v}" for k, v in summary.items()))
         for o in report.outcomes:
             if o.status == "error":
-                print(f"  {o.feed}: {o.error}")
+                print(f"  {o.feed}: {scrub_optional(o.error)}")
     return EXIT_OK
 
 
@@ -147,14 +148,15 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
         rows.append(
             {
                 "name": feed.name,
-                "url": feed.url,
+                "url": redact_url(feed.url),
                 "every": int(feed.every.total_seconds()),
                 "last_success": _iso(st.last_success if st else None),
                 "last_attempt": _iso(st.last_attempt if st else None),
                 "next_due": _iso(st.next_due if st else None),
                 "consecutive_failures": st.consecutive_failures if st else 0,
-                "last_error": st.last_error if st else None,
-                "last_warning": st.last_warning if st else None,
+                # Stored redacted already; scrubbed again for rows written before that.
+                "last_error": scrub_optional(st.last_error) if st else None,
+                "last_warning": scrub_optional(st.last_warning) if st else None,
             }
         )
     if args.json:
@@ -409,15 +411,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = config.load(path)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(scrub(str(problem)), file=sys.stderr)
         return EXIT_USAGE
     func: Callable[[argparse.Namespace, Settings], Any] = args.func
     try:
         return int(func(args, settings))
     except AppError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error: {scrub(exc.message)}", file=sys.stderr)
         if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
+            print(f"hint: {scrub(exc.hint)}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, DataError) else EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_FAILURE

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import DataError, DeliveryError
+from .redact import scrub
 from .settings import parse_duration
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def cmd_alerts_show(args: argparse.Namespace, settings: Settings) -> int:
     for ev in events:
         print(f"  {ev['seq']}. {ev['decision']} at {_iso(ev['at'])} score {ev['score']:.2f}")
         for d in ev["deliveries"]:
-            err = f" last error: {d['last_error']}" if d["last_error"] else ""
+            err = f" last error: {scrub(d['last_error'])}" if d["last_error"] else ""
             print(f"       {d['route']}: {d['status']} after {d['attempts']} attempt(s){err}")
     return EXIT_OK
 
@@ -281,7 +282,7 @@ def cmd_test_notify(args: argparse.Namespace, settings: Settings) -> int:
     try:
         ref = notifier.send(message, target, None)
     except DeliveryError as exc:
-        print(f"test-notify {args.route}: {exc.message}", file=sys.stderr)
+        print(f"test-notify {args.route}: {scrub(exc.message)}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
         return EXIT_FAILURE

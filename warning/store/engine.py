@@ -60,11 +60,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password masked, for logs and error messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL may still hold a secret: say nothing of it
-        return "<unparsable database URL>"
+    """The URL with its password and secret query values (``?password=``) masked."""
+    from warning.redact import redact_url  # the one place URLs are redacted
+
+    return redact_url(url)
 
 
 def make_engine(url: str) -> Engine:
