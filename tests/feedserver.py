@@ -85,6 +85,8 @@ class FeedServer:
         self._stop = threading.Event()
         self._sockets: set[socket.socket] = set()
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        #: The body of each POST in ``requests`` (control paths aside), in order.
+        self.posted: list[bytes] = []
         #: When each request in ``requests`` arrived (time.monotonic()), in the same order.
         self.request_times: list[float] = []
         self._counts = {
@@ -107,9 +109,9 @@ class FeedServer:
         """The TCP port the server listens on."""
         return int(self._httpd.server_address[1])
 
-    def url(self, path: str) -> str:
-        """The absolute URL of ``path`` on this server."""
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        """The absolute URL of ``path`` on this server, by ``host`` (a name tests route here)."""
+        return f"http://{host}:{self.port}/{path.lstrip('/')}"
 
     def start(self) -> FeedServer:
         """Serve in a daemon thread (idempotent)."""
@@ -263,6 +265,7 @@ class FeedServer:
         with self._lock:
             self.requests.clear()
             self.request_times.clear()
+            self.posted.clear()
             for key in self._counts:
                 self._counts[key] = 0
 
@@ -348,13 +351,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
+        feeds = self.server.feeds
         if urlsplit(self.path).path == "/__reset":
-            self.server.feeds.reset_stats()
+            feeds.reset_stats()
             self._control(b'{"reset": true}')
-        else:
+            return
+        # Recorded, so tests can see what was sent where (a login, a password).
+        feeds._record("POST", self.path, dict(self.headers.items()))
+        with feeds._lock:
+            feeds.posted.append(body)
+        feeds._answering()
+        try:
             self.send_error(404)
+        finally:
+            feeds._done(True)
 
     def _control(self, body: bytes) -> None:
         self.send_response(200)

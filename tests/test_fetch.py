@@ -13,9 +13,11 @@ import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.bombs import CAP, GIB, bomb, compressed, fetch_in_child
 from tests.feedserver import FeedServer
 from warning.errors import (
     BodyTooLarge,
@@ -461,3 +463,111 @@ def test_feedserver_process_serves_a_directory(tmp_path: Path, fetcher: Fetcher)
     assert second.status == "not_modified"
     assert stats["requests"] == 2 and stats["status_304"] == 1
     assert after["requests"] == 0
+
+
+# --- content codings: every layer inflated under the cap ----------------------------
+
+
+def serve_encoded(server: FeedServer, path: str, body: bytes, header: str, **route: Any) -> str:
+    server.add(path, body, headers={"Content-Encoding": header}, **route)
+    return server.url(path)
+
+
+@pytest.mark.parametrize(
+    ("codings", "header", "error"),
+    [
+        (["gzip", "gzip"], "gzip, gzip", "BodyTooLarge: "),
+        (["deflate"], "deflate", "BodyTooLarge: "),
+        (["raw-deflate"], "deflate", "BodyTooLarge: "),
+        (["gzip", "deflate"], "gzip, deflate", "BodyTooLarge: "),
+        (["gzip", "gzip", "gzip"], "gzip, gzip, gzip", "FetchError: "),
+    ],
+)
+def test_a_compression_bomb_in_any_coding_stops_at_the_cap(
+    feed_server: FeedServer, codings: list[str], header: str, error: str
+) -> None:
+    feed_server.add("/warm.xml", FEED, gzip=True)
+    # chunked: no Content-Length to refuse it by, the decoder must stop it
+    url = serve_encoded(feed_server, "/bomb.xml", bomb(2 * GIB, codings), header, chunked=True)
+
+    report = fetch_in_child("fetch", url, feed_server.url("/warm.xml"))
+
+    # 2 GiB of zeros in a few KB: refused at the 1 MB cap, in a process limited to
+    # 1 GiB of address space, growing by a few MB rather than by the bomb.
+    assert report["outcome"].startswith(error), report
+    assert report["grew_mb"] < 16, report
+    assert f"cap of {CAP:,} bytes" in report["outcome"] or "at most 2" in report["outcome"]
+
+
+def test_a_bomb_in_a_redirect_or_error_body_is_never_inflated(feed_server: FeedServer) -> None:
+    wire = bomb(2 * GIB, ["gzip", "gzip"])
+    feed_server.add("/feed.xml", FEED)
+    serve_encoded(feed_server, "/moved", wire, "gzip, gzip", status=302, location="/feed.xml")
+    serve_encoded(feed_server, "/gone", wire, "gzip, gzip", status=404)
+
+    moved = fetch_in_child("fetch", feed_server.url("/moved"), feed_server.url("/feed.xml"))
+    gone = fetch_in_child("fetch", feed_server.url("/gone"), feed_server.url("/feed.xml"))
+
+    assert moved["outcome"] == "ok" and moved["grew_mb"] < 16, moved
+    assert gone["outcome"].startswith("HTTPStatusError: HTTP 404") and gone["grew_mb"] < 16, gone
+
+
+def test_a_coding_we_never_asked_for_is_refused_with_a_hint(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    # br (or zstd, or a made-up name): httpx has no decoder, or one that cannot be
+    # bounded; the bytes must not reach the parser as if they were the feed.
+    for coding in ("br", "zstd", "x-unknown"):
+        url = serve_encoded(feed_server, f"/{coding}.xml", b"\x1b\x00\x00\x00junk", coding)
+        with pytest.raises(FetchError) as caught:
+            fetcher.fetch(url)
+        assert f"{coding!r} is not decoded here" in str(caught.value)
+        assert "Accept-Encoding" in (caught.value.hint or "")
+
+
+def stacked(body: bytes, codings: list[str]) -> bytes:
+    data = [body]
+    for coding in codings:
+        data = [b"".join(compressed(data, coding))]
+    return data[0]
+
+
+@pytest.mark.parametrize(
+    ("codings", "header"),
+    [
+        (["gzip", "gzip"], "gzip, gzip"),
+        (["deflate"], "deflate"),
+        (["raw-deflate"], "deflate"),
+        (["deflate", "gzip"], "deflate, gzip"),
+        (["gzip"], "identity, X-GZIP"),
+    ],
+)
+def test_honest_codings_decode(
+    feed_server: FeedServer, fetcher: Fetcher, codings: list[str], header: str
+) -> None:
+    body = FEED * 50
+    url = serve_encoded(feed_server, "/feed.xml", stacked(body, codings), header, chunked=True)
+
+    assert fetcher.fetch(url).body == body
+    # one byte a chunk: a deflate header split across chunks is still told apart
+    feed_server.add(
+        "/slow.xml",
+        stacked(FEED, codings),
+        headers={"Content-Encoding": header},
+        trickle=0.0005,
+        chunked=True,
+    )
+    assert fetcher.fetch(feed_server.url("/slow.xml")).body == FEED
+
+
+def test_a_corrupt_or_cut_inner_layer_is_a_clear_error(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    inner = stacked(FEED * 50, ["gzip"])
+    cut = b"".join(compressed([inner[: len(inner) // 2]], "gzip"))
+    bad = b"".join(compressed([inner[:20] + b"\xff" * 40 + inner[60:]], "gzip"))
+
+    with pytest.raises(FetchError, match="not valid gzip: the compressed stream ends early"):
+        fetcher.fetch(serve_encoded(feed_server, "/cut.xml", cut, "gzip, gzip"))
+    with pytest.raises(FetchError, match="not valid gzip: Error"):
+        fetcher.fetch(serve_encoded(feed_server, "/bad.xml", bad, "gzip, gzip"))

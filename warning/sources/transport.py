@@ -8,12 +8,11 @@ and how a body is read under the size cap.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import AsyncIterator
 
 import httpx
 
-from ..errors import BodyTooLarge, FetchError
+from .decoding import BoundedDecoder, too_large
 
 #: Connections per httpcore pool; see ShardedTransport.
 SHARD_SIZE = 4
@@ -102,59 +101,27 @@ class Released(httpx.AsyncByteStream):
 
 
 async def drain(response: httpx.Response) -> None:
-    """Read a small body we do not need, so the connection can be reused."""
+    """Read a small body we do not need, so the connection can be reused.
+
+    Read raw, never decoded: a small body can still be a compression bomb.
+    """
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) <= DRAIN_LIMIT:
-        await response.aread()
+        async for _ in response.aiter_raw():
+            pass
     # Otherwise the caller's aclose() drops the connection: cheaper than reading.
 
 
 async def read_body(response: httpx.Response, url: str, cap: int) -> bytes:
-    """The decoded body, or BodyTooLarge as soon as it is known to exceed ``cap``."""
+    """The decoded body, or BodyTooLarge as soon as it is known to exceed ``cap``.
+
+    The raw bytes are inflated here under the cap (see :mod:`.decoding`); httpx's
+    own decoders, which inflate a whole chunk before anyone can count, never run.
+    """
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) > cap:
         raise too_large(url, cap, f"its Content-Length is {int(length):,} bytes")
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    # gzip (the only encoding we ask for) is inflated here, bounded by the room left
-    # under the cap, so a gzip bomb never grows past cap + 1 bytes in memory. Other
-    # encodings, sent unasked, are left to httpx's decoders: the cap still holds,
-    # but one network chunk may inflate before it is checked.
-    ours = encoding in ("", "identity", "gzip", "x-gzip")
-    gzipped = encoding in ("gzip", "x-gzip")
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
-    parts: list[bytes] = []
-    total = 0
-    got_raw = False
-    async for raw in response.aiter_raw() if ours else response.aiter_bytes():
-        got_raw = got_raw or bool(raw)
-        if inflater is None:
-            chunk = raw
-        else:
-            try:
-                chunk = inflater.decompress(raw, cap - total + 1)
-            except zlib.error as exc:
-                raise bad_gzip(url, exc) from None
-            if inflater.unconsumed_tail:  # more output waits: it is over the cap
-                raise too_large(url, cap, "it inflates beyond the cap")
-        total += len(chunk)
-        if total > cap:
-            raise too_large(url, cap, f"more than {cap:,} bytes arrived")
-        parts.append(chunk)
-    # An empty body labelled gzip is empty, not corrupt.
-    if inflater is not None and got_raw and not inflater.eof:
-        raise bad_gzip(url, "the compressed stream ends early")
-    return b"".join(parts)
-
-
-def too_large(url: str, cap: int, why: str) -> BodyTooLarge:
-    return BodyTooLarge(
-        f"body of {url} is over the cap of {cap:,} bytes: {why}",
-        hint="raise poll.max_bytes in the configuration if the feed is legitimately that large",
-    )
-
-
-def bad_gzip(url: str, why: object) -> FetchError:
-    return FetchError(
-        f"body of {url} is not valid gzip: {why}",
-        hint="the server sent a corrupt compressed body; it usually recovers by itself",
-    )
+    decoder = BoundedDecoder(", ".join(response.headers.get_list("content-encoding")), url, cap)
+    async for raw in response.aiter_raw():
+        decoder.feed(raw)
+    return decoder.finish()
