@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
 import textwrap
 import typing
 from datetime import timedelta
@@ -11,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.feedgen import make_rss, sample_items
+from tests.feedserver import FeedServer
 from warning import config
 from warning.config import FEED_KEYS, TOP_KEYS, NotifySettings, PollSettings
 from warning.errors import ConfigError
@@ -284,6 +292,197 @@ def test_find_config_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("WARNING_CONFIG", "/from/env.yaml")
     assert config.find_config(None) == Path("/from/env.yaml")
     assert config.find_config("/explicit.yaml") == Path("/explicit.yaml")
+
+
+# --- credentials never in clear (finding 8) ------------------------------------
+
+SLACK = "notify:\n  slack:\n    token: xoxb-1\n    channel: '#c'\n    base_url: {url}\n"
+EMAIL = (
+    "notify:\n  email:\n    host: {host}\n    port: 25\n    sender: w@example.org\n"
+    "    to: [desk@example.org]\n    username: warning\n    password: pw\n"
+    "    starttls: false\n"
+)
+
+
+def test_slack_over_plain_http_is_refused_off_this_machine(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, SLACK.format(url="http://slack.example.org/api/")))
+    assert found == [
+        f"{tmp_path / 'warning.yaml'}:5: notify.slack.base_url: plain http:// would send the "
+        "bot token in clear to slack.example.org; use https:// (http:// is only allowed to "
+        "127.0.0.1, ::1 or localhost)"
+    ]
+    found = problems(write(tmp_path, SLACK.format(url="ftp://slack.example.org/")))
+    assert [p.split(": ", 2)[1:] for p in found] == [
+        ["notify.slack.base_url", "expected an https:// URL, like https://slack.com/api/"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://slack.example.org/api/",
+        "http://127.0.0.1:9/api/",
+        "http://127.8.0.1:9/api/",
+        "http://[::1]:9/api/",
+        "http://localhost:9/api/",
+    ],
+)
+def test_slack_over_http_stays_allowed_on_loopback(tmp_path: Path, url: str) -> None:
+    slack = config.load(write(tmp_path, SLACK.format(url=url))).notify.slack
+    assert slack is not None and slack.base_url == url
+
+
+def test_smtp_login_without_tls_is_refused_off_this_machine(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, EMAIL.format(host="smtp.example.org")))
+    assert found == [
+        f"{tmp_path / 'warning.yaml'}:9: notify.email.starttls: a login without TLS would "
+        "send the password in clear to smtp.example.org; set starttls: true and use the "
+        "submission port (587), or drop username and password (a login without TLS is only "
+        "allowed to 127.0.0.1, ::1 or localhost)"
+    ]
+    # Without a login, a relay without TLS is the operator's choice.
+    text = EMAIL.format(host="relay.example.org").replace("    username: warning\n", "")
+    email = config.load(write(tmp_path, text.replace("    password: pw\n", ""))).notify.email
+    assert email is not None and not email.starttls
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_smtp_login_without_tls_stays_allowed_on_loopback(tmp_path: Path, host: str) -> None:
+    email = config.load(write(tmp_path, EMAIL.format(host=f"'{host}'"))).notify.email
+    assert email is not None and email.username == "warning" and not email.starttls
+
+
+# --- files the configuration names -----------------------------------------------
+
+
+def test_a_missing_rules_file_names_the_key_the_path_and_the_fix(tmp_path: Path) -> None:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "warning.yaml").write_text(
+        (REPO / "config" / "warning.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    line = next(
+        n
+        for n, text in enumerate((etc / "warning.yaml").read_text().splitlines(), 1)
+        if text.startswith("rules:")
+    )
+    assert problems(etc / "warning.yaml") == [
+        f"{etc / 'warning.yaml'}:{line}: rules: file not found: {etc / 'rules.yaml'} "
+        "(hint: copy config/rules.yaml beside the configuration, or give an inline list / "
+        "an absolute path)"
+    ]
+    # As the hint says: copied beside it, the same configuration loads.
+    shutil.copy(REPO / "config" / "rules.yaml", etc / "rules.yaml")
+    assert config.load(etc / "warning.yaml").rules.rules
+
+
+def test_a_missing_ca_file_is_reported_at_load_relative_to_the_configuration(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "notify:\n  email:\n    host: smtp.example.org\n    sender: w@example.org\n"
+        "    to: [desk@example.org]\n    ca_file: relay-ca.pem\n"
+    )
+    found = problems(write(tmp_path, text))
+    assert found == [
+        f"{tmp_path / 'warning.yaml'}:6: notify.email.ca_file: file not found: "
+        f"{tmp_path / 'relay-ca.pem'} (hint: give the PEM file of the relay's CA, relative "
+        "to the configuration or absolute)"
+    ]
+    (tmp_path / "relay-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    email = config.load(tmp_path / "warning.yaml").notify.email
+    assert email is not None and email.ca_file == str(tmp_path / "relay-ca.pem")
+
+
+# --- hostile YAML (finding 11) ---------------------------------------------------
+
+#: Nine levels of nine aliases: 387 million strings once expanded, from 9 short lines.
+BILLION_LAUGHS = "".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n',
+        *(
+            f"{b}: &{b} [{','.join([f'*{a}'] * 9)}]\n"
+            for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+    ]
+)
+
+
+def test_an_alias_bomb_is_refused_quickly_in_bounded_memory(tmp_path: Path) -> None:
+    """`warning check` under a 1 GB address-space limit: before, it needed gigabytes."""
+    path = write(tmp_path, BILLION_LAUGHS)
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "warning", "--config", str(path), "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,  # it used to run for minutes before the memory ran out
+        preexec_fn=limit_memory,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(
+        f"{path}:6: f: more than 100,000 values once aliases are expanded; "
+        "is an alias repeated inside another (an alias bomb)? (hint: "
+    ), done.stderr
+    assert "MemoryError" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_value_budget_counts_merge_keys_and_aliases_but_not_honest_files(
+    tmp_path: Path,
+) -> None:
+    # Merge keys copy whole mappings: a chain of them is refused like an alias bomb.
+    lines = ["m0: &m0 {" + ", ".join(f"k{i}: {i}" for i in range(400)) + "}"]
+    lines += [f"m{n}: &m{n} {{<<: [*m{n - 1}], x{n}: 1}}" for n in range(1, 400)]
+    found = problems(write(tmp_path, "\n".join(lines) + "\n"))
+    assert len(found) == 1 and "more than 100,000 values" in found[0], found
+    # The bundled configuration and rules are far below it.
+    assert config.load(REPO / "config" / "warning.yaml").rules.rules
+
+
+def test_deep_nesting_and_huge_files_are_refused_with_a_message(tmp_path: Path) -> None:
+    deep = write(tmp_path, "[" * 5000 + "]" * 5000 + "\n")
+    assert problems(deep) == [f"{deep}: invalid YAML: nested too deeply"]
+    huge = write(tmp_path, "# padding\n" * 300_000)
+    [problem] = problems(huge)
+    assert problem.startswith(f"{huge}: larger than 2,000,000 bytes")
+
+
+def test_a_reload_with_an_alias_bomb_keeps_the_running_configuration(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    from tests.test_daemon import Daemon, NotifySocket, item_count, wait_until, write_config
+
+    feed_server.add("/a.xml", make_rss(sample_items(3, seed=11)))
+    feed_server.add("/b.xml", make_rss(sample_items(2, seed=12)))
+    cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
+    feed_a = {"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"}
+    write_config(cfg, db, [feed_a])
+    notify = NotifySocket()
+    daemon = Daemon(cfg, notify, tmp_path, PYTHONPATH=str(REPO))
+    try:
+        wait_until(lambda: notify.count("READY=1") == 1, what="READY=1")
+        wait_until(lambda: item_count(db) == 3, what="feed a stored")
+
+        cfg.write_text(BILLION_LAUGHS)
+        daemon.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: notify.count("READY=1") == 2, what="READY=1 after the bad reload")
+        assert daemon.proc.poll() is None
+        assert f"{cfg}:6: f: more than 100,000 values" in daemon.text()
+
+        # Still the same daemon, still able to take a good configuration.
+        write_config(cfg, db, [feed_a, {"name": "b", "url": feed_server.url("/b.xml")}])
+        daemon.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: item_count(db) == 5, what="feed b stored after a good reload")
+        code, _ = daemon.stop()
+        assert code == 0
+    finally:
+        daemon.kill()
+        notify.close()
 
 
 # --- every key is documented -------------------------------------------------
