@@ -1,15 +1,17 @@
 """Saving and loading a model with its card, and refusing files we cannot trust.
 
-A model is two files: ``<name>.skops`` (the fitted estimators, in skops'
-format, which never unpickles arbitrary objects) and ``<name>.json`` (the
-card: versions, labels, thresholds, training data, metrics, the artifact's
-sha256). Loading checks the sha256 and the scikit-learn version against the
-card, then lets skops build only the types listed in :data:`ALLOWED_TYPES`.
+A model is three files: ``<name>.skops`` (the fitted estimators, in skops'
+format, which never unpickles arbitrary objects), ``<name>.pack`` (the scoring
+pack derived from them: :mod:`warning.classify.pack`) and ``<name>.json`` (the
+card: versions, labels, thresholds, training data, metrics, both files'
+sha256). Loading the estimators checks the sha256 and the scikit-learn version
+against the card, then lets skops build only the types listed in
+:data:`ALLOWED_TYPES`. This is the training side; scoring reads the pack
+(:mod:`warning.classify.scorer`) and needs neither skops nor scikit-learn.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import threading
@@ -21,10 +23,23 @@ from typing import Any
 
 from .. import resources
 from ..errors import ModelError
-from . import LABELS
-from .model import Model
+from . import LABELS, pack
+from .model import EXPLAIN_MIN_IDF, OPENING, TOP_TERMS, Model
+from .pack import MODEL_NAME, RETRAIN, read_card, sha256_of
 
-MODEL_NAME = "instability"
+__all__ = [
+    "ALLOWED_TYPES",
+    "MODEL_NAME",
+    "RETRAIN",
+    "default_path",
+    "load",
+    "load_default",
+    "read_card",
+    "repack",
+    "save",
+    "sha256_of",
+    "versions",
+]
 
 #: Every type a model file may contain. skops refuses anything else, so a file
 #: crafted to run code on load fails instead; a new estimator in the model means
@@ -43,8 +58,6 @@ ALLOWED_TYPES = [
     "builtins.slice",
 ]
 
-RETRAIN = "run `warning train` to rebuild the model for this installation"
-
 
 def default_path() -> Path:
     """The shipped model (inside the installed package, or the checkout's models/)."""
@@ -59,16 +72,9 @@ def versions() -> dict[str, str]:
     return out
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def save(model: Model, card: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Write ``path`` (.skops) and its card (.json); returns the card as written."""
+    """Write ``path`` (.skops), its scoring pack (.pack) and its card (.json); returns
+    the card as written."""
     import skops.io
 
     path = path.with_suffix(".skops")
@@ -91,22 +97,50 @@ def save(model: Model, card: dict[str, Any], path: Path) -> dict[str, Any]:
         "labels": list(LABELS),
         "thresholds": model.thresholds,
         "artifact": {"file": path.name, "sha256": sha256_of(path)},
+        "pack": write_pack(model, path),
     }
+    _write_card(card, path)
+    return card
+
+
+def write_pack(model: Model, path: Path) -> dict[str, Any]:
+    """Write the scoring pack of ``model`` beside ``path``; returns what the card records."""
+    header, arrays = pack.contents(
+        model.parts(),
+        model.thresholds,
+        model.version,
+        explain_min_idf=EXPLAIN_MIN_IDF,
+        top_terms=TOP_TERMS,
+        opening=OPENING,
+    )
+    return pack.write(path.with_suffix(".pack"), header, arrays)
+
+
+def repack(path: Path | None = None) -> dict[str, Any]:
+    """Rebuild the scoring pack from a verified .skops file and record it in the card.
+
+    Nothing else in the card changes; the pack equals the one training wrote.
+    """
+    path = (path or default_path()).with_suffix(".skops")
+    model = load(path)
+    card = read_card(path)
+    recorded = write_pack(model, path)
+    # The pack's entry goes right after the artifact's, as training writes it.
+    card.pop("pack", None)
+    rebuilt: dict[str, Any] = {}
+    for key, value in card.items():
+        rebuilt[key] = value
+        if key == "artifact":
+            rebuilt["pack"] = recorded
+    rebuilt.setdefault("pack", recorded)
+    _write_card(rebuilt, path)
+    return rebuilt
+
+
+def _write_card(card: dict[str, Any], path: Path) -> None:
     path.with_suffix(".json").write_text(
         json.dumps(card, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
     )
-    return card
-
-
-def read_card(path: Path) -> dict[str, Any]:
-    card_path = path.with_suffix(".json")
-    try:
-        card: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"no model card {card_path} beside {path.name}", RETRAIN) from None
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"unreadable model card {card_path}: {exc}", RETRAIN) from None
-    return card
 
 
 def load(path: Path | None = None) -> Model:

@@ -1,37 +1,22 @@
-"""Text features that work in English and French alike.
+"""Text features that work in English and French alike (scikit-learn, for training).
 
-Texts are folded once (lower case, accents stripped, typographic apostrophes
-and ligatures unified), so "coup d'État", "coup d’etat" and "COUP D'ETAT" are
-one feature. Word uni- and bigrams carry meaning ("coup d'envoi" is not a
-coup); character n-grams within words catch inflections and spellings the
-corpus never showed ("putschistes", "jihadistes", "djihadistes").
+Texts are folded once (:func:`warning.classify.text.fold`), so "coup d'État",
+"coup d’etat" and "COUP D'ETAT" are one feature. Word uni- and bigrams carry
+meaning ("coup d'envoi" is not a coup); character n-grams within words catch
+inflections and spellings the corpus never showed ("putschistes", "jihadistes",
+"djihadistes"). The scoring pack computes the same features without scikit-learn
+(:mod:`warning.classify.vectors`).
 """
 
 from __future__ import annotations
-
-import unicodedata
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-_UNIFY = str.maketrans(
-    {"’": "'", "ʼ": "'", "`": "'", "‘": "'", "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"}
-)
+from .text import WORD_PATTERN, fold
 
-#: Words and word pairs: an apostrophe joins ("d'etat"), other punctuation splits.
-WORD_PATTERN = r"(?u)\b\w[\w']*\b"
-
-
-def fold(text: str) -> str:
-    """Lower case ASCII without accents: what both analyzers see.
-
-    Decomposing and dropping what is not ASCII is done in C, which matters: folding
-    is a fifth of the cost of scoring. Letters outside the Latin script vanish,
-    which costs nothing for a model that reads English and French.
-    """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_UNIFY).lower())
-    return decomposed.encode("ascii", "ignore").decode("ascii")
+__all__ = ["WORD_PATTERN", "fold", "make_features"]
 
 
 def make_features() -> FeatureUnion:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,8 +23,11 @@ from sklearn.model_selection import StratifiedKFold
 
 from ..errors import DataError
 from ..evaluate import Counts
-from . import LABELS
-from .features import fold, make_features
+from . import LABELS, Scored
+from .features import make_features
+from .text import OPENING, opening, prepare
+
+__all__ = ["OPENING", "Example", "Model", "Scored", "opening", "prepare", "settings", "train"]
 
 SEED = 2020
 #: Out-of-fold splits for thresholds and metrics, and inner splits for calibration.
@@ -32,10 +35,6 @@ OUTER_FOLDS = 5
 INNER_FOLDS = 3
 #: Fewest positive (and negative) examples per label that cross-validation can use.
 MIN_EXAMPLES = 3 * OUTER_FOLDS
-#: Characters of a text that are scored (see opening()): a headline and a lede or two,
-#: about two and a half times the longest training text. 600 missed the seed article,
-#: whose first 500 characters are page furniture; 800 reaches its lede.
-OPENING = 800
 #: How many terms explain a label.
 TOP_TERMS = 4
 #: Words this common (idf below it) are never shown as a reason.
@@ -58,15 +57,6 @@ class Example:
     text: str
     labels: frozenset[str]
     lang: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Scored:
-    """A text's score: probability per label, the labels above threshold, and why."""
-
-    probabilities: dict[str, float]
-    labels: tuple[str, ...]
-    terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _classifier(seed: int) -> CalibratedClassifierCV:
@@ -150,23 +140,6 @@ class Model:
         contributions[~self._telling[row.indices]] = 0.0
         order = np.argsort(-contributions)[:TOP_TERMS]
         return tuple(str(self._words[row.indices[j]]) for j in order if contributions[j] > 0)
-
-
-def prepare(text: str) -> str:
-    """What the features see of a text, in training and scoring alike."""
-    return fold(opening(text))
-
-
-def opening(text: str) -> str:
-    """The part of a text that is scored: its first OPENING characters, at a word break.
-
-    The model learnt from headlines and ledes; news puts what happened first, and the
-    rest of a long article (analysis, background) only dilutes the signal.
-    """
-    if len(text) <= OPENING:
-        return text
-    cut = text.rfind(" ", 0, OPENING)
-    return text[: cut if cut > OPENING // 2 else OPENING]
 
 
 def _fit(texts: list[str], targets: dict[str, np.ndarray], seed: int) -> dict[str, Any]:

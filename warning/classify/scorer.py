@@ -1,0 +1,160 @@
+"""Scoring with the pack: what the pipeline, ``warning score`` and ``warning evaluate`` use.
+
+numpy and the standard library only: scikit-learn and SciPy are for training
+(:mod:`warning.classify.model`), and a process that scores never imports them.
+The probabilities are scikit-learn's (each label's calibrated classifiers
+averaged), the labels above threshold and the explaining terms the same as the
+fitted model gives; tests hold them equal on the corpus and the evaluation files.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from . import LABELS, Scored, pack
+from .text import OPENING
+from .vectors import COMMON, SETTINGS, Rows, Vectorizer
+
+
+class Scorer:
+    """A verified pack, ready to score: features, weights, calibration, thresholds."""
+
+    def __init__(self, header: dict[str, Any], body: bytes, path: Path) -> None:
+        expected = {name: {**SETTINGS[name], **COMMON} for name in SETTINGS}
+        if header.get("features") != expected or header.get("opening") != OPENING:
+            raise ModelError(
+                f"{path} was built for other features than this installation computes",
+                pack.rebuild_hint(path),
+            )
+        if tuple(header["labels"]) != LABELS:
+            raise ModelError(f"{path} has labels {header['labels']}", pack.rebuild_hint(path))
+        arrays = _arrays(header, body, path)
+        self.version = str(header["version"])
+        self.thresholds = {label: float(header["thresholds"][label]) for label in LABELS}
+        words = arrays["words"].tobytes().decode("utf-8").split("\n")
+        chars = arrays["chars"].tobytes().decode("utf-8").split("\n")
+        self._vectorizer = Vectorizer(words, chars, arrays["idf"])
+        self._words = words
+        members = int(header["members"])
+        self._members = members
+        self._weights = arrays["coef"]
+        self._intercepts = arrays["intercept"]
+        self._slopes = arrays["slope"]
+        self._offsets = arrays["offset"]
+        # What explains a label: its weights (the members' mean when it has several),
+        # on words uncommon enough to say something ("le", "the" never do).
+        coef = self._weights[: len(words)]
+        self._explaining = (
+            coef
+            if members == 1
+            else np.column_stack(
+                [coef[:, k * members : (k + 1) * members].mean(axis=1) for k in range(len(LABELS))]
+            )
+        )
+        self._telling = arrays["idf"][: len(words)] >= header["explain"]["min_idf"]
+        self._top_terms = int(header["explain"]["top_terms"])
+
+    def features(self, texts: Sequence[str]) -> Rows:
+        """The texts' feature rows (what scikit-learn's fitted features give)."""
+        return self._vectorizer.transform(texts)
+
+    def _probabilities(self, rows: Rows) -> np.ndarray:
+        n = len(rows.indptr) - 1
+        owner = np.repeat(np.arange(n), np.diff(rows.indptr))
+        # The sparse product, row by row in column order (as scipy's), then each
+        # member's sigmoid calibration, averaged per label (as CalibratedClassifierCV).
+        weighted = rows.data[:, None] * self._weights[rows.indices]
+        decision = np.column_stack(
+            [
+                np.bincount(owner, weights=weighted[:, k], minlength=n)
+                for k in range(weighted.shape[1])
+            ]
+        )
+        decision += self._intercepts
+        calibrated = 1.0 / (1.0 + np.exp(self._slopes * decision + self._offsets))
+        m = self._members
+        if m == 1:
+            return calibrated
+        total = np.zeros((n, len(LABELS)))
+        for j in range(m):
+            total += calibrated[:, j::m]
+        return total / m
+
+    def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per label, the probability for each text."""
+        probs = self._probabilities(self.features(texts))
+        return {label: probs[:, k] for k, label in enumerate(LABELS)}
+
+    def score(self, texts: Sequence[str], *, explain: bool = True) -> list[Scored]:
+        """Score texts, with the terms that pushed each label up (when ``explain``)."""
+        rows = self.features(texts)
+        probs = self._probabilities(rows)
+        above = probs >= np.array([self.thresholds[label] for label in LABELS])
+        out = []
+        for i, (p_row, a_row) in enumerate(zip(probs.tolist(), above.tolist(), strict=True)):
+            p = dict(zip(LABELS, p_row, strict=True))
+            labels = tuple(label for label, on in zip(LABELS, a_row, strict=True) if on)
+            terms = {}
+            if explain and labels:
+                start = int(rows.indptr[i])
+                # Word columns come first in a row: explanations use them only
+                # (character n-grams read badly).
+                end = start + int(
+                    np.searchsorted(rows.indices[start : rows.indptr[i + 1]], len(self._words))
+                )
+                for label in labels:
+                    terms[label] = self._terms(rows, start, end, LABELS.index(label))
+            out.append(Scored(p, labels, terms))
+        return out
+
+    def _terms(self, rows: Rows, start: int, end: int, k: int) -> tuple[str, ...]:
+        columns = rows.indices[start:end]
+        contributions = rows.data[start:end] * self._explaining[columns, k]
+        contributions[~self._telling[columns]] = 0.0
+        order = np.argsort(-contributions)[: self._top_terms]
+        return tuple(self._words[columns[j]] for j in order if contributions[j] > 0)
+
+
+def _arrays(header: dict[str, Any], body: bytes, path: Path) -> dict[str, np.ndarray]:
+    out = {}
+    try:
+        for name in ("words", "chars", "idf", "coef", "intercept", "slope", "offset"):
+            spec = header["arrays"][name]
+            dtype = np.dtype(spec["dtype"])
+            count = int(np.prod(spec["shape"], dtype=np.int64))
+            if count * dtype.itemsize != spec["bytes"]:
+                raise ValueError(f"{name}: shape and size disagree")
+            array = np.frombuffer(body, dtype=dtype, count=count, offset=spec["offset"])
+            out[name] = array.reshape(spec["shape"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(
+            f"{path} has a damaged array table ({exc})", pack.rebuild_hint(path)
+        ) from None
+    return out
+
+
+def load(path: Path | None = None) -> Scorer:
+    """Load and verify a pack (``path`` with any suffix names the model's files)."""
+    path = (path or pack.default_path()).with_suffix(".pack")
+    header, body = pack.read(path)
+    return Scorer(header, body, path)
+
+
+_LOCK = threading.Lock()
+_DEFAULT: Scorer | None = None
+
+
+def load_default() -> Scorer:
+    """The shipped model's pack, loaded once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        with _LOCK:
+            if _DEFAULT is None:
+                _DEFAULT = load()
+    return _DEFAULT
