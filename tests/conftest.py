@@ -11,6 +11,14 @@ from typing import Any
 import pytest
 
 from tests.feedserver import FeedServer
+from tests.hermetic import (  # noqa: F401  (a fixture and hooks: pytest finds them by name)
+    Session,
+    hermetic_environment,
+    pytest_configure,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    restore_environment,
+)
 from tests.pgserver import SKIP_REASON, fresh_database, postgres_server
 
 #: Third-party data for tests only; tests that use it skip when it is absent.
@@ -23,6 +31,19 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (third-party test data lives outside the repository)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gazetteer_cache(hermetic_environment: Session) -> None:  # noqa: F811 (the fixture, by name)
+    """Compile the gazetteer into the run's shared cache once, before any test needs it.
+
+    The first xdist worker builds it (several seconds) while the others wait on the
+    lock, instead of each building its own copy at once.
+    """
+    from warning.geo import gazetteer
+
+    with hermetic_environment.lock("gazetteer"):
+        gazetteer.ensure_cached()
 
 
 @pytest.fixture(autouse=True)

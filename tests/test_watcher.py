@@ -115,9 +115,10 @@ def test_a_failed_reload_raises_until_one_succeeds(ops: Ops) -> None:
 
 def test_operator_alerts_can_be_switched_off(tmp_path: Path) -> None:
     path = tmp_path / "warning.yaml"
-    path.write_text("operator:\n  enabled: false\nfeeds: []\n")
+    db = tmp_path / "w.db"  # named: the default would be under the home directory
+    path.write_text(f"database: sqlite:///{db}\noperator:\n  enabled: false\nfeeds: []\n")
     settings = config.load(path)
-    store = open_store(settings.database.reveal().replace("warning.db", "x.db"))
+    store = open_store(settings.database.reveal())
     try:
         pipeline = Pipeline(settings, store, None, worker_pool(settings))  # type: ignore[arg-type]
         assert pipeline.alerter.operator_rules == ()
