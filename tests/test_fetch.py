@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
 import os
 import socket
@@ -19,6 +21,7 @@ import pytest
 
 from tests.bombs import CAP, GIB, bomb, compressed, fetch_in_child
 from tests.feedserver import FeedServer
+from tests.publicnames import PUBLIC_V4, PUBLIC_V6, PublicNames, loopback_names
 from warning.errors import (
     BodyTooLarge,
     ConnectError,
@@ -28,6 +31,7 @@ from warning.errors import (
     HTTPStatusError,
     TooManyRedirects,
 )
+from warning.sources.addresses import ForbiddenAddress, non_public, system_resolve
 from warning.sources.http import Fetcher, FetchLimits
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -571,3 +575,174 @@ def test_a_corrupt_or_cut_inner_layer_is_a_clear_error(
         fetcher.fetch(serve_encoded(feed_server, "/cut.xml", cut, "gzip, gzip"))
     with pytest.raises(FetchError, match="not valid gzip: Error"):
         fetcher.fetch(serve_encoded(feed_server, "/bad.xml", bad, "gzip, gzip"))
+
+
+# --- redirects may not lead from public into private space ------------------------
+
+
+@pytest.fixture
+def public_fetcher(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Fetcher, PublicNames]]:
+    """A Fetcher to which ``*.example`` names are public, while they connect to 127.0.0.1."""
+    loopback_names(monkeypatch)
+    names = PublicNames({"mixed.example": [PUBLIC_V4, "10.1.2.3"]})
+    with Fetcher(resolve=names) as fetcher:
+        yield fetcher, names
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        ("127.0.0.1", "a loopback address"),
+        ("localhost", "localhost resolves to 127.0.0.1, a loopback address"),
+        ("0.0.0.0", "an unspecified address"),
+        ("[::ffff:127.0.0.1]", "a loopback address"),
+        ("mixed.example", "mixed.example resolves to 10.1.2.3, a private address"),
+    ],
+)
+def test_a_public_feed_cannot_redirect_into_private_space(
+    public_fetcher: tuple[Fetcher, PublicNames], status: int, host: str, why: str
+) -> None:
+    fetcher, names = public_fetcher
+    names.names["localhost"] = ["127.0.0.1", "::1"]
+    with FeedServer() as public, FeedServer() as inner:
+        inner.add("/admin", b"secret")
+        target = inner.url("/admin", host=host)
+        public.add("/feed.xml", b"", status=status, location=target)
+
+        with pytest.raises(ForbiddenAddress) as caught:
+            fetcher.fetch(public.url("/feed.xml", host="news.example"))
+
+        assert inner.requests == []  # nothing reached the other port
+        assert [path for _, path, _ in public.requests] == ["/feed.xml"]
+    text = str(caught.value)
+    assert f"{public.url('/feed.xml', host='news.example')} redirects to {target}" in text
+    assert why in text
+    assert caught.value.hint == f"if the feed is truly internal, point its url at {target} directly"
+
+
+def test_the_rule_holds_on_every_hop(public_fetcher: tuple[Fetcher, PublicNames]) -> None:
+    fetcher, _ = public_fetcher
+    with FeedServer() as public, FeedServer() as inner:
+        inner.add("/admin", b"secret")
+        public.add("/a", b"", status=302, location=public.url("/b", host="cdn.example"))
+        public.add("/b", b"", status=307, location=inner.url("/admin"))
+
+        with pytest.raises(ForbiddenAddress, match=r"/b redirects to .* \(fetching .*/a\)"):
+            fetcher.fetch(public.url("/a", host="news.example"))
+
+        assert inner.requests == []
+        assert [path for _, path, _ in public.requests] == ["/a", "/b"]
+
+
+def test_a_public_feed_may_redirect_to_public_hosts_and_its_own(
+    public_fetcher: tuple[Fetcher, PublicNames],
+) -> None:
+    fetcher, names = public_fetcher
+    with FeedServer() as public:
+        public.add("/old", b"", status=301, location=public.url("/moved", host="news.example"))
+        public.add("/moved", b"", status=302, location=public.url("/feed.xml", host="cdn.example"))
+        public.add("/feed.xml", FEED)
+
+        result = fetcher.fetch(public.url("/old", host="news.example"))
+
+    assert result.body == FEED and result.final_url == public.url("/feed.xml", host="cdn.example")
+    # the feed's own host is trusted as configured; only the new one was looked up, with it
+    assert sorted(names.asked) == ["cdn.example", "news.example"]
+
+
+def test_a_feed_on_a_private_address_may_redirect_within_private_space(
+    public_fetcher: tuple[Fetcher, PublicNames],
+) -> None:
+    fetcher, names = public_fetcher
+    names.names["intranet.example"] = ["10.0.0.7"]
+    with FeedServer() as first, FeedServer() as second:
+        first.add("/feed.xml", b"", status=302, location=second.url("/feed.xml"))
+        second.add("/feed.xml", FEED)
+
+        assert fetcher.fetch(first.url("/feed.xml")).body == FEED
+        assert fetcher.fetch(first.url("/feed.xml", host="intranet.example")).body == FEED
+
+
+def test_a_feed_that_never_leaves_its_host_costs_no_lookup(
+    public_fetcher: tuple[Fetcher, PublicNames],
+) -> None:
+    fetcher, names = public_fetcher
+    with FeedServer() as public:
+        public.add("/old", b"", status=301, location="/feed.xml")
+        public.add("/feed.xml", FEED)
+
+        assert fetcher.fetch(public.url("/old", host="news.example")).body == FEED
+    assert names.asked == []
+
+
+def test_an_unresolvable_redirect_target_is_a_connect_error(
+    public_fetcher: tuple[Fetcher, PublicNames],
+) -> None:
+    fetcher, _ = public_fetcher
+    with FeedServer() as public:
+        public.add("/feed.xml", b"", status=302, location="http://nowhere.invalid/feed.xml")
+
+        with pytest.raises(ConnectError, match=r"cannot resolve host 'nowhere\.invalid'"):
+            fetcher.fetch(public.url("/feed.xml", host="news.example"))
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.8.9.10", "loopback"),
+        ("::1", "loopback"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("10.0.0.1", "private"),
+        ("172.16.5.4", "private"),
+        ("192.168.1.1", "private"),
+        ("fd00::1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("100.64.0.1", "non-global"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.1", "private"),
+        ("::ffff:169.254.169.254", "link-local"),
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a00:1::", "private"),  # 6to4 of 10.0.0.1
+        (PUBLIC_V4, None),
+        (PUBLIC_V6, None),
+        ("::ffff:93.184.215.14", None),
+        ("8.8.8.8", None),
+    ],
+)
+def test_which_addresses_are_public(address: str, why: str | None) -> None:
+    assert non_public(ipaddress.ip_address(address)) == why
+
+
+def test_the_system_resolver_does_not_hold_up_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def slow_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)  # a slow DNS server: blocks its thread, never the loop
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC_V4, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_getaddrinfo)
+
+    async def main() -> tuple[list[str], int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        found = await system_resolve("slow.example", 443)
+        ticker.cancel()
+        return found, ticks
+
+    found, ticks = asyncio.run(main())
+    assert found == [PUBLIC_V4]
+    assert ticks >= 5  # the loop ran on while the lookup waited

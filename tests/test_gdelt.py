@@ -22,6 +22,7 @@ import yaml
 from tests.conftest import shared_data
 from tests.feedgen import make_rss
 from tests.feedserver import FeedServer
+from tests.publicnames import PublicNames, loopback_names
 from tests.test_pipeline import poll_once, write_config
 from warning.classify import LABELS
 from warning.errors import ConfigError, FetchError, ParseError
@@ -29,6 +30,7 @@ from warning.geo.fips import FIPS_TO_ISO, fips_to_iso
 from warning.geo.zones import BorderBandZone, CircleZone
 from warning.records import FeedState, FetchResult
 from warning.sources import REGISTRY
+from warning.sources.addresses import ForbiddenAddress
 from warning.sources.base import Feed
 from warning.sources.gdelt import (
     EXPORT_COLUMNS,
@@ -515,6 +517,34 @@ def test_feed_max_bytes_overrides_the_poll_cap(feed_server: FeedServer) -> None:
         with pytest.raises(FetchError, match="cap of 100 bytes"):
             _source(feed_server.url("/e.CSV.zip"), max_bytes=100).fetch(fetcher, FeedState("g"))
         assert _source(feed_server.url("/e.CSV.zip")).fetch(fetcher, FeedState("g")).body == body
+
+
+def test_a_public_index_cannot_name_a_file_in_private_space(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The index's server picks the export url: from a public index, a loopback (or
+    # private) one is refused before any request, as a redirect there would be.
+    loopback_names(monkeypatch)
+    export = (FIXTURES / f"{STAMP}.export.CSV.zip").read_bytes()
+    with FeedServer() as public, FeedServer() as inner, Fetcher(resolve=PublicNames()) as fetcher:
+        inner.add(f"/{STAMP}.export.CSV.zip", export)
+        target = inner.url(f"/{STAMP}.export.CSV.zip")
+        public.add("/lastupdate.txt", f"{index_line(export, target)}\n".encode())
+        index = public.url("/lastupdate.txt", host="data.example")
+
+        with pytest.raises(ForbiddenAddress) as caught:
+            _source(index).fetch(fetcher, FeedState("g"))
+
+        assert inner.requests == []
+        assert f"the answer from {index} names {target}: refused" in str(caught.value)
+        assert "a loopback address" in str(caught.value) and caught.value.hint
+
+        # the same index naming a public host is followed
+        public.add(f"/{STAMP}.export.CSV.zip", export)
+        elsewhere = public.url(f"/{STAMP}.export.CSV.zip", host="files.example")
+        public.add("/lastupdate.txt", f"{index_line(export, elsewhere)}\n".encode())
+        fetched = _source(index).fetch(fetcher, FeedState("g"))
+        assert fetched.etag == elsewhere and fetched.body == export
 
 
 # --- whole cycles ---------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from ..errors import (
     TooManyRedirects,
 )
 from ..records import FetchResult
+from .addresses import Guard, Resolver, system_resolve
 from .files import fetch_file
 from .transport import ShardedTransport, drain, read_body
 
@@ -97,11 +98,20 @@ class Fetcher:
     further callers queue, and the queueing does not count against their deadline.
     """
 
-    def __init__(self, limits: FetchLimits = FetchLimits(), concurrency: int = 64) -> None:
+    def __init__(
+        self,
+        limits: FetchLimits = FetchLimits(),
+        concurrency: int = 64,
+        *,
+        resolve: Resolver = system_resolve,
+    ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.limits = limits
         self.concurrency = concurrency
+        #: Resolves the hosts that redirects and learnt URLs lead to, for the
+        #: address check (:mod:`.addresses`); connections resolve on their own.
+        self._resolve = resolve
         self._timeout = _httpx_timeout(limits)
         self._lock = threading.Lock()
         self._closed = False
@@ -133,6 +143,7 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         limits: FetchLimits | None = None,
+        learnt_from: str | None = None,
     ) -> FetchResult:
         """Fetch ``url`` conditionally on ``etag``/``last_modified``; block until done.
 
@@ -140,6 +151,10 @@ class Fetcher:
         empty body. Raises a :class:`~warning.errors.FetchError` subclass on any
         failure, and :class:`~warning.errors.FetchCancelled` once :meth:`close`
         has been called.
+
+        ``learnt_from`` is the configured URL whose answer named ``url`` (an index):
+        ``url`` is then held to the rule for redirects from there
+        (:class:`~.addresses.Guard`): no way from a public address into private space.
         """
         if self._closed:
             raise _cancelled(url)
@@ -163,7 +178,9 @@ class Fetcher:
                 raise _cancelled(url)
             self._pending.add(future)
             # Scheduled under the lock, so it is queued before close()'s shutdown.
-            self._loop.call_soon_threadsafe(self._start, future, url, etag, last_modified, limits)
+            self._loop.call_soon_threadsafe(
+                self._start, future, url, etag, last_modified, limits, learnt_from
+            )
         try:
             return future.result()
         except concurrent.futures.CancelledError:
@@ -220,10 +237,11 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         limits: FetchLimits,
+        learnt_from: str | None,
     ) -> None:
         if future.done():  # close() got there first
             return
-        task = self._loop.create_task(self._fetch(url, etag, last_modified, limits))
+        task = self._loop.create_task(self._fetch(url, etag, last_modified, limits, learnt_from))
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._finish(done, future))
 
@@ -247,14 +265,19 @@ class Fetcher:
         await self._client.aclose()
 
     async def _fetch(
-        self, url: str, etag: str | None, last_modified: str | None, limits: FetchLimits
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        limits: FetchLimits,
+        learnt_from: str | None,
     ) -> FetchResult:
         async with self._semaphore:
             started = time.monotonic()
             deadline = asyncio.timeout(limits.deadline)
             try:
                 async with deadline:
-                    result = await self._follow(url, etag, last_modified, limits)
+                    result = await self._follow(url, etag, last_modified, limits, learnt_from)
             except FetchError:
                 raise
             except TimeoutError as exc:
@@ -270,7 +293,12 @@ class Fetcher:
             return dataclasses.replace(result, elapsed=time.monotonic() - started)
 
     async def _follow(
-        self, url: str, etag: str | None, last_modified: str | None, limits: FetchLimits
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        limits: FetchLimits,
+        learnt_from: str | None,
     ) -> FetchResult:
         headers: dict[str, str] = {}
         if etag:
@@ -282,6 +310,12 @@ class Fetcher:
         timeout = self._timeout if limits is self.limits else _httpx_timeout(limits)
 
         target = httpx.URL(url)
+        # A URL named by a local file is the operator's own: as trusted as a configured one.
+        if learnt_from is not None and not learnt_from.lower().startswith(("http:", "https:")):
+            learnt_from = None
+        guard = Guard(learnt_from or url, self._resolve)
+        if learnt_from is not None:
+            await guard.check(target, f"the answer from {learnt_from} names {url}")
         seen = {target}
         received = 0
         hops = 0
@@ -308,6 +342,8 @@ class Fetcher:
                             f"(last {answered} -> {target})",
                             hint="point the feed url at the final address",
                         )
+                    via = "" if hops == 1 else f" (fetching {url})"
+                    await guard.check(target, f"{answered} redirects to {target}{via}")
                     seen.add(target)
                     continue
                 if status == 304:

@@ -80,7 +80,8 @@ def follow_index(
     target, expected_size, md5 = index_entry(index.body, suffix, index.final_url or url)
     if target == state.etag:
         return unchanged
-    export = fetcher.fetch(target, limits=limits)
+    # The index's server chose this url: held to the rule for redirects from the index.
+    export = fetcher.fetch(target, limits=limits, learnt_from=url)
     body = export.body
     if expected_size is not None and len(body) != expected_size:
         raise FetchError(
