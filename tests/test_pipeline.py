@@ -378,7 +378,7 @@ def test_new_items_are_geotagged_and_scored_in_the_cycle(
 def test_a_broken_model_leaves_items_unscored_and_is_tried_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from warning.classify import artifact
+    from warning.classify import pack, scorer
     from warning.pipeline import intake
     from warning.records import Item
 
@@ -386,10 +386,10 @@ def test_a_broken_model_leaves_items_unscored_and_is_tried_once(
 
     def missing() -> Path:
         tried.append(1)
-        return tmp_path / "no-model.skops"
+        return tmp_path / "no-model.pack"
 
-    monkeypatch.setattr(artifact, "default_path", missing)
-    monkeypatch.setattr(artifact, "_DEFAULT", None)
+    monkeypatch.setattr(pack, "default_path", missing)
+    monkeypatch.setattr(scorer, "_DEFAULT", None)
     monkeypatch.setattr(intake, "_model_state", None)
     story = Item(
         "a", "o", "Gunmen attack a police post near Djibo", "", None, None, "en", None, None, "h"

@@ -709,7 +709,7 @@ def check(
     tmp_path: Path, main: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, str, str]:
     # The model is not what these tests are about; loading it takes seconds.
-    monkeypatch.setattr("warning.classify.artifact.load", lambda *a, **k: _Model())
+    monkeypatch.setattr("warning.classify.scorer.load", lambda *a, **k: _Model())
     path = write(tmp_path, main, "warning.yaml")
     capsys.readouterr()
     code = cli.main(["--config", str(path), "check"])

@@ -57,7 +57,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             f"  note: route {route!r} (rules {', '.join(names)}) has no notifier under "
             "notify:; those alerts go to the log"
         )
-    from .classify.artifact import load as load_model
+    from .classify.scorer import load as load_model
 
     try:
         print(f"  model: {load_model().version}")
@@ -190,7 +190,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     if not text.strip():
         print("warning score: no text (give TEXT or pipe it on standard input)", file=sys.stderr)
         return EXIT_USAGE
-    from .classify.artifact import load as load_model
+    from .classify.scorer import load as load_model
 
     title, body = title_and_body(text)
     tag = geotag(title, body, gazetteer.load())
@@ -233,7 +233,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from .classify import LABELS
-    from .classify.artifact import load as load_model
+    from .classify.scorer import load as load_model
     from .evaluate import label_report, read_rows, set_counts
     from .geo import gazetteer
     from .geo.resolve import geotag
@@ -293,6 +293,18 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from .classify import training
 
+    if args.pack_only:
+        if args.data or args.eval:
+            print("warning train: --pack-only takes only --out", file=sys.stderr)
+            return EXIT_USAGE
+        from .classify.artifact import repack
+
+        card = repack(Path(args.out) if args.out else None)
+        print(
+            f"scoring pack {card['pack']['file']} rebuilt from {card['artifact']['file']} "
+            f"(model {card['version']})"
+        )
+        return EXIT_OK
     files = [Path(p) for p in args.data] if args.data else None
     if files and not args.out:
         # The default output is the shipped model: only the project's own corpus may
@@ -386,7 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a training file (our CSV, ACLED, UCDP GED or GDELT GKG); repeat for several",
     )
-    train.add_argument("--out", metavar="PATH", help="where to write PATH.skops and PATH.json")
+    train.add_argument(
+        "--out", metavar="PATH", help="where to write PATH.skops, PATH.pack and PATH.json"
+    )
+    train.add_argument(
+        "--pack-only",
+        action="store_true",
+        help="rebuild PATH.pack (the scoring pack) from PATH.skops without training",
+    )
     train.add_argument(
         "--eval",
         action="append",

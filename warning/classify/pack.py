@@ -77,8 +77,8 @@ def read_card(path: Path) -> dict[str, Any]:
 
 def rebuild_hint(path: Path) -> str:
     """How to make a good pack again for the model at ``path``."""
-    default = path.with_suffix("") == default_path().with_suffix("")
-    out = "" if default else f" --out {path.with_suffix('')}"
+    shipped = path.parent == resources.bundled("models") and path.stem == MODEL_NAME
+    out = "" if shipped else f" --out {path.with_suffix('')}"
     return (
         f"rebuild it from {path.with_suffix('.skops').name} with "
         f"`warning train --pack-only{out}`, or {RETRAIN}"

@@ -70,12 +70,9 @@ class Scorer:
         # The sparse product, row by row in column order (as scipy's), then each
         # member's sigmoid calibration, averaged per label (as CalibratedClassifierCV).
         weighted = rows.data[:, None] * self._weights[rows.indices]
-        decision = np.column_stack(
-            [
-                np.bincount(owner, weights=weighted[:, k], minlength=n)
-                for k in range(weighted.shape[1])
-            ]
-        )
+        decision = np.empty((n, weighted.shape[1]))
+        for k in range(weighted.shape[1]):
+            decision[:, k] = np.bincount(owner, weights=weighted[:, k], minlength=n)
         decision += self._intercepts
         calibrated = 1.0 / (1.0 + np.exp(self._slopes * decision + self._offsets))
         m = self._members

@@ -10,9 +10,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..classify import artifact
-from ..classify.model import Model
 from ..config import Settings
 from ..errors import ModelError
 from ..geo import gazetteer
@@ -22,6 +21,9 @@ from ..sources import Source
 from ..sources.http import FetchLimits
 from ..store import Store
 from ..workers import WorkerPool, default_workers
+
+if TYPE_CHECKING:
+    from ..classify.scorer import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +122,12 @@ def assess(items: Sequence[Item]) -> list[Assessment]:
     return out
 
 
-#: The shipped model once loaded, or why it could not be: either way, tried once.
-_model_state: Model | ModelError | None = None
+#: The shipped model's scoring pack once loaded, or why it could not be: either way,
+#: tried once.
+_model_state: Scorer | ModelError | None = None
 
 
-def _model() -> Model | None:
+def _model() -> Scorer | None:
     """The shipped model; None (said once per process) when it cannot be used.
 
     Items are still stored and geotagged without it: losing the feed because the
@@ -133,21 +136,24 @@ def _model() -> Model | None:
     """
     global _model_state
     if _model_state is None:
+        # Imported here: numpy only, no scikit-learn, and only by processes that score.
+        from ..classify import scorer
+
         try:
-            _model_state = artifact.load_default()
+            _model_state = scorer.load_default()
         except ModelError as exc:
             _model_state = exc
             log.error("items are stored unscored: %s", exc)
-    return _model_state if isinstance(_model_state, Model) else None
+    return None if isinstance(_model_state, ModelError) else _model_state
 
 
-def require_model() -> Model:
+def require_model() -> Scorer:
     """The shipped model, or the ModelError saying why not: for replays, where items
     stored unscored would make every rule silent and the replay meaningless."""
     _model()
     if isinstance(_model_state, ModelError):
         raise _model_state
-    assert isinstance(_model_state, Model)
+    assert _model_state is not None
     return _model_state
 
 
