@@ -44,6 +44,13 @@ def compressed(chunks: Iterable[bytes], coding: str) -> Iterator[bytes]:
     yield packer.flush()
 
 
+def stacked(body: bytes, codings: list[str]) -> bytes:
+    """``body`` compressed with each of ``codings`` in turn (an honest layered body)."""
+    for coding in codings:
+        body = b"".join(compressed([body], coding))
+    return body
+
+
 def zeros(size: int, coding: str) -> Iterator[bytes]:
     """``size`` zero bytes (a multiple of 1 MiB, at least 2 MiB) compressed with ``coding``."""
     block = bytes(_BLOCK)

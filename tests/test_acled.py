@@ -21,6 +21,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from tests.bombs import GIB, bomb, fetch_in_child, stacked
 from tests.feedserver import FeedServer, Route, _Handler
 from warning import cli, config
 from warning.classify import adapters
@@ -76,9 +77,10 @@ class AcledApi(FeedServer):
     """The feed server, answering ACLED's read and deleted endpoints by their query.
 
     ``pages[path]`` are the bodies of pages 1, 2, ...; a page past them is empty.
-    ``fail[path]`` forces an answer (status, body). With ``bearer`` set, API paths
-    want ``Authorization: Bearer <bearer>`` and answer 401 otherwise; ``/oauth/token``
-    grants ``bearer`` to the right password.
+    ``fail[path]`` forces an answer (status, body); ``moved[path]`` a redirect
+    (status, location). With ``bearer`` set, API paths want ``Authorization: Bearer
+    <bearer>`` and answer 401 otherwise; ``/oauth/token`` grants ``bearer`` to the
+    right password.
     """
 
     def __init__(self) -> None:
@@ -86,10 +88,13 @@ class AcledApi(FeedServer):
         self._httpd.RequestHandlerClass = _AcledHandler
         self.pages: dict[str, list[bytes]] = {READ: [], DELETED: []}
         self.fail: dict[str, tuple[int, bytes]] = {}
+        self.moved: dict[str, tuple[int, str]] = {}
         self.bearer: str | None = None
         self.logins: list[dict[str, list[str]]] = []
 
     def answer(self, path: str, query: dict[str, list[str]], auth: str | None) -> Route:
+        if path in self.moved:
+            return _moved(*self.moved[path])
         if path in self.fail:
             status, body = self.fail[path]
             return _json(body, status)
@@ -101,6 +106,8 @@ class AcledApi(FeedServer):
 
     def login(self, form: dict[str, list[str]]) -> Route:
         self.logins.append(form)
+        if TOKEN in self.moved:
+            return _moved(*self.moved[TOKEN])
         if TOKEN in self.fail:
             status, body = self.fail[TOKEN]
             return _json(body, status)
@@ -119,6 +126,10 @@ class AcledApi(FeedServer):
 
 def _json(body: bytes, status: int = 200) -> Route:
     return Route(body=body, status=status, content_type="application/json")
+
+
+def _moved(status: int, location: str) -> Route:
+    return Route(body=b"", status=status, content_type="text/plain", location=location)
 
 
 class _AcledHandler(_Handler):
@@ -550,6 +561,74 @@ def test_a_refused_login_is_an_auth_error_without_the_password(
     text = str(caught.value)
     assert "The user credentials were incorrect." in text and "email and password" in text
     assert PASSWORD not in text and EMAIL not in text
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirected_login_is_not_followed_and_sends_the_password_nowhere(
+    api: AcledApi, fetcher: Fetcher, status: int
+) -> None:
+    api.bearer = "token-1"
+    api.pages[READ] = [fixture("api-page-1.json")]
+    with FeedServer() as elsewhere:
+        api.moved[TOKEN] = (status, elsewhere.url(TOKEN))
+        source = acled_source(api.url(READ), **oauth())
+
+        with pytest.raises(AcledError) as caught:
+            source.fetch(fetcher, FeedState("acled"))
+
+        assert elsewhere.requests == [] and elsewhere.posted == []
+    assert len(api.logins) == 1 and not api.queries(READ)  # no data asked without a token
+    text = str(caught.value)
+    assert f"the ACLED login at {api.url(TOKEN)} redirects (HTTP {status})" in text
+    assert elsewhere.url(TOKEN) in text and "the password is not sent there" in text
+    assert "token_url" in (caught.value.hint or "")
+    assert PASSWORD not in text and EMAIL not in text
+
+
+@pytest.mark.parametrize("auth", [oauth, key_auth])
+def test_a_redirected_data_request_sends_no_token_or_key_elsewhere(
+    api: AcledApi, fetcher: Fetcher, auth: Any
+) -> None:
+    api.bearer = "token-1"
+    with FeedServer() as elsewhere:
+        elsewhere.add(READ, fixture("api-page-1.json"), content_type="application/json")
+        # as a moved host would answer: the same path and query, somewhere else
+        echoed = f"?email={EMAIL}" + (f"&key={KEY}" if auth is key_auth else "")
+        api.moved[READ] = (307, elsewhere.url(READ) + echoed)
+        source = acled_source(api.url(READ), **auth())
+
+        with pytest.raises(AcledError) as caught:
+            source.fetch(fetcher, FeedState("acled"))
+
+        assert elsewhere.requests == []
+    text = str(caught.value)
+    assert f"ACLED's {api.url(READ)} redirects (HTTP 307) to {elsewhere.url(READ)}?" in text
+    assert "point the feed's url at the final address" in (caught.value.hint or "")
+    assert KEY not in text and EMAIL not in text and "token-1" not in text
+
+
+def test_api_answers_are_inflated_under_the_cap(fetcher: Fetcher) -> None:
+    # The API client reads its own answers: the same bounded decoding as the Fetcher.
+    page = stacked(fixture("api-page-1.json"), ["gzip", "gzip"])
+    with FeedServer() as server:
+        server.add(
+            READ, page, content_type="application/json", headers={"Content-Encoding": "gzip, gzip"}
+        )
+        server.add("/empty", fixture("api-empty.json"), content_type="application/json")
+        source = acled_source(server.url(READ), **key_auth(), deletions=False)
+        _, result = poll(source, fetcher, FeedState("acled"))
+        assert len(result.items) == 2  # an honest double-gzip page decodes
+
+        server.add(
+            READ,
+            bomb(2 * GIB, ["gzip", "gzip"]),
+            content_type="application/json",
+            headers={"Content-Encoding": "gzip, gzip"},
+            chunked=True,
+        )
+        report = fetch_in_child("acled", server.url(READ), server.url("/empty"))
+    assert report["outcome"].startswith("BodyTooLarge: "), report
+    assert "page_size" in report["outcome"] and report["grew_mb"] < 16, report
 
 
 def test_a_source_crosses_to_worker_processes_without_its_token(

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.bombs import CAP, GIB, bomb, compressed, fetch_in_child
+from tests.bombs import CAP, GIB, bomb, compressed, fetch_in_child, stacked
 from tests.feedserver import FeedServer
 from tests.publicnames import PUBLIC_V4, PUBLIC_V6, PublicNames, loopback_names
 from warning.errors import (
@@ -527,13 +527,6 @@ def test_a_coding_we_never_asked_for_is_refused_with_a_hint(
             fetcher.fetch(url)
         assert f"{coding!r} is not decoded here" in str(caught.value)
         assert "Accept-Encoding" in (caught.value.hint or "")
-
-
-def stacked(body: bytes, codings: list[str]) -> bytes:
-    data = [body]
-    for coding in codings:
-        data = [b"".join(compressed(data, coding))]
-    return data[0]
 
 
 @pytest.mark.parametrize(

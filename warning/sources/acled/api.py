@@ -20,9 +20,9 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pycountry
 
-from ...errors import ConnectError, FetchError, FetchTimeout, HTTPStatusError
+from ...errors import BodyTooLarge, ConnectError, FetchError, FetchTimeout, HTTPStatusError
 from ...records import FeedState, FetchResult
-from ..transport import too_large
+from ..decoding import BoundedDecoder
 from .events import INTEGER, shorten, text_of
 
 if TYPE_CHECKING:
@@ -61,7 +61,10 @@ class Api:
     """One poll of the ACLED API: log in if needed, then page through changes and deletions.
 
     Not the shared Fetcher: it can neither POST (the login) nor send an Authorization
-    header. The poll's limits (timeouts, deadline per request, body cap) are the same.
+    header. The poll's limits (timeouts, deadline per request, body cap) are the same,
+    and bodies are inflated under the cap the same way. Redirects are not followed:
+    each request carries the password, the token or the key, and a redirect would
+    carry them to wherever the answer points; a redirect is an error naming its target.
     """
 
     def __init__(self, source: AcledSource, limits: FetchLimits) -> None:
@@ -71,15 +74,18 @@ class Api:
         self.url = source.feed.url
         self.received = 0
         self._client = httpx.Client(
-            headers={"User-Agent": limits.user_agent, "Accept": "application/json"},
+            headers={
+                "User-Agent": limits.user_agent,
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip",  # the coding read under the cap, as the Fetcher
+            },
             timeout=httpx.Timeout(
                 connect=limits.connect_timeout,
                 read=limits.read_timeout,
                 write=limits.read_timeout,
                 pool=limits.connect_timeout,
             ),
-            follow_redirects=True,
-            max_redirects=limits.max_redirects,
+            follow_redirects=False,
         )
 
     def __enter__(self) -> Api:
@@ -254,19 +260,27 @@ class Api:
         deadline = time.monotonic() + limits.deadline
         try:
             with self._client.stream(method, url, **kwargs) as response:
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > limits.max_bytes:
-                        raise too_large(url, limits.max_bytes, "lower page_size")
+                if response.is_redirect:
+                    raise self._redirected(method, url, response)
+                decoder = BoundedDecoder(
+                    ", ".join(response.headers.get_list("content-encoding")),
+                    url,
+                    limits.max_bytes,
+                )
+                # Raw bytes, inflated by the decoder under the cap: never httpx's decoders.
+                for chunk in response.iter_raw():
+                    decoder.feed(chunk)
                     if time.monotonic() > deadline:
                         raise FetchTimeout(
                             f"deadline of {limits.deadline:g} s passed fetching {url}",
                             hint="ACLED is slow; lower page_size or raise poll.deadline",
                         )
-                    chunks.append(chunk)
-                self.received += size
-                return response.status_code, b"".join(chunks)
+                self.received += response.num_bytes_downloaded
+                return response.status_code, decoder.finish()
+        except BodyTooLarge as exc:
+            raise BodyTooLarge(
+                exc.message, hint="lower the feed's page_size (or raise poll.max_bytes)"
+            ) from None
         except FetchError:
             raise
         except httpx.TimeoutException:
@@ -283,6 +297,22 @@ class Api:
                 f"{url}: {type(exc).__name__}: {self._scrub(str(exc))}",
                 hint="the feed backs off and retries",
             ) from None
+
+    def _redirected(self, method: str, url: str, response: httpx.Response) -> AcledError:
+        """The error for a redirect, which is never followed (it would carry the secrets)."""
+        location = self._scrub(response.headers.get("location", "(no Location)"))
+        if method == "POST":
+            return AcledError(
+                f"the ACLED login at {url} redirects (HTTP {response.status_code}) to "
+                f"{location}; not followed, so the password is not sent there",
+                "set the feed's token_url to the login's final address, if it is ACLED's "
+                "(default: /oauth/token on the url's host)",
+            )
+        return AcledError(
+            f"ACLED's {url} redirects (HTTP {response.status_code}) to {location}; not "
+            "followed, so the credentials are not sent there",
+            "point the feed's url at the final address, if it is ACLED's",
+        )
 
     def _message(self, body: bytes) -> str:
         """ACLED's own words from an error answer, without any secret, at most 300 chars."""
