@@ -136,6 +136,7 @@ def desk(
         newsroom = Newsroom(feed_server, OUTLETS, datetime.now(UTC) - timedelta(hours=3))
         d = Desk(tmp_path, feed_server, slack, smtp, capsys, newsroom)
         d.configure()
+        open_store(d.database).close()  # the daemon's database, as its first start leaves it
         yield d
 
 

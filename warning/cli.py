@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__, config, logs
+from . import __version__, config, logs, resources
 from .config import Settings
 from .errors import AppError, ConfigError, DataError, ModelError
 from .redact import redact_url, scrub, scrub_optional
@@ -134,11 +134,10 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from .store import Store
+    from .store import open_store
 
-    store = Store(settings.database.reveal())
+    store = open_store(settings.database.reveal(), create=False)  # the daemon's, never a new one
     try:
-        store.migrate()
         states = store.feed_states()
     finally:
         store.close()
@@ -426,6 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logs.setup(args.log_level.upper())
     path = config.find_config(args.config)
+    resources.use_unit_environment(path)  # the system configuration: the service's directories
     try:
         settings = config.load(path)
     except ConfigError as exc:

@@ -27,10 +27,13 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-def _store(settings: Settings) -> Store:
+def _store(settings: Settings, *, create: bool = False) -> Store:
     from .store import open_store
 
-    return open_store(settings.database.reveal())
+    # These commands work on what the daemon stored: a database that is not there is
+    # an error naming the path, not a new empty one that silently shows nothing. Only a
+    # silence may come first (created before the daemon's first start, it still counts).
+    return open_store(settings.database.reveal(), create=create)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -193,7 +196,7 @@ def cmd_silence_add(args: argparse.Namespace, settings: Settings) -> int:
     if until <= now:
         print("silence: the end is in the past", file=sys.stderr)
         return EXIT_USAGE
-    with _store(settings) as store:
+    with _store(settings, create=True) as store:
         silence_id = store.alerts.silence(
             until,
             args.reason,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from warning.store.access import require_existing
 from warning.store.queries import Store, StoredItem
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
-    """Open the database at ``url`` and, unless told not to, bring its schema up to date."""
+def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Store:
+    """Open the database at ``url`` and, unless told not to, bring its schema up to date.
+
+    With ``create`` False a SQLite file that does not exist is an error naming its path.
+    """
+    if not create:
+        require_existing(url)
     store = Store(url)
     if migrate:
         try:

@@ -21,6 +21,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from warning.store.access import open_as_owner
+
 log = logging.getLogger(__name__)
 
 #: Execution option that makes the next transaction on a SQLite connection a writer.
@@ -97,6 +99,7 @@ def _sqlite_engine(url: str) -> Engine:
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         if not database.startswith("file:"):
+            open_as_owner(Path(database).absolute())  # never root-owned files in its folder
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
 
