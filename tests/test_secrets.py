@@ -7,6 +7,7 @@ and the skops floor that keeps known allow-list bypasses out.
 
 from __future__ import annotations
 
+import base64
 import importlib.metadata
 import json
 import logging
@@ -23,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.pgserver import ThrowawayCluster
 from tests.slackserver import SlackServer
@@ -268,6 +270,36 @@ def test_a_failing_feed_with_a_password_stores_and_shows_none(
     assert feed["url"] == url.replace(SECRET, "***")
     assert "HTTP 500" in feed["last_error"]
     assert SECRET not in shown
+
+
+def test_a_feed_with_a_password_is_fetched_with_it_and_stored_without_it(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.add("/a.xml", make_rss(sample_items(2, seed=5)))
+    url = feed_server.url("/a.xml").replace("http://", f"http://user:{SECRET}@")
+    path = tmp_path / "warning.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "database": f"sqlite:///{tmp_path / 'w.db'}",
+                "feeds": [{"name": "a", "url": url}],
+                "poll": {"processes": 0},
+                "rules": [],
+            }
+        )
+    )
+    assert cli.main(["--config", str(path), "poll", "--once"]) == 0
+    assert "items_new=2" in capsys.readouterr().out
+    [(_, _, headers)] = feed_server.requests
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"user:s3cret").decode()
+    store = Store(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        with store._engine.connect() as conn:
+            row = conn.execute(text("SELECT * FROM feeds WHERE name = 'a'")).one()
+        assert store.feed_state("a").final_url == url.replace(SECRET, "***")
+    finally:
+        store.close()
+    assert not [v for v in row if isinstance(v, str) and SECRET in v]
 
 
 def test_an_operator_alert_about_a_failing_feed_carries_no_password(

@@ -283,8 +283,10 @@ class Store:
 
     def _upsert_state(self, conn: Connection, state: FeedState) -> int:
         values = {"name": state.name, **{c: getattr(state, c) for c in STATE_COLUMNS}}
-        # Error texts quote URLs, which may carry a password: stored redacted, so that
-        # `warning feeds` and operator alerts never show one.
+        # URLs, and error texts quoting them, may carry a password: stored redacted, so
+        # that `warning feeds` and operator alerts never show one. The final URL is only
+        # recorded, never fetched again, so nothing needs its secrets.
+        values["final_url"] = scrub_optional(state.final_url)
         values["last_error"] = scrub_optional(state.last_error)
         values["last_warning"] = scrub_optional(state.last_warning)
         feed_id: int = conn.execute(self._sql.save_state, values).scalar_one()
