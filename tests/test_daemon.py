@@ -74,12 +74,28 @@ def notify_socket() -> Iterator[NotifySocket]:
 
 
 class Daemon:
-    def __init__(self, config: Path, notify: NotifySocket, tmp_path: Path, **env: str) -> None:
+    def __init__(
+        self,
+        config: Path,
+        notify: NotifySocket,
+        tmp_path: Path,
+        command: list[str] | None = None,
+        **env: str,
+    ) -> None:
         self.log_path = tmp_path / "daemon.log"
         self.log = self.log_path.open("w")
-        full_env = {**os.environ, "NOTIFY_SOCKET": notify.path, "PYTHONUNBUFFERED": "1", **env}
+        # The checkout's code, not a copy installed in the environment: the daemon runs
+        # in tmp_path, where `-m warning` would otherwise find only site-packages.
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        full_env = {
+            **os.environ,
+            "NOTIFY_SOCKET": notify.path,
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": path,
+            **env,
+        }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "warning", "--config", str(config), "run"],
+            [sys.executable, *(command or ["-m", "warning"]), "--config", str(config), "run"],
             stdout=self.log,
             stderr=subprocess.STDOUT,
             env=full_env,
@@ -265,3 +281,55 @@ def test_the_daemon_alerts_the_desk_and_a_restart_sends_nothing_twice(
             daemon.stop()
         finally:
             daemon.kill()
+
+
+#: `warning` with the test-only `hang` source kind (its parse hangs in C, holding the GIL).
+WITH_HANGING_KIND = [
+    "-c",
+    "import sys; from tests.stuckwork import run_daemon; sys.exit(run_daemon(sys.argv[1:]))",
+]
+
+
+def test_sigterm_stops_within_the_unit_timeout_while_a_worker_is_stuck_in_c(
+    tmp_path: Path, feed_server: FeedServer, notify_socket: NotifySocket
+) -> None:
+    feed_server.add("/hostile.xml", make_rss(sample_items(2, seed=71)))
+    feed_server.add("/good.xml", make_rss(sample_items(3, seed=72)))
+    cfg, db, stuck = tmp_path / "warning.yaml", tmp_path / "w.db", tmp_path / "stuck"
+    stuck.mkdir()
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "database": f"sqlite:///{db}",
+                "feeds": [
+                    {"name": "hostile", "kind": "hang", "url": feed_server.url("/hostile.xml")},
+                    {"name": "good", "url": feed_server.url("/good.xml")},
+                ],
+                # The parse deadline is far away: only the stop can end the stuck task.
+                "poll": {"processes": 2, "deadline": "10m"},
+            }
+        )
+    )
+    daemon = Daemon(
+        cfg, notify_socket, tmp_path, WITH_HANGING_KIND, WARNING_TEST_STUCK_DIR=str(stuck)
+    )
+    try:
+        wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+        wait_until(lambda: any(stuck.iterdir()), timeout=60, what="a worker stuck in C")
+        wait_until(lambda: item_count(db) == 3, timeout=60, what="the good feed stored")
+        [pidfile] = stuck.iterdir()
+        worker = int(pidfile.read_text())
+        time.sleep(0.5)
+        code, took = daemon.stop(timeout=60)
+        print(f"stopped in {took:.1f} s with a worker stuck in C")
+        assert code == 0 and took < 20  # systemd/warning.service: TimeoutStopSec=20s
+        assert "stopped 1 worker task(s) still running" in daemon.text()
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker, 0)  # killed and reaped
+        store = Store(f"sqlite:///{db}")
+        try:  # stopping is not the feed's fault
+            assert store.feed_state("hostile").consecutive_failures == 0
+        finally:
+            store.close()
+    finally:
+        daemon.kill()

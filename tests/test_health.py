@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +17,14 @@ import yaml
 
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
+from tests.stuckwork import HangingSource
 from tests.test_daemon import Daemon, NotifySocket, wait_until
-from warning import metrics
+from warning import config, health, metrics
 from warning.health import Health, HealthServer
-from warning.records import PollOutcome
+from warning.pipeline import Pipeline, fetch_limits, worker_pool
+from warning.records import FeedState, PollOutcome
+from warning.sources import REGISTRY
+from warning.sources.http import Fetcher
 from warning.store import Store, open_store
 
 
@@ -73,6 +80,141 @@ def test_an_unreachable_database_fails_the_check() -> None:
     store.close()
 
 
+def test_feeds_overdue_by_three_intervals_are_stuck_but_not_at_start_nor_in_backoff(
+    tmp_path: Path,
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    start = metrics.value("warning_last_alert_cycle_timestamp_seconds") + 100_000
+    clock = Clock(start)
+    every = {"late": timedelta(minutes=1), "backoff": timedelta(minutes=1), "new": timedelta(1)}
+    judge = Health(
+        store,
+        timedelta(seconds=30),
+        None,
+        feeds=lambda: every,
+        poll_budget=timedelta(minutes=2),
+        clock=clock,
+    )
+
+    def at(t: float) -> datetime:
+        return datetime.fromtimestamp(t, UTC)
+
+    # Due a day before the daemon started (it was down): late only from the start on.
+    store.save_state(FeedState("late", next_due=at(start - 86_400)))
+    store.save_state(FeedState("backoff", next_due=at(start - 60)))
+    assert judge.verdict().checks["feeds"] == "ok"
+
+    clock.now = start + 170  # three intervals (180 s) not yet passed since the start
+    metrics.alerts_decided([], 0.01, clock.now)
+    store.save_state(FeedState("backoff", consecutive_failures=4, next_due=at(start + 8 * 60)))
+    assert judge.verdict().healthy
+
+    clock.now = start + 200
+    metrics.alerts_decided([], 0.01, clock.now)
+    verdict = judge.verdict()
+    assert not verdict.healthy
+    assert verdict.checks["feeds"] == "stuck: late"
+    [late] = verdict.stuck
+    assert late["feed"] == "late"
+    assert late["since"] == at(start).isoformat(timespec="seconds")
+    assert late["reason"] == "overdue by 200s (limit 180s)"
+
+    store.save_state(FeedState("late", next_due=at(clock.now + 60)))  # polled at last
+    assert judge.verdict().healthy
+    store.close()
+
+
+def test_an_overdue_feed_gets_at_least_the_time_a_poll_may_take(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    clock = Clock(metrics.value("warning_last_alert_cycle_timestamp_seconds") + 200_000)
+    every = {"fast": timedelta(seconds=30)}
+    budget = timedelta(minutes=3)
+    judge = Health(store, timedelta(1), None, feeds=lambda: every, poll_budget=budget, clock=clock)
+    store.save_state(FeedState("fast", next_due=datetime.fromtimestamp(clock.now, UTC)))
+    clock.now += 150  # five intervals, but a slow poll (fetch, then parse) is still allowed
+    assert judge.verdict().checks["feeds"] == "ok"
+    clock.now += 40
+    assert judge.verdict().checks["feeds"] == "stuck: fast"
+    store.close()
+
+
+@pytest.fixture
+def hostile(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Pipeline]:
+    """A pipeline with one worker process, a feed whose parse hangs, and a good feed."""
+    monkeypatch.setitem(REGISTRY, HangingSource.kind, HangingSource)
+    feed_server.add("/hostile.xml", make_rss(sample_items(2, seed=61)))
+    feed_server.add("/good.xml", make_rss(sample_items(2, seed=62)))
+    path = tmp_path / "warning.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "database": f"sqlite:///{tmp_path / 'w.db'}",
+                "feeds": [
+                    {"name": "hostile", "kind": "hang", "url": feed_server.url("/hostile.xml")},
+                    {"name": "good", "url": feed_server.url("/good.xml")},
+                ],
+                "poll": {"processes": 1, "deadline": "60s"},
+                "rules": [],
+            }
+        )
+    )
+    settings = config.load(path)
+    store = open_store(settings.database.reveal())
+    store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in settings.feeds)
+    workers = worker_pool(settings)
+    with Fetcher(fetch_limits(settings)) as fetcher:
+        yield Pipeline(settings, store, fetcher, workers)
+        workers.close(0)
+    store.close()
+
+
+def test_hostile_tasks_on_every_worker_turn_healthz_503_naming_the_feeds(
+    hostile: Pipeline,
+) -> None:
+    pipeline = hostile
+    judge = Health(
+        pipeline.store,
+        timedelta(seconds=30),
+        None,
+        feeds=lambda: {f.name: f.every for f in pipeline.settings.feeds},
+        poll_budget=timedelta(seconds=1),  # the daemon's is 2 x poll.deadline + 60 s
+    )
+    metrics.alerts_decided([], 0.01, judge.clock())
+    server = HealthServer("127.0.0.1", 0, judge).start()
+    base = "http://{}:{}".format(*server.address)
+    outcomes: list[PollOutcome] = []
+    polls = [
+        threading.Thread(target=lambda n=name: outcomes.append(pipeline.poll(n, force=True)))
+        for name in ("hostile", "good")
+    ]
+    try:
+        assert get(base + "/healthz")[0] == 200
+        polls[0].start()
+        wait_until(lambda: "hostile" in [f for f, _ in metrics.polls_in_flight()])
+        time.sleep(0.2)
+        polls[1].start()  # waits for the only worker, which is stuck
+        wait_until(lambda: get(base + "/healthz")[0] == 503, timeout=30, what="503")
+        wait_until(lambda: "good" in get(base + "/healthz")[1], timeout=30, what="good named")
+        status, body = get(base + "/healthz")
+        answer = json.loads(body)
+        assert status == 503 and answer["healthy"] is False
+        assert answer["database"] == "ok"
+        assert answer["feeds"] == "stuck: hostile, good"
+        assert [s["feed"] for s in answer["stuck"]] == ["hostile", "good"]
+        assert all(s["reason"].startswith("a poll in flight for ") for s in answer["stuck"])
+        assert all(datetime.fromisoformat(s["since"]) for s in answer["stuck"])
+        assert "warning_polls_in_flight 2.0" in get(base + "/metrics")[1]
+    finally:
+        pipeline.workers.close(0)  # the stuck task is killed: a shutdown, not a failure
+        for t in polls:
+            t.join(30)
+        server.close()
+    assert sorted(o.status for o in outcomes) == ["skipped", "skipped"]
+    assert metrics.polls_in_flight() == []
+
+
 def get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
@@ -96,6 +238,41 @@ def test_the_listener_answers_healthz_metrics_and_404(tmp_path: Path) -> None:
         assert "process_resident_memory_bytes" in body
         assert get(base + "/nope")[0] == 404
     finally:
+        server.close()
+        store.close()
+
+
+def test_idle_half_requests_neither_pile_up_threads_nor_silence_healthz(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    judge = Health(store, timedelta(seconds=30), None)
+    metrics.alerts_decided([], 0.01, judge.clock())
+    server = HealthServer("127.0.0.1", 0, judge).start()
+    base = "http://{}:{}".format(*server.address)
+
+    def answers() -> bool:
+        try:
+            return get(base + "/healthz")[0] == 200
+        except OSError:  # refused while every slot is taken
+            return False
+
+    before = threading.active_count()
+    idle: list[socket.socket] = []
+    try:
+        for _ in range(200):
+            sock = socket.create_connection(server.address, timeout=30)
+            sock.sendall(b"GET /he")  # and nothing more
+            idle.append(sock)
+        time.sleep(1.0)  # the listener has taken every connection by now
+        grown = threading.active_count() - before
+        assert grown <= health.MAX_CONNECTIONS, grown
+        # Each is closed: beyond the limit at once, the others after the client timeout.
+        for sock in idle:
+            assert sock.recv(1024) == b""
+        wait_until(answers, timeout=10, what="/healthz answering")
+        assert threading.active_count() - before <= 2
+    finally:
+        for sock in idle:
+            sock.close()
         server.close()
         store.close()
 
@@ -142,6 +319,7 @@ def test_the_daemon_serves_health_and_counts_its_polls(
             "database": "ok",
             "alert_cycle": "ok",
             "polls": "ok",
+            "feeds": "ok",
         }
         code, _ = daemon.stop()
         assert code == 0

@@ -1,16 +1,32 @@
-"""Worker processes: work runs elsewhere, errors come back whole, a dead worker is replaced."""
+"""Worker processes: work runs elsewhere, errors come back whole, a dead worker is
+replaced, a task past its deadline is killed, and no worker outlives the daemon."""
 
 from __future__ import annotations
 
 import os
 import pickle
+import signal
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
+import yaml
 
+from tests.feedgen import make_rss, sample_items
+from tests.feedserver import FeedServer
+from tests.stuckwork import HangingSource, init_nothing, note_pid_then_hang
+from tests.test_daemon import REPO, wait_until
+from warning import config, metrics
 from warning.errors import HTTPStatusError, ParseError, SourceError
-from warning.workers import WorkerPool
+from warning.pipeline import Pipeline, fetch_limits, worker_pool
+from warning.sources import REGISTRY
+from warning.sources.http import Fetcher
+from warning.store import open_store
+from warning.workers import WorkCancelled, WorkerPool, WorkerTimeout
 
 _marker: str | None = None
 
@@ -32,8 +48,8 @@ def _die() -> None:
     os._exit(3)
 
 
-def _slow_write(path: str) -> None:
-    time.sleep(0.5)
+def _slow_write(path: str, seconds: float = 0.5) -> None:
+    time.sleep(seconds)
     with open(path, "w") as f:
         f.write("done")
 
@@ -99,34 +115,163 @@ def test_a_worker_outlives_the_thread_that_started_it() -> None:
     assert started == [pid]
 
 
-def _wchan(pid: int) -> str:
-    with open(f"/proc/{pid}/wchan") as f:
-        return f.read()
-
-
-def test_a_broken_pool_closes_even_when_the_dead_worker_held_the_queue_lock() -> None:
-    pool = WorkerPool(2, _init, ("x",))
-    barrier = [threading.Thread(target=pool.call, args=(time.sleep, 0.5)) for _ in range(2)]
-    for t in barrier:
-        t.start()
-    for t in barrier:
-        t.join(30)
-    pids = list(pool._pool._processes)  # type: ignore[union-attr]
-    assert len(pids) == 2
-    time.sleep(0.5)
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie (nobody may reap it in a container)."""
     try:
-        # Idle workers wait for work: one reads the queue holding its lock, the other
-        # waits for the lock (in futex). Kill the holder, the worst case.
-        holder = [p for p in pids if "futex" not in _wchan(p)]
-    except OSError:
-        pool.close()
-        pytest.skip("needs /proc/<pid>/wchan")
-    assert len(holder) == 1, [_wchan(p) for p in pids]
-    os.kill(holder[0], 9)
-    closing = threading.Thread(target=pool.close)
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _wait_for_file(path: Path, timeout: float = 60.0, raised: Sequence[object] = ()) -> str:
+    """The file's text once written; fails early when ``raised`` fills up instead."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not raised:
+        if path.exists() and (text := path.read_text()):
+            return text
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never appeared: {raised}")
+
+
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+
+
+@needs_proc
+def test_a_worker_that_died_idle_is_replaced_without_failing_a_task() -> None:
+    with WorkerPool(2, _init, ("x",)) as pool:
+        barrier = [threading.Thread(target=pool.call, args=(time.sleep, 0.5)) for _ in range(2)]
+        for t in barrier:
+            t.start()
+        for t in barrier:
+            t.join(30)
+        pids = pool.pids()
+        assert len(pids) == 2
+        os.kill(pids[0], signal.SIGKILL)
+        wait_until(lambda: _gone(pids[0]))
+        assert {pool.call(_whoami)[0] for _ in range(4)} <= set(pool.pids())
+    assert all(_gone(pid) for pid in pids)
+
+
+@needs_proc
+def test_a_task_past_its_deadline_is_killed_and_the_others_carry_on(tmp_path: Path) -> None:
+    with WorkerPool(2, init_nothing) as pool:
+        target = tmp_path / "out"
+        other = threading.Thread(target=pool.call, args=(_slow_write, str(target), 2.0))
+        other.start()
+        pidfile = tmp_path / "stuck.pid"
+        started = time.monotonic()
+        with pytest.raises(WorkerTimeout) as caught:
+            pool.call(note_pid_then_hang, str(pidfile), deadline=1.0)
+        took = time.monotonic() - started
+        stuck = int(pidfile.read_text())
+        assert "longer than 1 s" in caught.value.message and caught.value.hint
+        assert took < 10  # the task would run for hours
+        wait_until(lambda: _gone(stuck), timeout=5, what="the stuck worker killed")
+        other.join(30)
+        assert target.read_text() == "done"  # the task beside it was untouched
+        pid, _ = pool.call(_whoami)
+        assert pid != stuck
+
+
+@needs_proc
+def test_close_kills_a_stuck_task_after_its_grace(tmp_path: Path) -> None:
+    pool = WorkerPool(1, init_nothing)
+    pidfile = tmp_path / "stuck.pid"
+    raised: list[BaseException] = []
+
+    def caller() -> None:
+        try:
+            pool.call(note_pid_then_hang, str(pidfile), deadline=600)
+        except BaseException as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    stuck = int(_wait_for_file(pidfile, raised=raised))
+    closing = threading.Thread(target=pool.close, args=(0.5,))
     closing.start()
-    closing.join(20)
-    assert not closing.is_alive(), "close() hung on a broken pool"
-    for pid in pids:
-        with pytest.raises(OSError):
-            os.kill(pid, 0)  # reaped: no such process
+    closing.join(15)
+    assert not closing.is_alive(), "close() waited on a task stuck in C"
+    thread.join(5)
+    assert [type(e) for e in raised] == [WorkCancelled]
+    assert _gone(stuck)
+
+
+PARENT = """
+import os, sys, threading
+from tests.stuckwork import init_nothing, note_pid_then_hang
+from warning.workers import WorkerPool
+
+pool = WorkerPool(1, init_nothing)
+# The worker is started for a thread that ends at once, as poll threads do; it must
+# neither die with that thread nor outlive this process.
+first = threading.Thread(target=pool.call, args=(os.getpid,))
+first.start()
+first.join()
+pool.call(note_pid_then_hang, sys.argv[1], deadline=600)
+"""
+
+
+@needs_proc
+def test_a_worker_stuck_in_c_dies_with_its_killed_parent(tmp_path: Path) -> None:
+    pidfile = tmp_path / "stuck.pid"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(pidfile)], cwd=REPO, env={**os.environ}
+    )
+    try:
+        stuck = int(_wait_for_file(pidfile))
+        time.sleep(0.5)  # well inside the regex, holding the GIL
+        assert not _gone(stuck)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        wait_until(lambda: _gone(stuck), timeout=5, what="the stuck worker gone with its parent")
+    finally:
+        parent.kill()
+        parent.wait()
+        if pidfile.exists() and not _gone(pid := int(pidfile.read_text())):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_cycle_with_hanging_feeds_fails_only_them_at_the_deadline(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(REGISTRY, HangingSource.kind, HangingSource)
+    feeds: list[dict[str, object]] = []
+    for n in range(6):
+        kind = "hang" if n < 2 else "rss"
+        feed_server.add(f"/f{n}.xml", make_rss(sample_items(3, seed=80 + n)))
+        feeds.append({"name": f"f{n}", "kind": kind, "url": feed_server.url(f"/f{n}.xml")})
+    path = tmp_path / "warning.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "database": f"sqlite:///{tmp_path / 'w.db'}",
+                "feeds": feeds,
+                "poll": {"processes": 2, "deadline": "8s"},
+                "rules": [],
+            }
+        )
+    )
+    settings = config.load(path)
+    store = open_store(settings.database.reveal())
+    store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in settings.feeds)
+    try:
+        with Fetcher(fetch_limits(settings)) as fetcher, worker_pool(settings) as workers:
+            report = Pipeline(settings, store, fetcher, workers).cycle()
+        outcomes = {o.feed: o for o in report.outcomes}
+        took = (report.finished - report.started).total_seconds()
+        print(f"cycle over 6 feeds, 2 hanging, 2 workers, deadline 8 s: {took:.1f} s")
+        assert took < 60  # the hanging parses run for hours
+        for name in ("f0", "f1"):
+            assert outcomes[name].status == "error"
+            assert "parsing this feed took longer than 8 s" in (outcomes[name].error or "")
+            state = store.feed_state(name)
+            assert state.consecutive_failures == 1
+            assert state.last_error and "raise poll.deadline" in state.last_error
+            assert state.next_due and state.next_due > report.finished  # backing off
+        assert [outcomes[f"f{n}"].status for n in range(2, 6)] == ["new"] * 4
+        assert store.count_items() == 12
+        assert metrics.value("warning_parse_timeouts_total") >= 2
+    finally:
+        store.close()

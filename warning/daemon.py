@@ -28,6 +28,7 @@ from .errors import ConfigError, StoreError
 from .health import Health, HealthServer
 from .notify import Notifiers
 from .pipeline import Pipeline, fetch_limits, worker_pool
+from .pipeline.polling import poll_budget
 from .sources import Feed
 from .sources.http import Fetcher
 from .store import Store
@@ -43,6 +44,10 @@ START_SPREAD = timedelta(seconds=30)
 START_STEP = timedelta(milliseconds=50)
 #: Rules are evaluated, and due deliveries sent, this often.
 ALERT_EVERY = timedelta(seconds=30)
+#: On stop, how long worker tasks in flight may finish their database writes before
+#: they are killed: half of the unit's TimeoutStopSec=20s, leaving the rest for an
+#: alert delivery in flight and closing up.
+STOP_GRACE = timedelta(seconds=10)
 
 
 class Daemon:
@@ -134,13 +139,15 @@ class Daemon:
         sdnotify.notify("STOPPING=1")
         log.info("stopping")
         self.stopping = True
-        # Fetches end at once with FetchCancelled; a job already writing finishes its
-        # transaction, and jobs not yet started return without doing anything.
+        # Fetches end at once with FetchCancelled; jobs not yet started return without
+        # doing anything. Worker tasks get STOP_GRACE to finish their transactions, then
+        # are killed (one may be stuck in C code for good): the workers close before the
+        # scheduler, whose shutdown waits for poll jobs that wait for their tasks.
         self.fetcher.close()
+        self.workers.close(STOP_GRACE.total_seconds())
         self.scheduler.shutdown(wait=True)
         if self.health is not None:
             self.health.close()
-        self.workers.close()
         self.notifiers.close()
         self.store.close()
         log.info("stopped")
@@ -220,7 +227,13 @@ class Daemon:
         if listen is None:
             return
         every = [f.every for f in self.settings.feeds]
-        judge = Health(self.store, ALERT_EVERY, min(every) if every else None)
+        judge = Health(
+            self.store,
+            ALERT_EVERY,
+            min(every) if every else None,
+            feeds=lambda: {f.name: f.every for f in self.settings.feeds},  # follows reloads
+            poll_budget=poll_budget(self.settings),
+        )
         try:
             self.health = HealthServer(*listen, judge).start()
         except OSError as exc:  # a taken port must not stop the alerting itself

@@ -2,10 +2,17 @@
 
 ``/healthz`` answers 200 while the daemon is doing its job and 503 (with the
 reason, as JSON) when it is not: the database does not answer, no alert cycle has
-finished within three of its intervals, or no source has been polled successfully
-within three of the shortest feed interval. A monitoring system (or a load
-balancer in front of several instances) polls it; the systemd watchdog is the
-other line of defence, for a daemon that hangs outright.
+finished within three of its intervals, no source has been polled successfully
+within three of the shortest feed interval, or ingestion is stuck — a feed overdue
+by three of its intervals (and by more than a poll may take), or a poll in flight
+longer than a poll may take. The process can be alive and its scheduler ticking
+while every worker is wedged: only the feeds' own due times show it. A monitoring
+system (or a load balancer in front of several instances) polls it; the systemd
+watchdog is the other line of defence, for a daemon that hangs outright.
+
+The listener gives each client a few seconds to send its request and serves a
+bounded number at once: an idle or slow client costs one thread for a while, and
+a flood of them is closed at the door instead of becoming thousands of threads.
 
 ``/metrics`` is the Prometheus exposition of :data:`warning.metrics.REGISTRY`.
 """
@@ -17,9 +24,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -33,27 +40,44 @@ log = logging.getLogger(__name__)
 
 #: How many intervals may pass without progress before /healthz fails.
 TOLERANCE = 3
+#: Seconds a client may stay silent mid-request before its connection is dropped.
+CLIENT_TIMEOUT_S = 5.0
+#: Connections served at once; more are closed at once (a scraper and a probe need two).
+MAX_CONNECTIONS = 32
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     healthy: bool
     checks: dict[str, Any]
+    #: The feeds behind a failed "feeds" check: feed, since (ISO time), reason.
+    stuck: tuple[dict[str, Any], ...] = ()
 
 
 class Health:
-    """Judges the daemon from its metrics' timestamps and a database ping."""
+    """Judges the daemon from its metrics' timestamps, the feeds' due times and a
+    database ping.
+
+    ``feeds`` gives the configured feeds' intervals by name (it changes on reload);
+    ``poll_budget`` is how long one poll may take (``pipeline.poll_budget``). The
+    feeds check runs when either is given.
+    """
 
     def __init__(
         self,
         store: Store,
         alert_every: timedelta,
         poll_every: timedelta | None,
+        *,
+        feeds: Callable[[], Mapping[str, timedelta]] | None = None,
+        poll_budget: timedelta | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.alert_every = alert_every
         self.poll_every = poll_every
+        self.feeds = feeds
+        self.poll_budget = poll_budget
         self.clock = clock
         self.started = clock()
 
@@ -74,8 +98,38 @@ class Health:
                 self.poll_every,
                 now,
             )
+        stuck: list[dict[str, Any]] = []
+        if self.feeds is not None or self.poll_budget is not None:
+            stuck = self._stuck(now)
+            names = ", ".join(dict.fromkeys(s["feed"] for s in stuck))
+            checks["feeds"] = f"stuck: {names}" if stuck else "ok"
         healthy = all(v == "ok" for v in checks.values())
-        return Verdict(healthy, checks)
+        return Verdict(healthy, checks, tuple(stuck))
+
+    def _stuck(self, now: float) -> list[dict[str, Any]]:
+        """Feeds whose ingestion is not progressing, with since when and why."""
+        budget = self.poll_budget.total_seconds() if self.poll_budget else 0.0
+        stuck: dict[str, dict[str, Any]] = {}
+        for feed, started in metrics.polls_in_flight() if self.poll_budget else ():
+            if now - started > budget and feed not in stuck:
+                stuck[feed] = _stuck(
+                    feed, started, f"a poll in flight for {now - started:.0f}s", budget
+                )
+        feeds = self.feeds() if self.feeds is not None else {}
+        try:
+            states = self.store.feed_states() if feeds else {}
+        except StoreError:
+            states = {}  # the database check says so
+        for name, every in feeds.items():
+            state = states.get(name)
+            due = state.next_due.timestamp() if state and state.next_due else self.started
+            # Nothing is late before the daemon started; a feed backing off after
+            # failures has its next due time in the future, so it is not late either.
+            since = max(due, self.started)
+            limit = max(TOLERANCE * every.total_seconds(), budget)
+            if now - since > limit and name not in stuck:
+                stuck[name] = _stuck(name, since, f"overdue by {now - since:.0f}s", limit)
+        return list(stuck.values())
 
     def _recent(self, last: float, every: timedelta, now: float) -> str:
         limit = TOLERANCE * every.total_seconds()
@@ -86,14 +140,45 @@ class Health:
         return f"stalled: {what} (limit {limit:.0f}s)"
 
 
+def _stuck(feed: str, since: float, what: str, limit: float) -> dict[str, Any]:
+    when = datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")
+    return {"feed": feed, "since": when, "reason": f"{what} (limit {limit:.0f}s)"}
+
+
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them."""
+
+    daemon_threads = True
+    request_queue_size = 64  # the listen backlog: a burst is accepted, then judged
+
+    def __init__(self, address: tuple[str, int], owner: HealthServer) -> None:
+        super().__init__(address, _Handler)
+        self.owner = owner
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)  # over the limit: closed, no thread
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
 class HealthServer:
     """A small threaded HTTP server for the two endpoints; start() and close()."""
 
     def __init__(self, host: str, port: int, health: Health) -> None:
         self.health = health
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.owner = self  # type: ignore[attr-defined]
+        self.httpd = _Server((host, port), self)
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="health", daemon=True)
 
     @property
@@ -119,16 +204,21 @@ class HealthServer:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "warning"
+    timeout = CLIENT_TIMEOUT_S  # per read: a silent client is dropped, its thread freed
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # scrapes every few seconds would flood the journal
 
     def do_GET(self) -> None:
-        owner: HealthServer = self.server.owner  # type: ignore[attr-defined]
+        assert isinstance(self.server, _Server)
+        owner = self.server.owner
         path = self.path.split("?", 1)[0]
         if path == "/healthz":
             verdict = owner.health.verdict()
-            body = json.dumps({"healthy": verdict.healthy, **verdict.checks}, indent=2).encode()
+            answer = {"healthy": verdict.healthy, **verdict.checks}
+            if verdict.stuck:
+                answer["stuck"] = list(verdict.stuck)
+            body = json.dumps(answer, indent=2).encode()
             self._send(200 if verdict.healthy else 503, "application/json", body)
         elif path == "/metrics":
             self._send(200, CONTENT_TYPE_LATEST, owner.metrics_body())

@@ -9,6 +9,12 @@ can read values directly.
 
 from __future__ import annotations
 
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.process_collector import ProcessCollector
 
@@ -66,6 +72,41 @@ LAST_POLL = Gauge(
     "When a source was last polled without error (Unix time)",
     registry=REGISTRY,
 )
+
+PARSE_TIMEOUTS = Counter(
+    "warning_parse_timeouts",
+    "Polls whose parse outlived poll.deadline, so that their worker process was killed",
+    registry=REGISTRY,
+)
+POLLS_IN_FLIGHT = Gauge(
+    "warning_polls_in_flight", "Polls started and not finished yet", registry=REGISTRY
+)
+
+#: Polls in progress in this process: token -> (feed, Unix start time). /healthz reads it.
+_in_flight: dict[int, tuple[str, float]] = {}
+_in_flight_lock = threading.Lock()
+_tokens = itertools.count()
+
+
+@contextmanager
+def poll_in_flight(feed: str) -> Iterator[None]:
+    """Mark one poll of ``feed`` as in progress while the block runs."""
+    token = next(_tokens)
+    with _in_flight_lock:
+        _in_flight[token] = (feed, time.time())
+        POLLS_IN_FLIGHT.set(len(_in_flight))
+    try:
+        yield
+    finally:
+        with _in_flight_lock:
+            del _in_flight[token]
+            POLLS_IN_FLIGHT.set(len(_in_flight))
+
+
+def polls_in_flight() -> list[tuple[str, float]]:
+    """(feed, Unix start time) of each poll in progress in this process, oldest first."""
+    with _in_flight_lock:
+        return sorted(_in_flight.values(), key=lambda f: f[1])
 
 
 def value(name: str, labels: dict[str, str] | None = None) -> float:

@@ -8,28 +8,56 @@ keeps the daemon responsive. Workers are started with ``spawn`` (the daemon
 has threads, and forking a threaded process is unsafe) and only when first
 needed, so a steady-state cycle of 304s never starts one.
 
+Every task has a deadline: feed text is hostile, and a parse can hang in C code
+(a backtracking regex holds the GIL) where nothing inside the worker can stop it,
+so the parent SIGKILLs the worker and the next task gets a new one. Hence a pool
+of our own rather than ProcessPoolExecutor, which cannot stop one task: each
+worker has its own pipe and one task at a time, so a kill costs exactly the task
+it was running. No queue is shared whose lock a killed worker could leave held;
+the other tasks in flight carry on, with nothing to fail or retry.
+
 This module only runs functions; what they do is the pipeline's business.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import ctypes
 import logging
 import multiprocessing
+import multiprocessing.util  # registers its exit hook now, so that ours runs before it
 import os
 import signal
+import sys
 import threading
 import time
+import traceback
+import weakref
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from . import logs
-from .errors import SourceError
+from .errors import AppError, SourceError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: A task given no deadline of its own gets this one: none runs unbounded.
+DEFAULT_DEADLINE_S = 300.0
+#: How long close() lets tasks in flight finish (their database writes) before killing them.
+CLOSE_GRACE_S = 10.0
+#: A new worker must have imported and run its initializer within this.
+STARTUP_S = 120.0
+#: After close() kills the workers still busy, how long their callers get to reap them.
+STOP_WAIT_S = 10.0
+#: How often a worker checks that the daemon is still its parent, where prctl is missing.
+PARENT_CHECK_S = 0.5
+#: prctl(2) option: the signal this process gets when the thread that started it exits.
+PR_SET_PDEATHSIG = 1
 
 
 def default_workers() -> int:
@@ -38,36 +66,87 @@ def default_workers() -> int:
     return cores if cores and cores > 1 else 0
 
 
-#: How often a worker checks that the daemon is still its parent.
-PARENT_CHECK_S = 0.5
-#: How often close() looks for a worker that died while the pool shuts down.
-SHUTDOWN_CHECK_S = 0.5
+class WorkerTimeout(SourceError):
+    """A task outlived its deadline; its worker was killed."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"a worker task took longer than {seconds:g} s; its worker process was stopped",
+            "the input may be built to stall parsers; it is retried with backoff",
+        )
+        self.seconds = seconds
 
 
-def _start_worker(
-    log_level: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
+class WorkCancelled(SourceError):
+    """The pool closed (the daemon is stopping) before this task finished: not its fault."""
+
+    def __init__(self) -> None:
+        super().__init__("the worker pool closed before this task finished")
+
+
+# --- in the worker process -------------------------------------------------------
+
+
+def _worker_main(
+    conn: Connection,
+    parent: int,
+    log_level: int,
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
 ) -> None:
-    # The parent decides when workers stop (pool shutdown): a SIGTERM or Ctrl-C sent
-    # to the whole process group must not kill a database write half-way.
+    """A worker's life: initialise, say ready, then run one task per message until EOF."""
+    # The parent decides when workers stop: a SIGTERM or Ctrl-C sent to the whole
+    # process group must not kill a database write half-way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _die_with_parent()
+    _die_with_parent(parent)
     logs.setup(log_level)
-    initializer(*initargs)
+    try:
+        initializer(*initargs)
+    except BaseException as exc:
+        _reply(conn, "error", exc)
+        return
+    _reply(conn, "ready", None)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return  # the pool closed our pipe: stop
+        fn, args = task
+        try:
+            result = fn(*args)
+        except BaseException as exc:
+            if not isinstance(exc, AppError):  # a bug: keep where it happened
+                exc.add_note("".join(traceback.format_exception(exc)).rstrip())
+            _reply(conn, "error", exc)
+        else:
+            _reply(conn, "ok", result)
 
 
-def _die_with_parent() -> None:
-    """Exit when the daemon dies (even by SIGKILL), within PARENT_CHECK_S.
+def _reply(conn: Connection, kind: str, value: Any) -> None:
+    try:
+        conn.send((kind, value))
+    except (EOFError, OSError):
+        os._exit(1)  # the parent is gone or gave up on us
+    except Exception as exc:  # the value does not pickle; say so rather than hang the caller
+        conn.send(("error", RuntimeError(f"worker {kind} value could not be sent: {exc!r}")))
 
-    Otherwise a killed daemon leaves its workers behind, each holding a model and a
-    gazetteer (~230 MB), when it runs outside systemd's cgroup cleanup. A write in
-    progress is a transaction the database rolls back. Not prctl(PR_SET_PDEATHSIG):
-    that fires when the *thread* that started the worker ends, and workers are
-    started by whichever poll thread submits first, so they were killed at random,
-    sometimes holding the pool's queue lock, which then hung the pool's shutdown.
+
+def _die_with_parent(parent: int) -> None:
+    """Exit when the daemon dies, even by SIGKILL, even while this worker is busy.
+
+    Otherwise a killed daemon leaves its workers behind (~230 MB each) outside
+    systemd's cgroup cleanup, and one stuck in C code spins forever. On Linux the
+    kernel does it (PR_SET_PDEATHSIG), needing nothing from this process, not even
+    the GIL. It fires when the *thread* that started the worker exits, so the pool
+    starts every worker from one thread that lives as long as the pool. Elsewhere a
+    thread watches the parent, which a task holding the GIL delays.
     """
-    parent = os.getppid()
-    if parent == 1:  # the parent died before this worker got here
+    by_kernel = False
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            by_kernel = ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0
+    if os.getppid() != parent:  # the parent died before this worker got here
         os._exit(1)
 
     def watch() -> None:
@@ -75,34 +154,37 @@ def _die_with_parent() -> None:
             time.sleep(PARENT_CHECK_S)
         os._exit(1)
 
-    threading.Thread(target=watch, name="warning-parent-watch", daemon=True).start()
+    if not by_kernel:
+        threading.Thread(target=watch, name="warning-parent-watch", daemon=True).start()
 
 
-def _processes(pool: ProcessPoolExecutor) -> list[Any]:
-    """The pool's worker processes (a private attribute, there since Python 3.2;
-    shutdown() clears it, so take it before)."""
-    return list((getattr(pool, "_processes", None) or {}).values())
+# --- in the daemon ---------------------------------------------------------------
 
 
-def _kill(processes: list[Any]) -> None:
-    """SIGKILL the workers of a broken pool.
+class _Worker:
+    def __init__(self, process: Any, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+        self.cancelled = False  # set by close(): its death is the pool's doing
 
-    The executor stops the survivors of a broken pool with SIGTERM, which workers
-    ignore (see _start_worker); one left waiting on a queue lock that a dead worker
-    held would make the pool's shutdown wait forever. Their tasks have already
-    failed, and a write in progress is a transaction the database rolls back.
-    """
-    for process in processes:
-        if process.is_alive():
-            process.kill()
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        """Let an idle worker exit by itself (EOF on its pipe), or kill it."""
+        self.conn.close()
+        self.process.join(5)
+        self.kill()  # a no-op once it has exited
 
 
 class WorkerPool:
-    """Runs picklable functions in ``workers`` processes.
+    """Runs picklable functions in up to ``workers`` processes, each with a deadline.
 
     ``initializer(*initargs)`` runs once in each new worker (to open its own
     database connection, say). With ``workers`` 0 nothing is started and the
-    caller runs the work inline instead.
+    caller runs the work inline instead (with no deadline: a thread cannot be killed).
     """
 
     def __init__(
@@ -111,72 +193,194 @@ class WorkerPool:
         self.workers = workers
         self._initializer = initializer
         self._initargs = initargs
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._count = 0  # workers alive or starting
         self._closed = False
+        # Every worker is started from this one thread, which lives as long as the pool
+        # (see _die_with_parent); an executor's thread waits for work until shutdown.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="warning-spawner")
 
     @property
     def inline(self) -> bool:
         return self.workers == 0
 
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a worker; SourceError if the worker died doing it."""
-        pool = self._get()
+    def pids(self) -> list[int]:
+        """The worker processes alive now (for tests and diagnostics)."""
+        with self._cond:
+            return [w.process.pid for w in (*self._idle, *self._busy)]
+
+    def call(self, fn: Callable[..., T], *args: Any, deadline: float = DEFAULT_DEADLINE_S) -> T:
+        """``fn(*args)`` in a worker, within ``deadline`` seconds of the worker taking it.
+
+        Raises what ``fn`` raised; WorkerTimeout when the deadline passed (the worker
+        is killed); SourceError if the worker died; WorkCancelled once the pool closes.
+        A wait for a free worker is not counted: it is bounded by the others' deadlines.
+        """
+        worker = self._take()
+        healthy = False
         try:
-            return pool.submit(fn, *args).result()
-        except BrokenProcessPool:
-            self._discard(pool)
-            raise SourceError(
-                "a worker process died while handling this feed",
-                "the feed may be pathologically large or malformed; it is retried with backoff",
-            ) from None
+            try:
+                worker.conn.send((fn, args))
+                if not worker.conn.poll(deadline):
+                    raise WorkerTimeout(deadline)  # _give_back kills it
+                kind, value = worker.conn.recv()
+            except (EOFError, OSError):
+                if worker.cancelled:
+                    raise WorkCancelled() from None
+                raise SourceError(
+                    "a worker process died while handling this feed",
+                    "the feed may be pathologically large or malformed; it is retried with backoff",
+                ) from None
+            healthy = True
+        finally:
+            self._give_back(worker, healthy)
+        if kind == "error":
+            raise value
+        return value
 
-    def _get(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("worker pool is closed")
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker,
-                    initargs=(
-                        logging.getLogger().level,
-                        self._initializer,
-                        self._initargs,
-                    ),
+    def _take(self) -> _Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise WorkCancelled()
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.process.is_alive():
+                        self._busy.add(worker)
+                        return worker
+                    self._count -= 1  # died idle (the OOM killer, say): not this task's fault
+                    worker.conn.close()
+                if self._count < self.workers:
+                    self._count += 1  # a slot for the worker we start below
+                    break
+                self._cond.wait()
+        try:
+            worker = self._start()
+        except BaseException:
+            with self._cond:
+                self._count -= 1
+                self._cond.notify()
+            raise
+        with self._cond:
+            if not self._closed:
+                self._busy.add(worker)
+                return worker
+            self._count -= 1
+        worker.stop()
+        raise WorkCancelled()
+
+    def _start(self) -> _Worker:
+        """A new worker, initialised and ready (its start-up is not any task's time)."""
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=_worker_main,
+            args=(
+                theirs,
+                os.getpid(),
+                logging.getLogger().level,
+                self._initializer,
+                self._initargs,
+            ),
+            name="warning-worker",
+            daemon=False,
+        )
+        _open_pools.add(self)
+        try:
+            started = self._spawner.submit(process.start)
+        except RuntimeError:  # the spawner has shut down: so has the pool
+            theirs.close()
+            raise WorkCancelled() from None
+        try:
+            started.result()
+        finally:
+            theirs.close()
+        worker = _Worker(process, ours)
+        try:
+            if not ours.poll(STARTUP_S):
+                raise SourceError(
+                    f"a worker process did not start within {STARTUP_S:g} s",
+                    "the machine may be overloaded; the feed is retried with backoff",
                 )
-            return self._pool
+            kind, value = ours.recv()
+            if kind == "error":  # the initializer failed
+                raise value
+        except BaseException as exc:
+            worker.kill()
+            if isinstance(exc, EOFError | OSError):
+                raise SourceError(
+                    "a worker process died while starting",
+                    "see the log lines before this one; the feed is retried with backoff",
+                ) from None
+            raise
+        return worker
 
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        _kill(_processes(pool))
-        pool.shutdown(wait=False, cancel_futures=True)
-        log.warning("a worker process died; a new pool starts with the next task")
+    def _give_back(self, worker: _Worker, healthy: bool) -> None:
+        with self._cond:
+            self._busy.discard(worker)
+            keep = healthy and not self._closed
+            if keep:
+                self._idle.append(worker)
+            else:
+                self._count -= 1
+            self._cond.notify_all()
+        if not keep:
+            if healthy:
+                worker.stop()
+            else:
+                worker.kill()
+                if not worker.cancelled:
+                    log.warning("a worker process was stopped; the next task starts a new one")
 
-    def close(self) -> None:
-        """Let work in flight finish (so database writes complete), then stop the workers."""
-        with self._lock:
+    def close(self, grace: float = CLOSE_GRACE_S) -> None:
+        """Let tasks in flight finish (their database writes) for up to ``grace``
+        seconds, then kill the workers still busy and stop the idle ones.
+
+        A killed task's caller gets WorkCancelled; a write it had begun is a
+        transaction the database rolls back.
+        """
+        with self._cond:
             self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        # shutdown(wait=True), except that once a worker has died the others are
-        # killed rather than waited for (see _kill). The pool may not know yet that
-        # it is broken: a shutdown that starts first takes the orderly path, which
-        # waits for every worker just the same.
-        manager = getattr(pool, "_executor_manager_thread", None)
-        processes = _processes(pool)
-        pool.shutdown(wait=False, cancel_futures=True)
-        while manager is not None and manager.is_alive():
-            manager.join(SHUTDOWN_CHECK_S)
-            if any(process.exitcode not in (None, 0) for process in processes):
-                _kill(processes)
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+            self._cond.notify_all()  # callers waiting for a worker give up
+        for worker in idle:
+            worker.stop()
+        end = time.monotonic() + grace
+        with self._cond:
+            while self._busy and (left := end - time.monotonic()) > 0:
+                self._cond.wait(left)
+            stuck = list(self._busy)
+        for worker in stuck:
+            worker.cancelled = True
+            worker.process.kill()  # its caller wakes (EOF on the pipe) and reaps it
+        if stuck:
+            log.warning("stopped %d worker task(s) still running after %g s", len(stuck), grace)
+        with self._cond:  # each caller wakes on EOF and reaps its worker
+            self._cond.wait_for(lambda: not self._busy, STOP_WAIT_S)
+        self._spawner.shutdown()
+        _open_pools.discard(self)
 
     def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: Pools that have started workers and are not closed yet.
+_open_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """Kill the workers of pools nobody closed (a crash, a forgotten close()).
+
+    Otherwise multiprocessing's exit hook joins them, and they ignore SIGTERM and
+    wait on their pipes for work: the interpreter would never exit.
+    """
+    for pool in list(_open_pools):
+        for worker in [*pool._idle, *pool._busy]:
+            worker.process.kill()

@@ -23,14 +23,24 @@ from ..rules import Rule
 from ..sources import REGISTRY, Source
 from ..sources.http import Fetcher
 from ..store import Store
-from ..workers import WorkerPool
+from ..workers import WorkCancelled, WorkerPool, WorkerTimeout
 from .alerting import Alerter
 from .intake import ingest
 
 log = logging.getLogger(__name__)
 
-#: A lease outlives the poll's own deadline by this much, then expires by itself.
-LEASE_MARGIN = timedelta(seconds=60)
+#: Slack for the database write and a wait for a worker, on top of a poll's two deadlines.
+POLL_MARGIN = timedelta(seconds=60)
+
+
+def poll_budget(settings: Settings) -> timedelta:
+    """The longest one poll should take: the fetch's deadline, then the parse's (the
+    same ``poll.deadline``, enforced by killing the worker), plus POLL_MARGIN.
+
+    A lease lasts this long, then expires by itself; /healthz calls a poll that has
+    been in flight longer than this stuck.
+    """
+    return 2 * settings.poll.deadline + POLL_MARGIN
 
 
 def backoff(every: timedelta, failures: int, cap: timedelta, jitter: float) -> timedelta:
@@ -67,7 +77,9 @@ class Pipeline:
         # (Store.lease); SQLite has one writer and so one instance.
         self.leases = store.dialect == "postgresql"
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.lease_hold = settings.poll.deadline + LEASE_MARGIN
+        self.lease_hold = poll_budget(settings)
+        # Parsing and storing a fetched body gets as long as fetching it did.
+        self.parse_deadline = settings.poll.deadline.total_seconds()
 
     def poll(
         self,
@@ -81,7 +93,8 @@ class Pipeline:
 
         ``state`` saves a query when the caller already read it (a whole cycle).
         """
-        outcome = self._poll(name, force=force, now=now, state=state)
+        with metrics.poll_in_flight(name):
+            outcome = self._poll(name, force=force, now=now, state=state)
         metrics.poll_done(outcome, time.time())
         return outcome
 
@@ -145,7 +158,9 @@ class Pipeline:
                 if self.workers.inline:
                     new, dup, warnings = ingest(source, fetched, ok, now, self.store)
                 else:
-                    new, dup, warnings = self.workers.call(ingest, source, fetched, ok, now)
+                    new, dup, warnings = self.workers.call(
+                        ingest, source, fetched, ok, now, deadline=self.parse_deadline
+                    )
                 outcome = PollOutcome(
                     name,
                     "new",
@@ -154,8 +169,17 @@ class Pipeline:
                     bytes_received=fetched.bytes_received,
                     warnings=warnings,
                 )
-        except FetchCancelled:
+        except (FetchCancelled, WorkCancelled):
             return PollOutcome(name, "skipped")  # shutting down; not the feed's fault
+        except WorkerTimeout:
+            metrics.PARSE_TIMEOUTS.inc()
+            slow = SourceError(
+                f"parsing this feed took longer than {self.parse_deadline:g} s; "
+                "its worker process was stopped",
+                "the feed may be built to stall parsers (or be huge); it is retried with backoff."
+                " If it is a trusted feed that needs longer, raise poll.deadline",
+            )
+            return self._failed(source, attempt, now, slow, started)
         except (SourceError, StoreError) as exc:
             return self._failed(source, attempt, now, exc, started)
         except Exception as exc:  # a bug must cost one feed one poll, never the cycle
