@@ -36,6 +36,7 @@ import traceback
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -52,8 +53,6 @@ DEFAULT_DEADLINE_S = 300.0
 CLOSE_GRACE_S = 10.0
 #: A new worker must have imported and run its initializer within this.
 STARTUP_S = 120.0
-#: After close() kills the workers still busy, how long their callers get to reap them.
-STOP_WAIT_S = 10.0
 #: How often a worker checks that the daemon is still its parent, where prctl is missing.
 PARENT_CHECK_S = 0.5
 #: prctl(2) option: the signal this process gets when the thread that started it exits.
@@ -161,11 +160,11 @@ def _die_with_parent(parent: int) -> None:
 # --- in the daemon ---------------------------------------------------------------
 
 
+@dataclass(eq=False)  # compared and hashed by identity
 class _Worker:
-    def __init__(self, process: Any, conn: Connection) -> None:
-        self.process = process
-        self.conn = conn
-        self.cancelled = False  # set by close(): its death is the pool's doing
+    process: Any
+    conn: Connection
+    cancelled: bool = False  # set by close(): its death is the pool's doing
 
     def kill(self) -> None:
         self.process.kill()
@@ -275,26 +274,17 @@ class WorkerPool:
         """A new worker, initialised and ready (its start-up is not any task's time)."""
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe()
-        process = context.Process(
-            target=_worker_main,
-            args=(
-                theirs,
-                os.getpid(),
-                logging.getLogger().level,
-                self._initializer,
-                self._initargs,
-            ),
-            name="warning-worker",
-            daemon=False,
-        )
+        level = logging.getLogger().level
+        args = (theirs, os.getpid(), level, self._initializer, self._initargs)
+        process = context.Process(target=_worker_main, args=args, name="warning-worker")
         _open_pools.add(self)
         try:
-            started = self._spawner.submit(process.start)
-        except RuntimeError:  # the spawner has shut down: so has the pool
-            theirs.close()
-            raise WorkCancelled() from None
-        try:
-            started.result()
+            self._spawner.submit(process.start).result()
+        except BaseException as exc:
+            ours.close()
+            if isinstance(exc, RuntimeError) and self._closed:  # the spawner shut down too
+                raise WorkCancelled() from None
+            raise
         finally:
             theirs.close()
         worker = _Worker(process, ours)
@@ -359,7 +349,7 @@ class WorkerPool:
         if stuck:
             log.warning("stopped %d worker task(s) still running after %g s", len(stuck), grace)
         with self._cond:  # each caller wakes on EOF and reaps its worker
-            self._cond.wait_for(lambda: not self._busy, STOP_WAIT_S)
+            self._cond.wait_for(lambda: not self._busy, 10)
         self._spawner.shutdown()
         _open_pools.discard(self)
 
