@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import shared_data
 from warning.errors import ParseError, UnsafeFeed
 from warning.records import FeedState, FetchResult, ParseResult
-from warning.sources.base import Feed, NoOptions
-from warning.sources.rss import SUMMARY_MAX_CHARS, RssSource, _utc, parse_feed
+from warning.sources.base import Feed
+from warning.sources.rss import SUMMARY_MAX_CHARS, RssOptions, RssSource, _utc, parse_feed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 BASE = "https://feeds.example.org/news/rss.xml"
@@ -503,7 +503,7 @@ def make_source() -> RssSource:
 def test_rss_source_fetch_is_conditional() -> None:
     source = make_source()
     assert RssSource.kind == "rss"
-    assert RssSource.Options is NoOptions
+    assert RssSource.Options is RssOptions
     result = FetchResult(status="not_modified", url=source.feed.url, final_url=source.feed.url)
     fetcher = RecordingFetcher(result)
     state = FeedState(name="edge", etag='"v1"', last_modified="Tue, 03 Mar 2026 10:00:00 GMT")

@@ -2,7 +2,8 @@
 
 Every function here is on the hot path of parsing (called several times per
 feed entry), so each has a cheap early exit for the common case and uses
-compiled regexes and C-implemented helpers rather than a real HTML parser.
+compiled regexes and C-implemented helpers. Their input is feed text, which is
+hostile: no pattern here may backtrack, so each costs time linear in its input.
 """
 
 from __future__ import annotations
@@ -13,47 +14,109 @@ import re
 import unicodedata
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["canonical_url", "content_hash", "guid_key", "html_to_text", "lang_code"]
+__all__ = [
+    "KEY_MAX_CHARS",
+    "canonical_url",
+    "content_hash",
+    "guid_key",
+    "html_to_text",
+    "lang_code",
+    "truncate",
+]
 
 # --- html_to_text --------------------------------------------------------------
 
-# Elements whose content is never text a reader sees. An unclosed one runs to
-# the end, as a browser would treat it.
-_INVISIBLE = re.compile(
-    r"<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)",
+# Block-level elements separate words ("a</p><p>b" is "a b"); inline ones do not
+# ("<b>bold</b>er" is "bolder").
+_BLOCK_NAMES = frozenset(
+    {
+        "p", "br", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
+        "tr", "td", "th", "table", "thead", "tbody", "tfoot", "caption", "blockquote", "pre",
+        "hr", "section", "article", "aside", "header", "footer", "nav", "figure", "figcaption",
+        "address", "main", "img", "iframe", "video", "audio", "object", "embed", "noscript",
+        "option", "select",
+    }
+)  # fmt: skip
+# The rest of a tag after its name, read as a browser reads it: up to the first
+# '>', except inside an attribute value quoted after '=' ('title="a > b"'); a
+# quote anywhere else is an ordinary character. A tag or value never closed runs
+# to the end of the text. Every quantifier is possessive and the alternatives
+# start with different characters, so nothing can backtrack; and since the
+# pattern matches whatever follows the name, a tag never fails half-way and is
+# never rescanned from a later '<': the whole scan is linear in the input.
+_TAG_REST = r"""(?:[^>"'=]++|=\s*+(?:"[^"]*+"?|'[^']*+'?)?|["'])*+>?"""
+_MARKUP = re.compile(
+    r"<(?:"
+    # Comments, and elements whose content is never text a reader sees; an
+    # unclosed one runs to the end, as a browser would treat it.
+    r"!--.*?(?:-->|\Z)"
+    r"|(?P<hidden>script|style|template)(?=[\s/>]|\Z)" + _TAG_REST + r".*?(?:</(?P=hidden)\s*+>|\Z)"
+    # Any other tag: '<' then a letter ("a < b" and "3<4" are text).
+    r"|/?(?P<name>[a-zA-Z][^\s/>]*+)" + _TAG_REST +
+    # CDATA markers (their content is text), declarations, processing instructions.
+    r"|!\[CDATA\[|![a-zA-Z][^>]*+>?|\?[^>]*+>?"
+    r")|\]\]>",
     re.IGNORECASE | re.DOTALL,
 )
-# A tag: a name, then attributes whose quoted values may contain '>'. Text such
-# as "a < b" is not a tag and stays.
-_TAG_BODY = r"[a-zA-Z][^\s/>]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
-# Block-level tags separate words ("a</p><p>b" is "a b"); inline ones do not
-# ("<b>bold</b>er" is "bolder").
-_BLOCK_TAG = re.compile(
-    r"</?(?:p|br|div|li|ul|ol|dl|dt|dd|h[1-6]|tr|td|th|table|thead|tbody|tfoot|caption"
-    r"|blockquote|pre|hr|section|article|aside|header|footer|nav|figure|figcaption"
-    r"|address|main|img|iframe|video|audio|object|embed|noscript|option|select)"
-    r"(?=[\s/>])(?:[^>\"']|\"[^\"]*\"|'[^']*')*>",
-    re.IGNORECASE,
-)
-_ANY_TAG = re.compile(r"</?" + _TAG_BODY + r"|<!\[CDATA\[|\]\]>|<![a-zA-Z][^>]*>|<\?[^>]*>")
+
+
+def _markup_replacement(m: re.Match[str]) -> str:
+    name = m["name"]
+    if name is not None:
+        # Most names are lowercase already; lower() only when the first test misses.
+        return " " if name in _BLOCK_NAMES or name.lower() in _BLOCK_NAMES else ""
+    if m.group("hidden") is not None or m.string.startswith("<!--", m.start()):
+        return " "
+    return ""
 
 
 def html_to_text(s: str) -> str:
-    """Plain text of an HTML fragment, on one line.
+    """Plain text of an HTML fragment, on one line, in time linear in its length.
 
-    Tags are removed (block-level ones become a space), script and style
-    contents and comments are dropped, entities are unescaped once
+    Tags are removed (block-level ones become a space), script, style and
+    template contents and comments are dropped, a tag left open at the end is
+    dropped (as a browser drops it), entities are unescaped once
     (``&amp;eacute;`` is the text ``&eacute;``), and runs of whitespace,
     including non-breaking spaces, become one space.
     """
     if "<" in s:
-        s = _INVISIBLE.sub(" ", s)
-        s = _BLOCK_TAG.sub(" ", s)
-        s = _ANY_TAG.sub("", s)
+        s = _MARKUP.sub(_markup_replacement, s)
     if "&" in s:
         # After tag stripping, so that escaped markup ("&lt;b&gt;") stays text.
         s = html.unescape(s)
     return " ".join(s.split())
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, marked with a trailing "…".
+
+    The cut falls at a word boundary when one is in the second half, and never
+    between a letter and its combining accent.
+    """
+    if len(text) <= limit:
+        return text
+    end = limit - 1
+    while end > 0 and unicodedata.combining(text[end]):
+        end -= 1  # the next character is an accent: cut before the letter it belongs to
+    cut = text[:end]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+# --- dedup keys ------------------------------------------------------------------
+
+#: Longest deduplication key kept as it is. Keys are unique-indexed, and PostgreSQL
+#: refuses an index entry over about 2,700 bytes (512 characters are at most 2,048):
+#: a longer GUID or URL is keyed by its sha256, still equal for equal inputs.
+KEY_MAX_CHARS = 512
+
+
+def _bounded_key(key: str) -> str:
+    if len(key) <= KEY_MAX_CHARS:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --- canonical_url ---------------------------------------------------------------
@@ -99,8 +162,9 @@ def canonical_url(url: str | None) -> str | None:
     Scheme and host are lowercased, a default port and the fragment are
     dropped, tracking parameters (``utm_*``, ``at_*``, ``fbclid``, ``xtor``…)
     are removed and the others sorted; the path keeps its case. User info
-    (``user:password@``) is dropped: a key must never carry a secret. Returns None
-    for an empty, malformed or non-http(s) URL.
+    (``user:password@``) is dropped: a key must never carry a secret. A result
+    longer than :data:`KEY_MAX_CHARS` is replaced by ``sha256:`` and its hash.
+    Returns None for an empty, malformed or non-http(s) URL.
     """
     if not url:
         return None
@@ -125,7 +189,7 @@ def canonical_url(url: str | None) -> str | None:
         # Raw pieces, never decoded and re-encoded, so nothing but the order changes.
         kept = sorted(p for p in query.split("&") if p and not _is_tracking(p))
         query = "&".join(kept)
-    return urlunsplit((scheme, host, parts.path or "/", query, ""))
+    return _bounded_key(urlunsplit((scheme, host, parts.path or "/", query, "")))
 
 
 # --- guid_key ------------------------------------------------------------------
@@ -137,7 +201,7 @@ def guid_key(guid: str | None, outlet: str) -> str | None:
     A URL GUID is canonicalised (BBC's ``#0``/``#1`` revision suffixes go) and
     is global, so the same page seen through two outlets' feeds matches. Any
     other GUID is only unique within its publisher and is scoped as
-    ``"{outlet}:{guid}"``.
+    ``"{outlet}:{guid}"``; one longer than :data:`KEY_MAX_CHARS` is hashed.
     """
     if not guid:
         return None
@@ -148,7 +212,7 @@ def guid_key(guid: str | None, outlet: str) -> str | None:
         key = canonical_url(guid)
         if key is not None:
             return key
-    return f"{outlet}:{guid}"
+    return _bounded_key(f"{outlet}:{guid}")
 
 
 # --- content_hash ----------------------------------------------------------------

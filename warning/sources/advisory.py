@@ -43,16 +43,11 @@ import pycountry
 
 from ..errors import ParseError
 from ..geo.fips import fips_to_iso
-from ..normalize import html_to_text
 from ..records import Assessment, CountryScore, FetchResult, GeoTag, Item, ParseResult
 from ..settings import option
 from .base import Source
-from .xmlfeeds import (
-    SUMMARY_MAX_CHARS,
-    read_feed,
-    truncate,
-    utc_datetime,
-)
+from .caps import DEFAULT_CAPS, CapOptions, Clipper, caps_of, newest_entries
+from .xmlfeeds import entry_time, read_feed, utc_datetime
 
 __all__ = [
     "MODEL",
@@ -83,8 +78,8 @@ def _publisher(value: Any) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class AdvisoryOptions:
-    """Keys of the ``travel-advisory`` kind beyond the common feed keys."""
+class AdvisoryOptions(CapOptions):
+    """Keys of the ``travel-advisory`` kind beyond the common feed keys (and the caps)."""
 
     #: ``us`` or ``uk``; None tells from the document (RSS is the US feed, Atom the FCDO's).
     publisher: str | None = option(None, parse=_publisher)
@@ -108,21 +103,29 @@ class TravelAdvisorySource(Source):
             outlet=self.feed.outlet,
             base_url=fetched.final_url or fetched.url,
             publisher=publisher,
+            caps=caps_of(options),
         )
 
 
 def parse_advisories(
-    body: bytes, *, feed: str, outlet: str, base_url: str, publisher: str | None = None
+    body: bytes,
+    *,
+    feed: str,
+    outlet: str,
+    base_url: str,
+    publisher: str | None = None,
+    caps: CapOptions = DEFAULT_CAPS,
 ) -> ParseResult:
     """Parse a US State Department RSS or FCDO Atom body into advisory items.
 
     ``publisher`` is ``us`` or ``uk``; None tells from the document. Entries
     without a usable country (or, for the US, level or date) are skipped,
-    counted in ``entries_skipped`` and summed up in one warning. Raises
+    counted in ``entries_skipped`` and summed up in one warning. The caps of
+    caps.py apply as for RSS, with a warning for what they cut. Raises
     UnsafeFeed for entity declarations and ParseError when no entry is usable.
     """
     try:
-        return _parse(bytes(body), feed, outlet, base_url, publisher)
+        return _parse(bytes(body), feed, outlet, base_url, publisher, caps)
     except ParseError:
         raise
     except Exception as exc:  # a crash on one feed must not take the cycle down
@@ -152,7 +155,7 @@ _REASONS = {
 
 
 def _parse(
-    body: bytes, feed: str, outlet: str, base_url: str, publisher: str | None
+    body: bytes, feed: str, outlet: str, base_url: str, publisher: str | None, caps: CapOptions
 ) -> ParseResult:
     parsed, entries, warnings = read_feed(body)
     version = parsed.get("version") or ""
@@ -170,6 +173,8 @@ def _parse(
             "the advisory feed holds no entries",
             "an advisory feed always lists at least one country; check the url",
         )
+    entries, dropped = newest_entries(entries, caps.max_items, entry_time)
+    clip = Clipper(caps)
     feed_link = _feed_link(parsed.get("feed") or {})
     items: list[Item] = []
     assessments: list[Assessment | None] = []
@@ -177,9 +182,9 @@ def _parse(
     for entry in entries:
         try:
             got = (
-                _us_entry(entry, feed, outlet, base_url)
+                _us_entry(entry, feed, outlet, base_url, clip)
                 if publisher == "us"
-                else _uk_entry(entry, feed, outlet, base_url, feed_link)
+                else _uk_entry(entry, feed, outlet, base_url, feed_link, clip)
             )
         except Exception as exc:  # one odd entry must not lose the others
             got = _Skip("error", f"{type(exc).__name__}: {exc}")
@@ -200,6 +205,9 @@ def _parse(
                 "docs/advisories.md",
             )
         warnings.append(summary)
+    warnings += clip.warnings()
+    if dropped:
+        warnings.append(dropped)
     return ParseResult(
         items=tuple(items),
         warnings=tuple(warnings),
@@ -243,10 +251,10 @@ def us_code_to_iso(code: str) -> str | None:
 
 
 def _us_entry(
-    entry: dict[str, Any], feed: str, outlet: str, base_url: str
+    entry: dict[str, Any], feed: str, outlet: str, base_url: str, clip: Clipper
 ) -> tuple[Item, str] | _Skip:
     get = dict.get
-    title = " ".join(str(get(entry, "title") or "").split())
+    title = clip.title(str(get(entry, "title") or ""), html=False)
     tags = [
         (str(get(t, "scheme") or "").lower(), str(get(t, "term") or "").strip())
         for t in get(entry, "tags") or ()
@@ -268,13 +276,13 @@ def _us_entry(
     published = utc_datetime(get(entry, "published_parsed") or get(entry, "updated_parsed"))
     if published is None:
         return _Skip("date")
-    summary = truncate(_first_paragraph(str(get(entry, "summary") or "")), SUMMARY_MAX_CHARS)
+    summary = _first_paragraph(str(get(entry, "summary") or ""), clip)
     return _item("us", country, level, published, title, summary, entry, feed, outlet, base_url)
 
 
-def _first_paragraph(html: str) -> str:
+def _first_paragraph(html: str, clip: Clipper) -> str:
     for chunk in _PARAGRAPH_END.split(html):
-        text = html_to_text(chunk)
+        text = clip.summary(chunk, html=True)
         if text:
             return text
     return ""
@@ -307,10 +315,15 @@ def fcdo_level(text: str) -> int | None:
 
 
 def _uk_entry(
-    entry: dict[str, Any], feed: str, outlet: str, base_url: str, feed_link: str | None
+    entry: dict[str, Any],
+    feed: str,
+    outlet: str,
+    base_url: str,
+    feed_link: str | None,
+    clip: Clipper,
 ) -> tuple[Item, str] | _Skip:
     get = dict.get
-    title = " ".join(str(get(entry, "title") or "").split())
+    title = clip.title(str(get(entry, "title") or ""), html=False)
     link = _http_link(entry, base_url) or feed_link
     country = None
     slug = None
@@ -329,9 +342,7 @@ def _uk_entry(
         return _Skip("date")
     detail = get(entry, "summary_detail")
     kind = str(get(detail, "type") or "text/html") if detail else "text/html"
-    raw = str(get(entry, "summary") or "")
-    summary = html_to_text(raw) if "html" in kind else " ".join(raw.split())
-    summary = truncate(summary, SUMMARY_MAX_CHARS)
+    summary = clip.summary(str(get(entry, "summary") or ""), html="html" in kind)
     level = fcdo_level(summary)
     return _item("uk", country, level, updated, title, summary, entry, feed, outlet, base_url, link)
 

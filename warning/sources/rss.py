@@ -2,37 +2,41 @@
 
 feedparser does the forgiving part (encodings, broken XML, a dozen dialects);
 this module guards its input (entity declarations are refused, the body is
-never mistaken for a file name) and turns its entries into normalised items.
+never mistaken for a file name) and turns its entries into normalised items,
+within the caps of caps.py (title and summary length, items per poll).
 The guards and helpers the advisory kind shares are in xmlfeeds.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
 from ..errors import ParseError
-from ..normalize import canonical_url, content_hash, guid_key, html_to_text, lang_code
+from ..normalize import canonical_url, content_hash, guid_key, lang_code
 from ..records import FetchResult, Item, ParseResult
-from .base import NoOptions, Source
-from .xmlfeeds import (
-    SUMMARY_MAX_CHARS,
-    read_feed,
-    truncate,
-    utc_datetime,
-)
+from .base import Source
+from .caps import DEFAULT_CAPS, SUMMARY_MAX_CHARS, CapOptions, Clipper, caps_of, newest_entries
+from .xmlfeeds import entry_time, read_feed, utc_datetime
 
-__all__ = ["SUMMARY_MAX_CHARS", "RssSource", "parse_feed"]
+__all__ = ["SUMMARY_MAX_CHARS", "RssOptions", "RssSource", "parse_feed"]
 
 #: The helper's name before it moved to xmlfeeds.py; tests/test_rss.py still imports it.
 _utc = utc_datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RssOptions(CapOptions):
+    """Keys of the ``rss`` kind beyond the common feed keys: the caps of one poll."""
 
 
 class RssSource(Source):
     """A feed in any RSS version or Atom, over http(s):// or file://."""
 
     kind: ClassVar[str] = "rss"
-    Options: ClassVar[type] = NoOptions
+    Options: ClassVar[type] = RssOptions
 
     def parse(self, fetched: FetchResult) -> ParseResult:
         """Items of a fetched body; an unchanged (304) fetch has none."""
@@ -44,22 +48,31 @@ class RssSource(Source):
             outlet=self.feed.outlet,
             base_url=fetched.final_url or fetched.url,
             lang=self.feed.lang,
+            caps=caps_of(self.feed.options),
         )
 
 
 def parse_feed(
-    body: bytes, *, feed: str, outlet: str, base_url: str, lang: str | None = None
+    body: bytes,
+    *,
+    feed: str,
+    outlet: str,
+    base_url: str,
+    lang: str | None = None,
+    caps: CapOptions = DEFAULT_CAPS,
 ) -> ParseResult:
     """Parse an RSS or Atom document into items.
 
     ``base_url`` (the final URL, after redirects) resolves relative links;
     ``lang`` is the configured hint and wins over the feed's own language.
+    At most ``caps.max_items`` entries are read (the newest), and titles and
+    summaries are cut to their caps; what was cut is in the result's warnings.
     A well-formed feed without entries gives an empty result. Raises
     UnsafeFeed when the body declares XML entities, and ParseError when
     nothing usable is in it; never anything else.
     """
     try:
-        return _parse_feed(bytes(body), feed, outlet, base_url, lang)
+        return _parse_feed(bytes(body), feed, outlet, base_url, lang, caps)
     except ParseError:
         raise
     except Exception as exc:  # a crash on one feed must not take the cycle down
@@ -70,18 +83,20 @@ def parse_feed(
 
 
 def _parse_feed(
-    body: bytes, feed: str, outlet: str, base_url: str, lang: str | None
+    body: bytes, feed: str, outlet: str, base_url: str, lang: str | None, caps: CapOptions
 ) -> ParseResult:
     parsed, entries, warnings = read_feed(body)
+    entries, dropped = newest_entries(entries, caps.max_items, entry_time)
     feed_info = parsed.get("feed") or {}
     default_lang = lang_code(lang) if lang else None
     feed_lang = lang_code(feed_info.get("language"))
+    clip = Clipper(caps)
     items: list[Item] = []
     skipped = 0
     failed: list[str] = []
     for entry in entries:
         try:
-            item = _entry_item(entry, feed, outlet, base_url, default_lang, feed_lang)
+            item = _entry_item(entry, feed, outlet, base_url, default_lang, feed_lang, clip)
         except Exception as exc:  # one odd entry must not lose the others
             failed.append(f"{type(exc).__name__}: {exc}")
             item = None
@@ -91,6 +106,9 @@ def _parse_feed(
             items.append(item)
     if failed:
         warnings.append(f"{len(failed)} entries could not be read (first: {failed[0]})")
+    warnings += clip.warnings()
+    if dropped:
+        warnings.append(dropped)
     return ParseResult(items=tuple(items), warnings=tuple(warnings), entries_skipped=skipped)
 
 
@@ -101,11 +119,12 @@ def _entry_item(
     base_url: str,
     hint_lang: str | None,
     feed_lang: str | None,
+    clip: Clipper,
 ) -> Item | None:
     # dict.get, not FeedParserDict.get: it skips feedparser's key aliasing (and
     # its deprecation warnings), which costs more than the rest of this function.
     get = dict.get
-    title = _text(get(entry, "title"), get(entry, "title_detail"))
+    title = _text(get(entry, "title"), get(entry, "title_detail"), clip.title)
     summary_html = get(entry, "summary")
     detail = get(entry, "summary_detail")
     if not summary_html or detail is None:
@@ -115,8 +134,8 @@ def _entry_item(
         if content:
             detail = content[0]
             summary_html = summary_html or dict.get(detail, "value")
-    summary = truncate(_text(summary_html, detail), SUMMARY_MAX_CHARS)
-    link = _absolute_link(entry, base_url)
+    summary = _text(summary_html, detail, clip.summary)
+    link = clip.link(_absolute_link(entry, base_url))
     if not title and not summary and not link:
         return None
     return Item(
@@ -133,15 +152,13 @@ def _entry_item(
     )
 
 
-def _text(value: object, detail: dict[str, Any] | None) -> str:
+def _text(value: object, detail: dict[str, Any] | None, clip: Callable[..., str]) -> str:
     if not value or not isinstance(value, str):
         return ""
     kind = (dict.get(detail, "type") if detail else None) or "text/html"
-    if "html" in kind:
-        return html_to_text(value)
-    # feedparser has already decoded entities of plain text: unescaping again
-    # would turn "&amp;lt;" into "<".
-    return " ".join(value.split())
+    # Plain text is only whitespace-collapsed: feedparser has already decoded its
+    # entities, and unescaping again would turn "&amp;lt;" into "<".
+    return clip(value, html="html" in kind)
 
 
 def _absolute_link(entry: dict[str, Any], base_url: str) -> str | None:
@@ -173,6 +190,3 @@ def _xml_lang(*details: dict[str, Any] | None) -> str | None:
             if code:
                 return code
     return None
-
-
-# --- bozo feeds ------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Guards and helpers shared by the feedparser-based kinds: RSS/Atom (rss.py) and advisories.
 
 Both kinds hand untrusted XML to feedparser, so both must refuse entity declarations
-before it sees the body, explain a broken ("bozo") feed the same way, and turn its
-times and summaries into items alike. They live here, apart from either kind, so that
-neither source imports the other.
+before it sees the body, explain a broken ("bozo") feed the same way, and read its
+times alike (the caps both apply are in caps.py). They live here, apart from either
+kind, so that neither source imports the other.
 """
 
 from __future__ import annotations
@@ -22,27 +22,24 @@ import feedparser
 from ..errors import ParseError, UnsafeFeed
 
 __all__ = [
-    "SUMMARY_MAX_CHARS",
     "describe_bozo",
+    "entry_time",
     "not_a_feed",
+    "read_feed",
     "refuse_entities",
-    "truncate",
     "utc_datetime",
 ]
 
-#: Longest summary kept; longer ones are cut at a word boundary.
-SUMMARY_MAX_CHARS = 4000
 
-
-def truncate(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, at a word boundary when one is near, with "…"."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
+def entry_time(entry: dict[str, Any]) -> tuple[int, ...] | None:
+    """An entry's published (else updated) time as a comparable tuple; None without one."""
+    parsed = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    if parsed is None:
+        return None
+    try:
+        return tuple(int(v) for v in parsed[:6])
+    except (TypeError, ValueError):
+        return None
 
 
 def utc_datetime(parsed: Any) -> datetime | None:

@@ -24,6 +24,7 @@ from typing import Any
 import pycountry
 
 from ...errors import ParseError
+from ...normalize import truncate
 from ...records import (
     Assessment,
     CountryScore,
@@ -33,6 +34,7 @@ from ...records import (
     ParseResult,
     Place,
 )
+from ..caps import DEFAULT_CAPS, Clipper
 
 #: The ``model`` of every ACLED assessment: the tables below, version 1.
 MODEL = "acled-types-1"
@@ -84,7 +86,9 @@ ACLED_SUBTYPE_PROBABILITY: dict[tuple[str, str], float] = {
 DEFAULT_PROBABILITY: dict[str, float] = {"attack": 0.85, "unrest": 0.7}
 
 REQUIRED_COLUMNS = ("event_id_cnty", "event_date", "event_type")
-SUMMARY_MAX_CHARS = 4000
+#: Longest event id accepted: ACLED's are a country code and a number ("MLI12345"); the
+#: id is a unique key in the database, where an unbounded one could fail the insert.
+EVENT_ID_MAX_CHARS = 64
 #: A whole number as ACLED writes it (ids, counts, Unix times); api.py reads marks with it.
 INTEGER = re.compile(r"[0-9]{1,15}")
 
@@ -136,6 +140,7 @@ def parse_events(
     horizon = ((now or datetime.now(UTC)) - since).date() if since is not None else None
     kept: dict[str, Ranked] = {}
     bad: Counter[str] = Counter()
+    clip = Clipper(DEFAULT_CAPS, settable=False)
     first: str | None = None
     for where, record, deleted in [(w, r, False) for w, r in events] + [
         (w, r, True) for w, r in deletions
@@ -143,7 +148,7 @@ def parse_events(
         try:
             if isinstance(record, str):
                 raise _Bad(record)
-            got = _tombstone(record, feed, lang) if deleted else _event(record, feed, lang)
+            got = _tombstone(record, feed, lang) if deleted else _event(record, feed, lang, clip)
         except _Bad as exc:
             bad[exc.reason] += 1
             first = first or f"{where}: {exc}"
@@ -164,6 +169,7 @@ def parse_events(
         warnings.append(
             f"{bad.total()} of {total} ACLED records skipped ({reasons}); first: {first}"
         )
+    warnings += clip.warnings()
     return ParseResult(
         items=tuple(k[1] for k in kept.values()),
         warnings=tuple(warnings),
@@ -251,10 +257,8 @@ def _decode(body: bytes) -> tuple[str, list[str]]:
         return body.decode("cp1252", errors="replace"), [note]
 
 
-def _event(record: Mapping[str, Any], feed: str, lang: str | None) -> Ranked:
-    ident = text_of(record.get("event_id_cnty"))
-    if not ident:
-        raise _Bad("missing event_id_cnty")
+def _event(record: Mapping[str, Any], feed: str, lang: str | None, clip: Clipper) -> Ranked:
+    ident = _ident(record)
     event_type = text_of(record.get("event_type"))
     labels = ACLED_EVENT_LABELS.get(event_type.lower())
     if labels is None:
@@ -287,8 +291,8 @@ def _event(record: Mapping[str, Any], feed: str, lang: str | None) -> Ranked:
     item = Item(
         feed=feed,
         outlet=OUTLET,
-        title=_title(event_type, sub, location, admin1, country),
-        summary=shorten(text_of(record.get("notes")), SUMMARY_MAX_CHARS),
+        title=clip.title(_title(event_type, sub, location, admin1, country), html=False),
+        summary=clip.summary(text_of(record.get("notes")), html=False),
         link=None,
         published=datetime(day.year, day.month, day.day, tzinfo=UTC),
         lang=lang,
@@ -302,10 +306,17 @@ def _event(record: Mapping[str, Any], feed: str, lang: str | None) -> Ranked:
     return (-1 if stamp is None else stamp, 0), item, Assessment(geo, scores, MODEL)
 
 
-def _tombstone(record: Mapping[str, Any], feed: str, lang: str | None) -> Ranked:
+def _ident(record: Mapping[str, Any]) -> str:
     ident = text_of(record.get("event_id_cnty"))
     if not ident:
         raise _Bad("missing event_id_cnty")
+    if len(ident) > EVENT_ID_MAX_CHARS:
+        raise _Bad("bad event_id_cnty", f"{len(ident):,} characters")
+    return ident
+
+
+def _tombstone(record: Mapping[str, Any], feed: str, lang: str | None) -> Ranked:
+    ident = _ident(record)
     stamp = _stamp(record.get("deleted_timestamp"), "deleted_timestamp")
     if stamp is None:
         raise _Bad("bad deleted_timestamp")
@@ -397,10 +408,5 @@ def _slug(text: str) -> str:
     return re.sub(r"\s+", "-", text.strip().lower()).replace("|", "/")
 
 
-def shorten(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, at a space when one is near, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+#: ``text`` cut to ``limit`` characters with "…" (api.py's name for it).
+shorten = truncate

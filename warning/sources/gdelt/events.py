@@ -21,6 +21,7 @@ import pycountry
 
 from ...errors import ParseError
 from ...geo.fips import fips_to_iso
+from ...normalize import truncate
 from ...records import (
     Assessment,
     CountryScore,
@@ -32,6 +33,7 @@ from ...records import (
     Place,
 )
 from ...settings import option, positive
+from ..caps import DEFAULT_CAPS, Clipper
 from .cameo import CameoTable, load_cameo_table
 from .fetching import GdeltSource
 from .options import DEFAULT_MAX_UNZIPPED, country_list, size, size_or_none
@@ -90,6 +92,8 @@ _MENTIONS, _SOURCES, _ARTICLES, _TONE = 31, 32, 33, 34
 _GEO_TYPE, _GEO_NAME, _GEO_COUNTRY, _GEO_LAT, _GEO_LON = 51, 52, 53, 56, 57
 _DATEADDED, _SOURCEURL = 59, 60
 
+#: Longest outlet name kept from a SOURCEURL that is not a URL.
+OUTLET_MAX_CHARS = 200
 #: Weight of an actor's country when it differs from where the event took place.
 ACTOR_COUNTRY_WEIGHT = 0.5
 #: CAMEO country codes that differ from ISO 3166-1 alpha-3.
@@ -112,7 +116,8 @@ def parse_export(
     ``entries_skipped`` and summed up in one warning.
     """
     table = load_cameo_table()
-    rows = read_rows(body, lambda cols: _event(cols, table, options, feed))
+    clip = Clipper(DEFAULT_CAPS, settable=False)
+    rows = read_rows(body, lambda cols: _event(cols, table, options, feed, clip))
     if rows.total == rows.problems.total():
         raise ParseError(
             "no GDELT event row could be read"
@@ -121,14 +126,14 @@ def parse_export(
         )
     return ParseResult(
         items=tuple(item for item, _ in rows.kept),
-        warnings=rows.warnings(),
+        warnings=rows.warnings() + tuple(clip.warnings()),
         entries_skipped=rows.problems.total(),
         assessments=tuple(assessment for _, assessment in rows.kept),
     )
 
 
 def _event(
-    cols: list[str], table: CameoTable, options: EventsOptions, feed: str
+    cols: list[str], table: CameoTable, options: EventsOptions, feed: str, clip: Clipper
 ) -> tuple[Item, Assessment] | None:
     """One row as (item, assessment); None when no label applies. BadRow when malformed."""
     if len(cols) != EXPORT_COLUMNS:
@@ -183,17 +188,18 @@ def _event(
     )
     name = table.name(code)
     url = cols[_SOURCEURL].strip()
-    link = url if url[:8].lower().startswith(("http://", "https://")) else None
+    web = url[:8].lower().startswith(("http://", "https://"))
     item = Item(
         feed=feed,
-        outlet=_outlet(link) if link else (url or "gdelt"),
-        title=_title(name, cols[_A1_NAME], cols[_A2_NAME], place_name),
+        # Not a URL: a source's name ("BBC Monitoring"), which no real one makes long.
+        outlet=_outlet(url) if web else (truncate(url, OUTLET_MAX_CHARS) or "gdelt"),
+        title=clip.title(_title(name, cols[_A1_NAME], cols[_A2_NAME], place_name), html=False),
         summary=(
             f"GDELT event {event_id}: CAMEO {code} ({name}), Goldstein {goldstein:g}, "
             f"{sources} source(s), {articles} article(s), average tone {tone:.1f}; "
             f"event date {when.isoformat()}."
         ),
-        link=link,
+        link=clip.link(url) if web else None,
         published=added,
         lang=None,
         guid_key=f"gdelt:{event_id}",

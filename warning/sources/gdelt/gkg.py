@@ -20,9 +20,10 @@ from typing import ClassVar
 
 from ...errors import ParseError
 from ...geo.fips import fips_to_iso
-from ...normalize import canonical_url, html_to_text, lang_code
+from ...normalize import canonical_url, lang_code
 from ...records import FetchResult, Item, ParseResult
 from ...settings import option, positive
+from ..caps import DEFAULT_CAPS, Clipper
 from .fetching import GdeltSource
 from .options import DEFAULT_MAX_UNZIPPED, country_list, size, size_or_none
 from .rows import BadRow, read_rows, timestamp
@@ -54,7 +55,6 @@ KEPT_PREFIXES = ("UNREST_", "TAX_TERROR_GROUP")
 _ID, _DATE, _COLLECTION, _OUTLET, _DOCUMENT = 0, 1, 2, 3, 4
 _V1_THEMES, _V2_THEMES, _V1_LOCATIONS, _V2_LOCATIONS = 7, 8, 9, 10
 _TRANSLATION, _EXTRAS = 25, 26
-_PAGE_TITLE = re.compile(r"<PAGE_TITLE>(.*?)</PAGE_TITLE>", re.DOTALL)
 _SOURCE_LANG = re.compile(r"srclc:([A-Za-z]{2,3})")
 
 
@@ -106,7 +106,8 @@ def parse_gkg(
     Rows without a title (older GKG files have none) are skipped and counted, as are
     malformed rows; one warning sums both up. ParseError when no row is well-formed.
     """
-    rows = read_rows(body, lambda cols: _article(cols, feed, outlet, lang, options))
+    clip = Clipper(DEFAULT_CAPS, settable=False)
+    rows = read_rows(body, lambda cols: _article(cols, feed, outlet, lang, options, clip))
     if rows.total == rows.problems.total() - rows.problems["no page title"]:
         raise ParseError(
             "no GDELT GKG row could be read"
@@ -115,13 +116,18 @@ def parse_gkg(
         )
     return ParseResult(
         items=tuple(rows.kept),
-        warnings=rows.warnings(),
+        warnings=rows.warnings() + tuple(clip.warnings()),
         entries_skipped=rows.problems.total(),
     )
 
 
 def _article(
-    cols: list[str], feed: str, default_outlet: str, hint: str | None, options: GkgOptions
+    cols: list[str],
+    feed: str,
+    default_outlet: str,
+    hint: str | None,
+    options: GkgOptions,
+    clip: Clipper,
 ) -> Item | None:
     """One row as an item; None when filtered out. BadRow when malformed or untitled."""
     if len(cols) != GKG_COLUMNS:
@@ -130,8 +136,7 @@ def _article(
     if not record:
         raise BadRow("no record id", "GKGRECORDID is empty")
     published = timestamp(cols[_DATE], "DATE")
-    found = _PAGE_TITLE.search(cols[_EXTRAS])
-    title = html_to_text(found.group(1)) if found else ""
+    title = clip.title(_page_title(cols[_EXTRAS]), html=True)
     if not title:
         raise BadRow(
             "no page title", f"record {record} has no <PAGE_TITLE> (older GKG files have none)"
@@ -140,7 +145,7 @@ def _article(
     if options.countries and not any(c in options.countries for c in countries):
         return None
     document = cols[_DOCUMENT].strip()
-    link = document if document[:8].lower().startswith(("http://", "https://")) else None
+    link = clip.link(document if document[:8].lower().startswith(("http://", "https://")) else None)
     source_lang = _SOURCE_LANG.search(cols[_TRANSLATION])
     themes = _themes(cols[_V2_THEMES], cols[_V1_THEMES])
     return Item(
@@ -156,6 +161,20 @@ def _article(
         content_hash=None,  # a title alone is too short to tell two articles apart
         tags=tuple(f"theme:{t}" for t in themes) + tuple(f"location:{c}" for c in countries),
     )
+
+
+def _page_title(extras: str) -> str:
+    """The Extras field's ``<PAGE_TITLE>`` text, raw; "" without one.
+
+    Two finds rather than a lazy regex, which would rescan the rest of the field
+    from every further opening tag when the closing one is missing.
+    """
+    start = extras.find("<PAGE_TITLE>")
+    if start < 0:
+        return ""
+    start += len("<PAGE_TITLE>")
+    end = extras.find("</PAGE_TITLE>", start)
+    return extras[start:end] if end >= 0 else ""
 
 
 def _themes(v2: str, v1: str) -> list[str]:
