@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from warning.classify import LABELS, artifact
+from warning.classify import LABELS, artifact, scorer
 from warning.classify.model import Example, Model, train
+from warning.classify.scorer import Scorer
 from warning.errors import ModelError
 
 TINY = Path(__file__).parent / "fixtures" / "training" / "tiny-corpus.csv"
@@ -42,11 +44,12 @@ def test_training_is_reproducible(trained: tuple[Model, dict[str, object], Path]
     ]
 
 
+@pytest.mark.parametrize("loader", [artifact.load, scorer.load], ids=["skops", "pack"])
 def test_saved_model_loads_and_scores_with_reasons(
-    trained: tuple[Model, dict[str, object], Path],
+    trained: tuple[Model, dict[str, object], Path], loader: Callable[[Path], Model | Scorer]
 ) -> None:
     _, _, path = trained
-    model = artifact.load(path)
+    model = loader(path)
     [coup, calm] = model.score(
         [
             "Des militaires prennent le pouvoir au Gabon et suspendent la Constitution",
@@ -70,6 +73,7 @@ def test_card_records_versions_thresholds_and_hash(
     assert card["labels"] == list(LABELS)
     assert card["thresholds"] == model.thresholds
     assert card["artifact"]["sha256"] == artifact.sha256_of(path)
+    assert card["pack"]["sha256"] == artifact.sha256_of(path.with_suffix(".pack"))
     assert set(card["versions"]) >= {"python", "scikit-learn", "numpy", "scipy", "skops"}
 
 
@@ -165,6 +169,11 @@ def test_train_command_reproduces_the_shipped_model(tmp_path: Path) -> None:
     assert card["version"] == shipped["version"]
     assert card["thresholds"] == shipped["thresholds"]
     assert card["cross_validation"] == shipped["cross_validation"]
+    # Training writes the scoring pack too: the very bytes that ship.
+    assert card["pack"]["sha256"] == shipped["pack"]["sha256"]
+    assert (tmp_path / "again.pack").read_bytes() == artifact.default_path().with_suffix(
+        ".pack"
+    ).read_bytes()
 
 
 def test_train_with_data_needs_an_explicit_output(capsys: pytest.CaptureFixture[str]) -> None:
@@ -180,6 +189,11 @@ def test_train_on_given_files_writes_a_loadable_model(tmp_path: Path) -> None:
     assert cli.main(["train", "--data", str(TINY), "--out", str(tmp_path / "m")]) == 0
     model = artifact.load(tmp_path / "m.skops")
     assert model.score(["Soldiers seize power in Gabon, dissolve the government"])[0].labels == (
+        "coup",
+    )
+    packed = scorer.load(tmp_path / "m.skops")  # the pack beside it, as --model finds it
+    assert packed.version == model.version
+    assert packed.score(["Soldiers seize power in Gabon, dissolve the government"])[0].labels == (
         "coup",
     )
 

@@ -106,13 +106,13 @@ def read(path: Path | None = None) -> tuple[dict[str, Any], bytes]:
     if len(body) < expected["bytes"]:
         raise ModelError(
             f"{path} is truncated: its body has {len(body)} of {expected['bytes']} bytes",
-            f"restore the shipped pack, or {rebuild_hint(path)}",
+            f"restore a good copy, or {rebuild_hint(path)}",
         )
     if len(body) > expected["bytes"] or hashlib.sha256(body).hexdigest() != expected["sha256"]:
         raise ModelError(
             f"{path} was changed after it was written (its body does not match the "
             "sha256 in its header)",
-            f"restore the shipped pack, or {rebuild_hint(path)}",
+            f"restore a good copy, or {rebuild_hint(path)}",
         )
     if header["version"] != card.get("version"):
         raise ModelError(
@@ -130,7 +130,7 @@ def read(path: Path | None = None) -> tuple[dict[str, Any], bytes]:
         raise ModelError(
             f"{path} does not match its card (sha256 {actual[:12]}…, card says "
             f"{str(recorded.get('sha256'))[:12]}…)",
-            f"restore the shipped pack, or {rebuild_hint(path)}",
+            f"restore a good copy, or {rebuild_hint(path)}",
         )
     return header, body
 
@@ -142,14 +142,16 @@ def _parse(path: Path, data: bytes) -> tuple[dict[str, Any], bytes]:
     (size,) = _LENGTH.unpack_from(data, len(MAGIC))
     if start + size > len(data):
         raise ModelError(
-            f"{path} is truncated: its header is cut off", f"restore it, or {rebuild_hint(path)}"
+            f"{path} is truncated: its header is cut off",
+            f"restore a good copy, or {rebuild_hint(path)}",
         )
     try:
         header = json.loads(data[start : start + size].decode("utf-8"))
         header["format"], header["version"], header["body"]["bytes"], header["body"]["sha256"]
     except (ValueError, TypeError, KeyError) as exc:
         raise ModelError(
-            f"{path} has a damaged header ({exc})", f"restore it, or {rebuild_hint(path)}"
+            f"{path} has a damaged header ({exc})",
+            f"restore a good copy, or {rebuild_hint(path)}",
         ) from None
     body_start = _aligned(start + size)
     return header, data[body_start:]

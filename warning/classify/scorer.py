@@ -44,6 +44,7 @@ class Scorer:
         members = int(header["members"])
         self._members = members
         self._weights = arrays["coef"]
+        self._columns = list(np.ascontiguousarray(self._weights.T))  # one array per column
         self._intercepts = arrays["intercept"]
         self._slopes = arrays["slope"]
         self._offsets = arrays["offset"]
@@ -66,13 +67,14 @@ class Scorer:
 
     def _probabilities(self, rows: Rows) -> np.ndarray:
         n = len(rows.indptr) - 1
-        owner = np.repeat(np.arange(n), np.diff(rows.indptr))
-        # The sparse product, row by row in column order (as scipy's), then each
-        # member's sigmoid calibration, averaged per label (as CalibratedClassifierCV).
-        weighted = rows.data[:, None] * self._weights[rows.indices]
-        decision = np.empty((n, weighted.shape[1]))
-        for k in range(weighted.shape[1]):
-            decision[:, k] = np.bincount(owner, weights=weighted[:, k], minlength=n)
+        # The sparse product, row by row in column order (the sums scipy makes), then
+        # each member's sigmoid calibration, averaged per label (as CalibratedClassifierCV).
+        data = rows.data.astype(np.float64)
+        decision = np.empty((n, len(self._columns)))
+        for k, column in enumerate(self._columns):
+            weighted = column.take(rows.indices)
+            weighted *= data
+            decision[:, k] = np.bincount(rows.rows, weights=weighted, minlength=n)
         decision += self._intercepts
         calibrated = 1.0 / (1.0 + np.exp(self._slopes * decision + self._offsets))
         m = self._members

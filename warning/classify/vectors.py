@@ -81,6 +81,8 @@ class Rows:
     indices: np.ndarray
     indptr: np.ndarray
     width: int
+    #: The row of each entry (what indptr says, spelt out for numpy's bincount).
+    rows: np.ndarray
 
 
 class Vectorizer:
@@ -115,18 +117,22 @@ class Vectorizer:
         parts = [self._rows(texts[i : i + step]) for i in range(0, len(texts), step)]
         if not parts:
             empty = np.zeros(0, dtype=np.int32)
-            return Rows(empty.astype(np.float32), empty, np.zeros(1, dtype=np.int64), self.width)
+            return Rows(
+                empty.astype(np.float32), empty, np.zeros(1, dtype=np.int64), self.width, empty
+            )
         if len(parts) == 1:
             return parts[0]
-        offsets = np.cumsum([0] + [p.indptr[-1] for p in parts[:-1]])
+        entries = np.cumsum([0] + [p.indptr[-1] for p in parts[:-1]])
+        first_rows = np.cumsum([0] + [len(p.indptr) - 1 for p in parts[:-1]])
         return Rows(
             np.concatenate([p.data for p in parts]),
             np.concatenate([p.indices for p in parts]),
             np.concatenate(
                 [parts[0].indptr[:1]]
-                + [p.indptr[1:] + o for p, o in zip(parts, offsets, strict=True)]
+                + [p.indptr[1:] + o for p, o in zip(parts, entries, strict=True)]
             ),
             self.width,
+            np.concatenate([p.rows + o for p, o in zip(parts, first_rows, strict=True)]),
         )
 
     def _rows(self, texts: Sequence[str]) -> Rows:
@@ -159,7 +165,7 @@ class Vectorizer:
         data = (value / length[part]).astype(np.float32)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
-        return Rows(data, col, indptr, self.width)
+        return Rows(data, col, indptr, self.width, row)
 
     def _ids(self, text: str) -> bytes:
         """Every feature occurrence of one text, as int32 column ids (repeats kept)."""
