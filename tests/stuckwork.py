@@ -1,4 +1,5 @@
-"""Tasks that hang in C code, holding the GIL, for the worker-deadline tests.
+"""Tasks that hang in C code, holding the GIL, for the worker-deadline tests; and
+helpers that watch processes through /proc.
 
 Workers are spawned, so what they run must be importable: these live here. The
 hang is a catastrophically backtracking regex, which never releases the GIL nor
@@ -33,6 +34,29 @@ def init_nothing() -> None:
     pass
 
 
+def process_gone(pid: int) -> bool:
+    """No such process, or only its zombie (nobody may reap it in a container)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
 class HangingSource(RssSource):
     """An RSS feed whose parse never finishes: the body is fetched for real, then hangs."""
 
@@ -47,9 +71,9 @@ class HangingSource(RssSource):
 
 
 def run_daemon(argv: list[str]) -> int:
-    """``warning ARGV`` with the ``hang`` source kind registered, for a subprocess:
-    ``python -c 'import sys; from tests.stuckwork import run_daemon; sys.exit(run_daemon(sys.argv[1:]))' ...``
-    (not ``-m``: the class must be pickled under its module's name)."""
+    """``warning ARGV`` with the ``hang`` source kind registered, for a subprocess run
+    with ``-c`` (see tests/test_daemon.py), not ``-m``: under ``-m`` this module would be
+    ``__main__``, and workers could not unpickle its class by that name."""
     from warning.cli import main
 
     REGISTRY[HangingSource.kind] = HangingSource

@@ -2,7 +2,8 @@
 
 Feeds keep carrying new items and coup reports (so alerts are decided and pending)
 while a real `warning run` is killed with SIGKILL at a random moment after it
-starts, then started again. After each kill SQLite's integrity check must pass;
+starts, then started again. After each kill the daemon's worker processes must be
+gone with it, and SQLite's integrity check must pass;
 at the end a `warning poll --once` finishes what the last run left, and then
 every item ever served is stored, and no alert was sent twice.
 """
@@ -24,6 +25,7 @@ import yaml
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.slackserver import SlackServer
+from tests.stuckwork import children_of, process_gone
 from tests.test_daemon import Daemon, NotifySocket, wait_until
 from warning.store import Store
 
@@ -70,6 +72,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
                 }
             )
         )
+        workers_seen = 0  # child processes the killed daemons had
         for kill in range(KILLS):
             # New items on two feeds; a coup report now and then, so alerts are pending.
             for k, n in enumerate(rng.sample(range(FEEDS), 2)):
@@ -86,13 +89,22 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
             try:
                 wait_until(lambda n=notify: n.count("READY=1") == 1, timeout=60, what="READY=1")
                 time.sleep(rng.uniform(0.2, 4.0))
+                workers = children_of(daemon.proc.pid)
                 daemon.proc.send_signal(signal.SIGKILL)
                 daemon.proc.wait(10)
+                # Busy or idle, its workers die with it rather than run on, orphaned.
+                wait_until(
+                    lambda w=workers: all(process_gone(p) for p in w),
+                    timeout=10,
+                    what=f"workers {workers} gone with the daemon",
+                )
+                workers_seen += len(workers)
             finally:
                 daemon.kill()
                 notify.close()
             with sqlite3.connect(db) as conn:
                 assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",), kill
+        assert workers_seen, "no daemon had started a worker when it was killed"
         # What the last run left undone, one full cycle finishes.
         done = subprocess.run(
             [sys.executable, "-m", "warning", "--config", str(cfg), "poll", "--once", "--json"],

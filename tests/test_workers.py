@@ -18,7 +18,7 @@ import yaml
 
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
-from tests.stuckwork import HangingSource, init_nothing, note_pid_then_hang
+from tests.stuckwork import HangingSource, init_nothing, note_pid_then_hang, process_gone
 from tests.test_daemon import REPO, wait_until
 from warning import config, metrics
 from warning.errors import HTTPStatusError, ParseError, SourceError
@@ -115,15 +115,6 @@ def test_a_worker_outlives_the_thread_that_started_it() -> None:
     assert started == [pid]
 
 
-def _gone(pid: int) -> bool:
-    """No such process, or only its zombie (nobody may reap it in a container)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
 def _wait_for_file(path: Path, timeout: float = 60.0, raised: Sequence[object] = ()) -> str:
     """The file's text once written; fails early when ``raised`` fills up instead."""
     end = time.monotonic() + timeout
@@ -148,9 +139,9 @@ def test_a_worker_that_died_idle_is_replaced_without_failing_a_task() -> None:
         pids = pool.pids()
         assert len(pids) == 2
         os.kill(pids[0], signal.SIGKILL)
-        wait_until(lambda: _gone(pids[0]))
+        wait_until(lambda: process_gone(pids[0]))
         assert {pool.call(_whoami)[0] for _ in range(4)} <= set(pool.pids())
-    assert all(_gone(pid) for pid in pids)
+    assert all(process_gone(pid) for pid in pids)
 
 
 @needs_proc
@@ -167,7 +158,7 @@ def test_a_task_past_its_deadline_is_killed_and_the_others_carry_on(tmp_path: Pa
         stuck = int(pidfile.read_text())
         assert "longer than 1 s" in caught.value.message and caught.value.hint
         assert took < 10  # the task would run for hours
-        wait_until(lambda: _gone(stuck), timeout=5, what="the stuck worker killed")
+        wait_until(lambda: process_gone(stuck), timeout=5, what="the stuck worker killed")
         other.join(30)
         assert target.read_text() == "done"  # the task beside it was untouched
         pid, _ = pool.call(_whoami)
@@ -195,7 +186,7 @@ def test_close_kills_a_stuck_task_after_its_grace(tmp_path: Path) -> None:
     assert not closing.is_alive(), "close() waited on a task stuck in C"
     thread.join(5)
     assert [type(e) for e in raised] == [WorkCancelled]
-    assert _gone(stuck)
+    assert process_gone(stuck)
 
 
 PARENT = """
@@ -222,14 +213,16 @@ def test_a_worker_stuck_in_c_dies_with_its_killed_parent(tmp_path: Path) -> None
     try:
         stuck = int(_wait_for_file(pidfile))
         time.sleep(0.5)  # well inside the regex, holding the GIL
-        assert not _gone(stuck)
+        assert not process_gone(stuck)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
-        wait_until(lambda: _gone(stuck), timeout=5, what="the stuck worker gone with its parent")
+        wait_until(
+            lambda: process_gone(stuck), timeout=5, what="the stuck worker gone with its parent"
+        )
     finally:
         parent.kill()
         parent.wait()
-        if pidfile.exists() and not _gone(pid := int(pidfile.read_text())):
+        if pidfile.exists() and not process_gone(pid := int(pidfile.read_text())):
             os.kill(pid, signal.SIGKILL)
 
 
