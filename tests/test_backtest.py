@@ -22,6 +22,9 @@ from warning.pipeline.alerting import Alerter
 from warning.records import Assessment, CountryScore, FeedState, GeoTag, Item, LabelScore
 from warning.store import Store, open_store
 
+# One xdist worker runs this file: the week fixture replays a whole pipeline (most of a minute).
+pytestmark = pytest.mark.xdist_group("backtest-week")
+
 T0 = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
 OUTLETS = ("wire-a", "wire-b", "daily-c", "radio-d", "post-e")
 
