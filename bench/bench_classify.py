@@ -48,7 +48,9 @@ LOAD_PACK = (
 )
 LOAD_SKOPS = (
     "import sys, time; t = time.perf_counter(); from warning.classify import artifact; "
-    "m = artifact.load(); m.score(['Coup in Mali']); print(time.perf_counter() - t, '-')"
+    "m = artifact.load(); m.score(['Coup in Mali']); "
+    "heavy = {n.split('.')[0] for n in sys.modules} & {'sklearn', 'scipy', 'skops'}; "
+    "print(time.perf_counter() - t, ','.join(sorted(heavy)) or '-')"
 )
 
 

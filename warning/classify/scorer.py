@@ -37,6 +37,11 @@ class Scorer:
         arrays = _arrays(header, body, path)
         self.version = str(header["version"])
         self.thresholds = {label: float(header["thresholds"][label]) for label in LABELS}
+        self._cuts = np.array([self.thresholds[label] for label in LABELS])
+        self._combinations = [
+            tuple(label for k, label in enumerate(LABELS) if flags >> k & 1)
+            for flags in range(1 << len(LABELS))
+        ]
         words = arrays["words"].tobytes().decode("utf-8").split("\n")
         chars = arrays["chars"].tobytes().decode("utf-8").split("\n")
         self._vectorizer = Vectorizer(words, chars, arrays["idf"])
@@ -44,7 +49,6 @@ class Scorer:
         members = int(header["members"])
         self._members = members
         self._weights = arrays["coef"]
-        self._columns = list(np.ascontiguousarray(self._weights.T))  # one array per column
         self._intercepts = arrays["intercept"]
         self._slopes = arrays["slope"]
         self._offsets = arrays["offset"]
@@ -67,14 +71,16 @@ class Scorer:
 
     def _probabilities(self, rows: Rows) -> np.ndarray:
         n = len(rows.indptr) - 1
-        # The sparse product, row by row in column order (the sums scipy makes), then
-        # each member's sigmoid calibration, averaged per label (as CalibratedClassifierCV).
-        data = rows.data.astype(np.float64)
-        decision = np.empty((n, len(self._columns)))
-        for k, column in enumerate(self._columns):
-            weighted = column.take(rows.indices)
-            weighted *= data
-            decision[:, k] = np.bincount(rows.rows, weights=weighted, minlength=n)
+        # The sparse product (each row's terms summed in column order, as scipy's
+        # product does, though not always in the same association: equal to ~1e-15),
+        # then each member's sigmoid calibration, averaged per label (as
+        # CalibratedClassifierCV does).
+        weighted = self._weights.take(rows.indices, axis=0)
+        weighted *= rows.data.astype(np.float64)[:, None]
+        decision = np.zeros((n, weighted.shape[1]))
+        filled = rows.indptr[1:] > rows.indptr[:-1]
+        if weighted.size:
+            decision[filled] = np.add.reduceat(weighted, rows.indptr[:-1][filled], axis=0)
         decision += self._intercepts
         calibrated = 1.0 / (1.0 + np.exp(self._slopes * decision + self._offsets))
         m = self._members
@@ -94,11 +100,11 @@ class Scorer:
         """Score texts, with the terms that pushed each label up (when ``explain``)."""
         rows = self.features(texts)
         probs = self._probabilities(rows)
-        above = probs >= np.array([self.thresholds[label] for label in LABELS])
+        # Which labels are above threshold, as a number whose bits are the labels.
+        above = (probs >= self._cuts) @ (1 << np.arange(len(LABELS)))
         out = []
-        for i, (p_row, a_row) in enumerate(zip(probs.tolist(), above.tolist(), strict=True)):
-            p = dict(zip(LABELS, p_row, strict=True))
-            labels = tuple(label for label, on in zip(LABELS, a_row, strict=True) if on)
+        for i, (p_row, flags) in enumerate(zip(probs.tolist(), above.tolist(), strict=True)):
+            labels = self._combinations[flags]
             terms = {}
             if explain and labels:
                 start = int(rows.indptr[i])
@@ -109,7 +115,7 @@ class Scorer:
                 )
                 for label in labels:
                     terms[label] = self._terms(rows, start, end, LABELS.index(label))
-            out.append(Scored(p, labels, terms))
+            out.append(Scored(dict(zip(LABELS, p_row, strict=True)), labels, terms))
         return out
 
     def _terms(self, rows: Rows, start: int, end: int, k: int) -> tuple[str, ...]:

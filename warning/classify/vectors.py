@@ -8,8 +8,10 @@ holds them equal on the corpus and the evaluation files. What makes it fast:
 - A text is split on whitespace once, and everything about a piece (its fold, its
   word tokens, its character n-grams, the bigrams inside it) is looked up in a cache
   of the pieces seen before: news repeats its words, so most pieces are known.
-- n-grams the vocabulary can never contain are not built: a longer character n-gram
-  is tried only when the shorter one starting at the same place begins a known one.
+- Only what the vocabulary contains is kept: a new piece's word and character
+  n-grams are looked up once, and the cache holds their columns, not the n-grams.
+  (Building no n-gram that cannot be known, by their prefixes, was tried: in Python
+  the check costs more than building them all and looking them up in C.)
 - The rows of a whole batch are counted, weighted and normalised in a few numpy
   operations, and built directly in CSR form.
 
@@ -64,8 +66,8 @@ _VANISHING = re.compile("[\x85\u1680\u2028\u2029]")
 #: Pieces remembered (raw text -> features); past this the cache starts again, so
 #: hostile text cannot grow it without bound.
 CACHE_SIZE = 1 << 16
-#: Texts per numpy pass, at most: keeps the arrays of one pass small.
-BLOCK = 2048
+#: Texts per numpy pass, at most: the arrays of one pass stay in the processor's cache.
+BLOCK = 512
 
 #: A known piece: its feature ids (int32 bytes, repeats kept), its first word token
 #: (None when it has none), and the bigrams its last word token starts.
@@ -81,8 +83,6 @@ class Rows:
     indices: np.ndarray
     indptr: np.ndarray
     width: int
-    #: The row of each entry (what indptr says, spelt out for numpy's bincount).
-    rows: np.ndarray
 
 
 class Vectorizer:
@@ -104,9 +104,6 @@ class Vectorizer:
             else:
                 self._unigrams[term] = i
         self._chars = {gram: n_words + i for i, gram in enumerate(chars)}
-        # Every proper prefix of 3 or more characters of a known n-gram: an n-gram that
-        # is not one of these starts no known longer one.
-        self._stems = {gram[:end] for gram in chars for end in range(3, len(gram))}
         self._cache: dict[str, _Entry] = {}
         # A pass's keys (text number x width + column) must fit in int32.
         self._block = max(1, min(BLOCK, (2**31 - 1) // max(self.width, 1) - 1))
@@ -117,13 +114,10 @@ class Vectorizer:
         parts = [self._rows(texts[i : i + step]) for i in range(0, len(texts), step)]
         if not parts:
             empty = np.zeros(0, dtype=np.int32)
-            return Rows(
-                empty.astype(np.float32), empty, np.zeros(1, dtype=np.int64), self.width, empty
-            )
+            return Rows(empty.astype(np.float32), empty, np.zeros(1, dtype=np.int64), self.width)
         if len(parts) == 1:
             return parts[0]
         entries = np.cumsum([0] + [p.indptr[-1] for p in parts[:-1]])
-        first_rows = np.cumsum([0] + [len(p.indptr) - 1 for p in parts[:-1]])
         return Rows(
             np.concatenate([p.data for p in parts]),
             np.concatenate([p.indices for p in parts]),
@@ -132,7 +126,6 @@ class Vectorizer:
                 + [p.indptr[1:] + o for p, o in zip(parts, entries, strict=True)]
             ),
             self.width,
-            np.concatenate([p.rows + o for p, o in zip(parts, first_rows, strict=True)]),
         )
 
     def _rows(self, texts: Sequence[str]) -> Rows:
@@ -141,31 +134,39 @@ class Vectorizer:
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n) // 4
         # One key per occurrence, text-major: sorting groups each text's features in
         # column order, as scikit-learn's rows are, and counts them in one pass.
-        keys = np.frombuffer(b"".join(ids), dtype=np.int32) + np.repeat(
-            np.arange(n, dtype=np.int32) * np.int32(self.width), lengths
-        )
+        base = np.arange(n + 1, dtype=np.int32) * np.int32(self.width)
+        keys = np.frombuffer(b"".join(ids), dtype=np.int32) + np.repeat(base[:-1], lengths)
         keys.sort()
-        first = np.ones(keys.size, dtype=bool)
+        first = np.empty(keys.size, dtype=bool)
+        first[:1] = True
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
         starts = np.flatnonzero(first)
-        counts = np.diff(starts, append=keys.size)
         unique = keys[starts]
-        row = unique // self.width
-        col = (unique - row * self.width).astype(np.int32)
+        # Where each row starts, and where its character columns start: row i's words
+        # are bounds[2i]:bounds[2i+1], its character n-grams bounds[2i+1]:bounds[2i+2].
+        bounds = np.empty(2 * n + 1, dtype=np.int64)
+        bounds[0::2] = np.searchsorted(unique, base)
+        bounds[1::2] = np.searchsorted(unique, base[:-1] + np.int32(self.n_words))
+        indptr = bounds[0::2]
+        col = unique - np.repeat(base[:-1], np.diff(indptr))
         # As TfidfTransformer does it, in float32: 1 + log(tf), times idf...
-        value = counts.astype(np.float32)
+        value = np.empty(starts.size, dtype=np.float32)
+        value[:-1] = starts[1:] - starts[:-1]
+        value[-1:] = keys.size - starts[-1:]
         np.log(value, out=value)
         value += 1.0
         value *= self._idf[col]
-        # ...then each part of each row divided by its length. Every value is >= 1 and
-        # a float32, so the float64 sum of squares is exact in any order: the same
-        # length scikit-learn computes, and the same float32 after the division.
-        part = row * 2 + (col >= self.n_words)
-        length = np.sqrt(np.bincount(part, weights=value * value, minlength=2 * n))
-        data = (value / length[part]).astype(np.float32)
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
-        return Rows(data, col, indptr, self.width, row)
+        # ...then each part of each row divided by its length. The squares are float32
+        # (as scikit-learn's) and >= 1, so their float64 sums are exact in any order:
+        # the same lengths scikit-learn computes, the same float32 after the division.
+        squares = (value * value).astype(np.float64)
+        sizes = np.diff(bounds)
+        sums = np.zeros(2 * n)
+        filled = sizes > 0
+        if squares.size:
+            sums[filled] = np.add.reduceat(squares, bounds[:-1][filled])
+        data = (value / np.repeat(np.sqrt(sums), sizes)).astype(np.float32)
+        return Rows(data, col, indptr, self.width)
 
     def _ids(self, text: str) -> bytes:
         """Every feature occurrence of one text, as int32 column ids (repeats kept)."""
@@ -193,20 +194,14 @@ class Vectorizer:
         """Features of one whitespace-free piece of raw text, remembered."""
         ids = array("i")
         tokens: list[str] = []
-        chars, stems = self._chars, self._stems
+        known = self._chars.get
         for word in fold(piece).split():  # a piece may fold to several words, or none
-            # scikit-learn's char_wb: the word padded with one space on each side,
-            # then its 3-, 4- and 5-grams (the whole padded word when it is shorter).
+            # scikit-learn's char_wb: the word padded with one space on each side, then
+            # its 3-, 4- and 5-grams (the padded word itself when it is shorter).
             padded = f" {word} "
             size = len(padded)
-            for start in range(size - 2):
-                for end in range(start + 3, min(start + 5, size) + 1):
-                    gram = padded[start:end]
-                    column = chars.get(gram)
-                    if column is not None:
-                        ids.append(column)
-                    if gram not in stems:
-                        break
+            grams = [padded[i : i + n] for n in (3, 4, 5) for i in range(size - n + 1)]
+            ids.extend([column for column in map(known, grams) if column is not None])
             tokens += _WORDS.findall(word)
         unigrams, bigrams = self._unigrams, self._bigrams
         for token in tokens:
