@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ModelError
 from . import LABELS, Scored, pack
 from .text import OPENING
-from .vectors import COMMON, SETTINGS, Rows, Vectorizer
+from .vectors import BLOCK, COMMON, SETTINGS, Rows, Vectorizer
 
 
 class Scorer:
@@ -93,11 +93,19 @@ class Scorer:
 
     def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Per label, the probability for each text."""
-        probs = self._probabilities(self.features(texts))
+        probs = np.concatenate(
+            [np.zeros((0, len(LABELS)))]
+            + [self._probabilities(self.features(block)) for block in _blocks(texts)]
+        )
         return {label: probs[:, k] for k, label in enumerate(LABELS)}
 
     def score(self, texts: Sequence[str], *, explain: bool = True) -> list[Scored]:
         """Score texts, with the terms that pushed each label up (when ``explain``)."""
+        # Block by block: a large batch (an evaluation file, a 6,000-item feed) never
+        # holds more than one block's arrays.
+        return [scored for block in _blocks(texts) for scored in self._score(block, explain)]
+
+    def _score(self, texts: Sequence[str], explain: bool) -> list[Scored]:
         rows = self.features(texts)
         probs = self._probabilities(rows)
         # Which labels are above threshold, as a number whose bits are the labels.
@@ -124,6 +132,10 @@ class Scorer:
         contributions[~self._telling[columns]] = 0.0
         order = np.argsort(-contributions)[: self._top_terms]
         return tuple(self._words[columns[j]] for j in order if contributions[j] > 0)
+
+
+def _blocks(texts: Sequence[str]) -> list[Sequence[str]]:
+    return [texts[i : i + BLOCK] for i in range(0, len(texts), BLOCK)]
 
 
 def _arrays(header: dict[str, Any], body: bytes, path: Path) -> dict[str, np.ndarray]:

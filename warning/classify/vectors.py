@@ -63,9 +63,9 @@ _WORDS = re.compile(WORD_PATTERN)
 #: each whitespace-separated piece on its own equals folding the whole text, then
 #: splitting, once these are gone: every other whitespace folds to whitespace.
 _VANISHING = re.compile("[\x85\u1680\u2028\u2029]")
-#: Pieces remembered (raw text -> features); past this the cache starts again, so
-#: hostile text cannot grow it without bound.
-CACHE_SIZE = 1 << 16
+#: Pieces remembered (raw text -> features), about 300 bytes each; past this the
+#: cache starts again, so hostile text cannot grow it without bound (10 MB at most).
+CACHE_SIZE = 1 << 15
 #: Texts per numpy pass, at most: the arrays of one pass stay in the processor's cache.
 BLOCK = 512
 
