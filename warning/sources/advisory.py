@@ -291,7 +291,9 @@ def _first_paragraph(html: str, clip: Clipper) -> str:
 # --- the UK FCDO --------------------------------------------------------------------
 
 _SLUG = re.compile(r"/foreign-travel-advice/([a-z0-9-]+)")
-_ADVICE = re.compile(r"advi[sc]\w*\s+against\s+all\s+(but\s+essential\s+)?travel")
+# A word boundary first and a possessive \w*+: a word of "advisadvis..." then costs one
+# scan, not one from every "advi" in it.
+_ADVICE = re.compile(r"\badvi[sc]\w*+\s+against\s+all\s+(but\s+essential\s+)?travel")
 # Cues that a clause takes advice away rather than gives it.
 _REMOVED = re.compile(r"\b(?:no\s+longer|remov\w*|lift\w*|withdr[ae]w\w*|rescind\w*)\b")
 _CLAUSE = re.compile(r"[.;!?\n]+")
