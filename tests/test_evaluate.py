@@ -116,3 +116,38 @@ def test_real_news_country_f1(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["evaluate", "--data", str(data), "--json"]) == 0
     countries = json.loads(capsys.readouterr().out)["countries"]
     assert countries["f1"] >= 0.92, countries
+
+
+def test_evaluate_scores_with_the_pack_as_scikit_learn_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`warning evaluate` reads the scoring pack; its report and predictions are the ones
+    the fitted scikit-learn model gives (tests/test_pack.py: without importing it)."""
+    from warning.classify import LABELS, artifact
+    from warning.evaluate import label_report
+
+    rows = []
+    for name in ("fr-main.csv", "en-security.csv", "mixed-hard.csv"):
+        with (REPO / "models" / "corpus" / name).open(encoding="utf-8", newline="") as f:
+            rows += list(csv.DictReader(f))[:40]
+    data = tmp_path / "sample.csv"
+    with data.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text", "labels", "lang"])
+        writer.writerows([i, r["text"], r["labels"], r["lang"]] for i, r in enumerate(rows))
+    out = tmp_path / "pred.csv"
+    capsys.readouterr()
+    assert cli.main(["evaluate", "--data", str(data), "--json", "--predictions", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    fitted = artifact.load()
+    scored = fitted.score([r["text"] for r in rows], explain=False)
+    gold = [tuple(x for x in r["labels"].split(";") if x) for r in rows]
+    expected = label_report(LABELS, gold, [s.labels for s in scored], [r["lang"] for r in rows])
+    assert report["model"] == fitted.version
+    assert {k: report[k] for k in expected} == json.loads(json.dumps(expected))
+    with out.open(newline="") as f:
+        predicted = list(csv.DictReader(f))
+    assert [p["labels"] for p in predicted] == [";".join(s.labels) for s in scored]
+    assert [[p[f"p_{label}"] for label in LABELS] for p in predicted] == [
+        [f"{s.probabilities[label]:.4f}" for label in LABELS] for s in scored
+    ]

@@ -23,6 +23,7 @@ from warning.errors import ModelError
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = sorted((REPO / "models" / "corpus").glob("*.csv"))
+TINY = REPO / "tests" / "fixtures" / "training" / "tiny-corpus.csv"
 EVAL_FILES = sorted(p.name for p in (SHARED_DATA / "eval").glob("*.csv"))
 
 
@@ -138,8 +139,7 @@ def test_an_averaged_calibration_is_reproduced(tmp_path: Path) -> None:
 
     from warning.classify.features import make_features
 
-    tiny = REPO / "tests" / "fixtures" / "training" / "tiny-corpus.csv"
-    with tiny.open(encoding="utf-8", newline="") as handle:
+    with TINY.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     texts = [r["text"] for r in rows]
     features = make_features()
@@ -301,11 +301,12 @@ def test_pack_only_rebuilds_the_shipped_pack_from_the_skops_file(
     assert cli.main(["train", "--pack-only", "--data", str(CORPUS[0])]) == 2
 
 
-def test_scoring_imports_neither_scikit_learn_nor_scipy() -> None:
+def test_score_evaluate_and_the_pipeline_import_neither_scikit_learn_nor_scipy() -> None:
     code = (
         "import sys\n"
         "from warning import cli\n"
         "assert cli.main(['score', 'Soldiers seize power in Niamey']) == 0\n"
+        f"assert cli.main(['evaluate', '--data', {str(TINY)!r}]) == 0\n"
         "from warning.pipeline import intake\n"
         "assert intake.require_model().version\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'skops'})\n"
