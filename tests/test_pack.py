@@ -225,6 +225,17 @@ def test_not_a_pack_is_refused(tmp_path: Path) -> None:
     refused(path, "is not a scoring pack")
 
 
+@pytest.mark.parametrize(
+    ("old", "new"), [(b'{"arrays"', b'["arrays"'), (b'"format":1', b'"format":"')]
+)
+def test_a_damaged_header_is_refused(tmp_path: Path, old: bytes, new: bytes) -> None:
+    path = copy_shipped(tmp_path)
+    data = path.read_bytes()
+    assert data.count(old) == 1
+    path.write_bytes(data.replace(old, new))
+    refused(path, "has a damaged header")
+
+
 def test_a_pack_of_another_model_version_is_refused(tmp_path: Path) -> None:
     path = copy_shipped(tmp_path)
     card = json.loads(path.with_suffix(".json").read_text())

@@ -147,7 +147,9 @@ def _parse(path: Path, data: bytes) -> tuple[dict[str, Any], bytes]:
         )
     try:
         header = json.loads(data[start : start + size].decode("utf-8"))
-        header["format"], header["version"], header["body"]["bytes"], header["body"]["sha256"]
+        fields = header["format"], header["version"], header["body"]["bytes"]
+        if [type(f) for f in (*fields, header["body"]["sha256"])] != [int, str, int, str]:
+            raise ValueError("a field of the wrong type")
     except (ValueError, TypeError, KeyError) as exc:
         raise ModelError(
             f"{path} has a damaged header ({exc})",

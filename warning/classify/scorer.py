@@ -160,7 +160,11 @@ def load(path: Path | None = None) -> Scorer:
     """Load and verify a pack (``path`` with any suffix names the model's files)."""
     path = (path or pack.default_path()).with_suffix(".pack")
     header, body = pack.read(path)
-    return Scorer(header, body, path)
+    try:
+        return Scorer(header, body, path)
+    except (KeyError, TypeError, ValueError) as exc:  # a header its writer got wrong
+        hint = pack.rebuild_hint(path)
+        raise ModelError(f"{path} has a damaged header ({exc!r})", hint) from None
 
 
 _LOCK = threading.Lock()
