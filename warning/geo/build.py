@@ -126,7 +126,7 @@ class _Builder:
             self.names.pop(key, None)
             self.flags.pop(key, None)
 
-    def compile(self, person_names: set[str], info: dict[str, Any]) -> Gazetteer:
+    def compile(self, person_names: set[str], info: dict[str, Any]) -> dict[str, Any]:
         # The default reading of a name: a look-alike or a country before anything
         # else; among places, the countries of first concern, then the most populous.
         rank = {"not_place": 0, "country": 1, "capital": 2, "demonym": 3, "actor": 5}
@@ -155,15 +155,13 @@ class _Builder:
             parts = key.split(" ")
             for n in range(1, len(parts)):
                 partial.add(" ".join(parts[:n]))
-        return Gazetteer(
-            {
-                "names": names,
-                "entries": tuple(self.entries),
-                "partial": frozenset(partial),
-                "person_names": frozenset(person_names),
-                "info": info,
-            }
-        )
+        return {
+            "names": names,
+            "entries": tuple(self.entries),
+            "partial": frozenset(partial),
+            "person_names": frozenset(person_names),
+            "info": info,
+        }
 
 
 def _is_latin(name: str) -> bool:
@@ -449,11 +447,21 @@ def _resolve_collisions(b: _Builder, borders: dict[str, tuple[str, ...]]) -> Non
 def build(
     curated: Path | None = None, actors: Path | None = None, *, places: bool = True
 ) -> Gazetteer:
-    """Build the gazetteer from the packages and the curated files (several seconds).
+    """Build the gazetteer from the packages and the curated files (several seconds),
+    as a table in this process's memory, not cached (tests and tools; see
+    :func:`warning.geo.gazetteer.open_cached` for the cached table).
 
     ``places=False`` leaves out subdivisions and towns: countries, demonyms and the
-    curated entries only, built in a fraction of a second (for tests and tools).
+    curated entries only, built in a fraction of a second.
     """
+    return Gazetteer.from_payload(build_payload(curated, actors, places=places))
+
+
+def build_payload(
+    curated: Path | None = None, actors: Path | None = None, *, places: bool = True
+) -> dict[str, Any]:
+    """The gazetteer as plain data: ``names`` (key to ``(flags, index, ...)``),
+    ``entries`` (plain tuples), ``partial`` (name prefixes), ``person_names``, ``info``."""
     cur = load_curated(curated or DATA_DIR / "curated.yaml", actors or DATA_DIR / "actors.yaml")
     b = _Builder()
     borders = _countries(b)

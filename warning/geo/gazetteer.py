@@ -16,26 +16,38 @@ Sources, in the order they are added:
   phrases, places the packages lack, stop words, look-alikes that are not places
   ("River Niger"), and actors (people, parties, juntas, armed groups) with years.
 
-Everything is compiled into one ``marshal`` file of plain tuples and dicts in
-:func:`cache_dir` (marshal builds data and runs nothing); a start reads that file only.
-Its header holds a key over the builder's version and source, the Python version, the
-package versions and the bytes of both curated files: any change rebuilds it.
+Everything is compiled into one read-only table (:mod:`warning.geo.compact`) in
+:func:`cache_dir`, which each process maps rather than loads: the kernel keeps one copy
+for the daemon's workers and the commands alike. The table is built in a short-lived
+child process, so no process that uses it keeps the builder's memory (every GeoNames
+town as Python objects, about 300 MB at its peak). Its header holds a key over the
+builder's version and source, the Python version, the package versions and the bytes
+of both curated files, and a digest of the rest: any change rebuilds it, and a file
+that does not match its digest is rebuilt, never read.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import json
 import logging
-import marshal
+import mmap
 import os
+import pickle
+import struct
+import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..errors import DataError
+from . import compact
 from .names import name_key
 
 log = logging.getLogger(__name__)
@@ -50,8 +62,14 @@ CITY_FLOOR = 15_000
 #: Below this a place is a village: matched by its main name only.
 SMALL_TOWN = 5_000
 DATA_DIR = Path(__file__).resolve().parent / "data"
-CACHE_FILE = "gazetteer.marshal"
-_MAGIC = b"WARNING-GAZETTEER\n"
+CACHE_FILE = "gazetteer.table"
+#: Files earlier versions cached; removed when the table is written beside them.
+OLD_CACHE_FILES = ("gazetteer.marshal",)
+LOCK_FILE = "gazetteer.lock"
+#: Bounds of each process's caches of lookups and of entries read from the table: the
+#: words of ordinary text repeat, so a few thousand cover nearly every lookup.
+FOUND_MAX = 32_768
+ENTRIES_MAX = 8_192
 
 
 class Entry(NamedTuple):
@@ -82,47 +100,101 @@ class Entry(NamedTuple):
 CAP = 1  # the name is written capitalised, so the text must be too
 ACRONYM = 2  # the name is an acronym ("DRC", "CNSP"): the text must be in capitals
 
+#: What a key is: the name's ``(flags, entry index, ...)`` or None, and whether some
+#: longer name starts with it.
+Found = tuple[tuple[int, ...] | None, bool]
+_NOTHING: Found = (None, False)
+
 
 class Gazetteer:
     """The compiled name table: folded name keys to candidate entries.
 
-    ``names[key]`` is ``(flags, index, ...)`` into ``entries``; ``partial`` holds every
-    proper token prefix of a key ("cote d" of "cote d ivoire"), so the matcher stops
+    ``find(key)`` says what a key is (see :data:`Found`): a name's value is
+    ``(flags, index, ...)`` into the entries, and a key is *partial* when it is a proper
+    token prefix of a longer name ("cote d" of "cote d ivoire"), so the matcher stops
     extending a phrase as soon as no longer name continues it. ``person_names`` are keys
     that may be people's names (Chad, Jordan) and get the resolver's person test.
+
+    The table stays in its file, mapped (or in a bytes object); each process keeps only
+    the keys and entries it has looked up lately (``found``, a plain dict that the
+    resolver reads directly on its hot path, and the entries, both bounded).
     """
 
-    __slots__ = ("_cache", "entries", "info", "names", "partial", "person_names")
+    __slots__ = ("_entries", "_table", "found", "info", "person_names")
 
-    def __init__(self, payload: dict[str, Any]) -> None:
-        self.names: dict[str, tuple[int, ...]] = payload["names"]
-        self.entries: tuple[tuple[Any, ...], ...] = payload["entries"]
-        self.partial: frozenset[str] = payload["partial"]
-        self.person_names: frozenset[str] = payload["person_names"]
-        self.info: dict[str, Any] = payload["info"]
-        self._cache: dict[int, Entry] = {}
+    def __init__(self, buf: Any) -> None:
+        self._table = compact.Table(buf)
+        meta = self._table.meta
+        self.person_names: frozenset[str] = frozenset(meta["person_names"])
+        self.info: dict[str, Any] = meta["info"]
+        self.found: dict[str, Found] = {}
+        self._entries: dict[int, Entry] = {}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], key: str = "0" * 64) -> Gazetteer:
+        """A table in memory for a builder's payload (tests and tools; no file)."""
+        return cls(compact.encode(payload, key))
 
     def __len__(self) -> int:
-        return len(self.names)
+        return self._table.names
+
+    @property
+    def entry_count(self) -> int:
+        return self._table.entries
+
+    def probe(self, key: str) -> Found:
+        """What ``key`` is, read from the table (and remembered in ``found``)."""
+        record = self._table.probe(key)
+        if record is None:
+            result = _NOTHING
+        else:
+            bits, ids = record
+            value = (compact.flags(bits), *ids) if bits & compact.IS_NAME else None
+            result = (value, bool(bits & compact.IS_PARTIAL))
+        if len(self.found) >= FOUND_MAX:
+            self.found.clear()
+        self.found[key] = result
+        return result
+
+    def find(self, key: str) -> Found:
+        """What ``key`` is: remembered, else read from the table."""
+        return self.found.get(key) or self.probe(key)
+
+    def value(self, key: str) -> tuple[int, ...] | None:
+        """A name key's ``(flags, index, ...)``, or None when it is no name."""
+        return self.find(key)[0]
 
     def entry(self, index: int) -> Entry:
-        """Entry number ``index`` (built lazily from the cached tuple)."""
-        found = self._cache.get(index)
+        """Entry number ``index``."""
+        found = self._entries.get(index)
         if found is None:
-            found = self._cache[index] = Entry._make(self.entries[index])
+            if len(self._entries) >= ENTRIES_MAX:
+                self._entries.clear()
+            found = self._entries[index] = Entry._make(self._table.entry(index))
         return found
 
     def lookup(self, name: str) -> tuple[Entry, ...]:
         """Every entry a name (in any spelling) can mean, best default first."""
-        value = self.names.get(name_key(name))
+        value = self.value(name_key(name))
         return tuple(self.entry(i) for i in value[1:]) if value else ()
 
+    def keys(self) -> Iterator[str]:
+        """Every name key (not the prefixes that are only prefixes)."""
+        return (k for k, bits, _ids in self._table.records() if bits & compact.IS_NAME)
+
     def payload(self) -> dict[str, Any]:
-        """The plain data the cache file holds."""
+        """The whole table as the builder's plain data (slow: for tests and tools)."""
+        names: dict[str, tuple[int, ...]] = {}
+        partial = set()
+        for key, bits, ids in self._table.records():
+            if bits & compact.IS_NAME:
+                names[key] = (compact.flags(bits), *ids)
+            if bits & compact.IS_PARTIAL:
+                partial.add(key)
         return {
-            "names": self.names,
-            "entries": self.entries,
-            "partial": self.partial,
+            "names": names,
+            "entries": tuple(self._table.entry(i) for i in range(self.entry_count)),
+            "partial": frozenset(partial),
             "person_names": self.person_names,
             "info": self.info,
         }
@@ -153,12 +225,12 @@ def versions() -> dict[str, str]:
     return out
 
 
-def cache_key(curated: Path, actors: Path) -> str:
+def cache_key(curated: Path, actors: Path, *, places: bool = True) -> str:
     """The key a cache file must carry to be used: inputs and builder, hashed."""
     h = hashlib.sha256()
-    h.update(f"{BUILDER_VERSION}\0{sys.version}\0".encode())
+    h.update(f"{BUILDER_VERSION}\0{sys.version}\0{places}\0".encode())
     # The builder's own code is an input too: editing it rebuilds the table.
-    for module in ("gazetteer.py", "build.py", "curated.py", "names.py"):
+    for module in ("gazetteer.py", "build.py", "compact.py", "curated.py", "names.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     for dist, version in sorted(versions().items()):
         h.update(f"{dist}={version}\0".encode())
@@ -169,78 +241,177 @@ def cache_key(curated: Path, actors: Path) -> str:
     return h.hexdigest()
 
 
-def _read(path: Path, key: str) -> Gazetteer | None:
+def _open(path: Path, key: str) -> Gazetteer | None:
+    """The table in ``path`` if it is whole and built for ``key``, else None."""
     try:
         with path.open("rb") as f:
-            if f.readline() != _MAGIC or f.readline().strip() != key.encode():
-                return None
-            return Gazetteer(marshal.loads(f.read()))
+            buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, EOFError, TypeError, KeyError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: an empty file cannot be mapped
         log.warning("gazetteer cache %s unreadable, rebuilding: %s", path, exc)
         return None
+    if compact.header_key(buf) != key:
+        buf.close()
+        return None  # stale (its inputs changed) or from another version
+    try:
+        compact.check(buf)
+        return Gazetteer(buf)
+    except (compact.Damaged, ValueError, TypeError, EOFError, struct.error) as exc:
+        log.warning("gazetteer cache %s unusable, rebuilding: %s", path, exc)
+        return None  # unmapped once nothing refers to it
 
 
-def _write(path: Path, key: str, gaz: Gazetteer) -> None:
+def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".gazetteer-", dir=path.parent)
     try:
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from other users of the dir
         with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + key.encode() + b"\n")
-            f.write(marshal.dumps(gaz.payload(), 4))
-        os.replace(tmp, path)
+            f.write(data)
+        os.replace(tmp, path)  # never rewritten in place: processes may have it mapped
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    for old in OLD_CACHE_FILES:
+        with contextlib.suppress(OSError):
+            (path.parent / old).unlink()
+
+
+#: The builder process's program: this package, found where the caller found it.
+_BUILDER = (
+    "import json, sys; request = json.loads(sys.stdin.read()); sys.path[:] = request['path'];"
+    " from warning.geo.gazetteer import _build_main; _build_main(request)"
+)
+#: A build takes seconds; one that takes this long is stuck.
+BUILD_TIMEOUT_S = 600
+
+
+def _build_main(request: dict[str, Any]) -> None:
+    """The builder process: build, write the table, report on standard output, exit."""
+    report = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything the build prints goes to standard error, not into the report
+    try:
+        from .build import build_payload
+
+        payload = build_payload(
+            Path(request["curated"]), Path(request["actors"]), places=request["places"]
+        )
+        _write(Path(request["out"]), compact.encode(payload, request["key"]))
+        result: tuple[str, Any] = ("ok", None)
+    except Exception as exc:
+        result = ("error", exc)
+    try:
+        data = pickle.dumps(result)
+    except Exception:  # an exception that does not pickle: say what it was
+        data = pickle.dumps(("error", DataError(f"the gazetteer build failed: {result[1]!r}")))
+    with report:
+        report.write(data)
+
+
+def _build_in_child(path: Path, key: str, curated: Path, actors: Path, places: bool) -> None:
+    """Build the table into ``path`` in a short-lived process (several seconds).
+
+    The builder holds every GeoNames town as Python objects (about 300 MB at its
+    peak); a process that built in place would keep most of that for its lifetime.
+    The child imports this package from the caller's ``sys.path``, so it is the same
+    code whatever started the caller. Errors in the build (a malformed curated file,
+    an unwritable directory) are raised here as they were raised there.
+    """
+    request = {
+        "path": sys.path,
+        "out": str(path),
+        "key": key,
+        "curated": str(curated),
+        "actors": str(actors),
+        "places": places,
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _BUILDER],
+            input=json.dumps(request).encode(),
+            stdout=subprocess.PIPE,
+            timeout=BUILD_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise DataError(
+            f"the gazetteer builder process took more than {BUILD_TIMEOUT_S} s",
+            "the machine may be overloaded; it is tried again on the next start",
+        ) from None
+    if done.returncode != 0 or not done.stdout:
+        raise DataError(
+            f"the gazetteer builder process exited with status {done.returncode}",
+            "see the lines it wrote before this one; if it was killed, the machine may be "
+            "short of memory (the build needs about 300 MB for some seconds)",
+        )
+    kind, value = pickle.loads(done.stdout)  # from our own child: trusted
+    if kind == "error":
+        raise value
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold the cache directory's build lock: one process builds, the others wait."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def open_cached(
-    directory: Path | None = None, curated: Path | None = None, actors: Path | None = None
+    directory: Path | None = None,
+    curated: Path | None = None,
+    actors: Path | None = None,
+    *,
+    places: bool = True,
 ) -> Gazetteer:
     """The gazetteer from the cache in ``directory``, built and written there if stale.
 
-    A directory that cannot be written falls back to the freshly built table, with a
-    warning; the next start builds again.
+    The build runs in a child process (see :func:`_build_in_child`); a process that
+    finds the cache stale while another builds it waits for that build. A directory
+    that cannot be written gets a private copy instead, with a warning; the next start
+    builds again. ``places=False`` leaves towns and subdivisions out (tests and tools).
     """
     curated = curated or DATA_DIR / "curated.yaml"
     actors = actors or DATA_DIR / "actors.yaml"
     path = (directory or cache_dir()) / CACHE_FILE
-    key = cache_key(curated, actors)
-    found = _read(path, key)
+    key = cache_key(curated, actors, places=places)
+    found = _open(path, key)
     if found is not None:
         return found
-    from .build import build  # imports the data packages: only when building
-
-    log.info("building the gazetteer cache %s", path)
-    gaz = build(curated, actors)
     try:
-        _write(path, key, gaz)
+        with _locked(path.parent):
+            found = _open(path, key)  # built by another process while this one waited
+            if found is None:
+                log.info("building the gazetteer cache %s", path)
+                _build_in_child(path, key, curated, actors, places)
+                found = _open(path, key)
     except OSError as exc:
-        log.warning("cannot write the gazetteer cache %s (%s): using it from memory", path, exc)
-    return gaz
+        log.warning("cannot write the gazetteer cache %s (%s): using a private copy", path, exc)
+        with tempfile.TemporaryDirectory(prefix="warning-gazetteer-") as tmp:
+            private = Path(tmp) / CACHE_FILE
+            _build_in_child(private, key, curated, actors, places)
+            found = _open(private, key)  # stays mapped once the file is gone
+    if found is None:
+        raise DataError(
+            f"the gazetteer cache {path} could not be read back after it was built",
+            "check the free space and the permissions of the cache directory",
+        )
+    return found
 
 
-def ensure_cached(directory: Path | None = None) -> None:
-    """Build and write the cache if it is missing or stale, without keeping the table.
+def ensure_cached(directory: Path | None = None, *, places: bool = True) -> None:
+    """Build and write the cache if it is missing, stale or damaged, keeping nothing.
 
     Called by a parent process before it starts worker processes, so the workers
-    read the cache instead of each building it at once.
+    map the cache instead of each finding it stale at once.
     """
-    curated, actors = DATA_DIR / "curated.yaml", DATA_DIR / "actors.yaml"
-    path = (directory or cache_dir()) / CACHE_FILE
-    try:
-        with path.open("rb") as f:
-            if (
-                f.readline() == _MAGIC
-                and f.readline().strip() == cache_key(curated, actors).encode()
-            ):
-                return
-    except OSError:
-        pass
-    open_cached(directory)
+    open_cached(directory, places=places)  # unmapped again as it goes out of scope
 
 
 _LOCK = threading.Lock()
@@ -248,7 +419,7 @@ _INSTANCE: Gazetteer | None = None
 
 
 def load(cache_dir: Path | None = None) -> Gazetteer:
-    """The process-wide gazetteer, read from the cache on first use (thread-safe).
+    """The process-wide gazetteer, mapped from the cache on first use (thread-safe).
 
     Later calls return the same instance whatever ``cache_dir`` they pass.
     """

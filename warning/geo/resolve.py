@@ -158,7 +158,7 @@ def _placey(key: str, gaz: Gazetteer, strict: bool) -> bool:
     """Whether a word is itself a likely place: a country, a capital, a nationality, a
     region or (unless ``strict``) a town of first concern or of some size. A surname
     that is also some village's alternate name ("Smith", "Michael") does not count."""
-    value = gaz.names.get(key)
+    value = gaz.value(key)
     if value is None:
         return False
     e = gaz.entry(value[1])
@@ -213,14 +213,16 @@ def _state_noun_near(toks: list[Token], i: int, j: int, gaz: Gazetteer) -> int:
 
 
 def _is_demonym(key: str, gaz: Gazetteer) -> bool:
-    value = gaz.names.get(key)
+    value = gaz.value(key)
     return value is not None and any(gaz.entry(k).kind == "demonym" for k in value[1:])
 
 
 def _match(
     text: str, toks: list[Token], gaz: Gazetteer, titlecase: bool, lowercase: bool
 ) -> list[_Mention]:
-    names, partial, person = gaz.names, gaz.partial, gaz.person_names
+    # What each key is, from the gazetteer's cache of recent lookups where it can be
+    # (nearly every word of ordinary text), else from its table.
+    found, probe, person = gaz.found.get, gaz.probe, gaz.person_names
     out: list[_Mention] = []
     n = len(toks)
     i = 0
@@ -229,14 +231,14 @@ def _match(
         best: tuple[int, tuple[int, ...]] | None = None
         j = i
         while True:
-            value = names.get(key)
+            value, partial = found(key) or probe(key)
             if value is not None:
                 flags = value[0]
                 if (not flags & CAP or toks[i].cap or lowercase) and (
                     not flags & ACRONYM or all(t.text.isupper() for t in toks[i : j + 1])
                 ):
                     best = (j + 1, value)
-            if key not in partial or j + 1 >= n or not _joined(text, toks[j], toks[j + 1]):
+            if not partial or j + 1 >= n or not _joined(text, toks[j], toks[j + 1]):
                 break
             j += 1
             key = f"{key} {toks[j].folded}"
