@@ -5,6 +5,10 @@ temporary directory, listens only on a unix socket there, trusts local connectio
 and is removed when the test session ends. As root (CI) the server runs as the
 ``postgres`` user, since PostgreSQL refuses to run as root. With neither the
 variable nor the binaries, PostgreSQL tests skip with :data:`SKIP_REASON`.
+
+Each pytest-xdist worker starts its own cluster (under a second: cheaper than sharing one
+between processes that end in any order); with the variable set they share that server.
+Either way every test gets a database of its own from :func:`fresh_database`.
 """
 
 from __future__ import annotations
