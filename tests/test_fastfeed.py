@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import shared_data
 from warning.errors import ParseError, UnsafeFeed
 from warning.records import ParseResult
-from warning.sources.caps import CapOptions
+from warning.sources.caps import DEFAULT_CAPS, CapOptions
 from warning.sources.fastfeed import read_plain_feed
 from warning.sources.rss import parse_feed
 
@@ -28,12 +28,16 @@ RSS_NS = (
 )
 
 
-def both(body: bytes, base_url: str = BASE, **kw: object) -> tuple[object, object]:
+def both(
+    body: bytes, base_url: str = BASE, caps: CapOptions = DEFAULT_CAPS
+) -> tuple[object, object]:
     """parse_feed's outcome on each path: a ParseResult, or the error's type and text."""
-    out = []
+    out: list[object] = []
     for fast in (True, False):
         try:
-            out.append(parse_feed(body, feed="f", outlet="o", base_url=base_url, fast=fast, **kw))  # type: ignore[arg-type]
+            out.append(
+                parse_feed(body, feed="f", outlet="o", base_url=base_url, caps=caps, fast=fast)
+            )
         except ParseError as exc:
             out.append((type(exc).__name__, str(exc)))
     return out[0], out[1]
@@ -57,10 +61,10 @@ def differences(fast: object, slow: object) -> list[str]:
     return out
 
 
-def assert_same(body: bytes, base_url: str = BASE, **kw: object) -> ParseResult:
+def assert_same(body: bytes, base_url: str = BASE, caps: CapOptions = DEFAULT_CAPS) -> ParseResult:
     """The fast path accepts ``body`` and gives exactly the feedparser path's result."""
     assert read_plain_feed(body) is not None, "the fast path refused the body"
-    fast, slow = both(body, base_url, **kw)
+    fast, slow = both(body, base_url, caps)
     assert differences(fast, slow) == []
     assert isinstance(fast, ParseResult)
     return fast

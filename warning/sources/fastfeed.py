@@ -105,8 +105,6 @@ class _Unsupported(Exception):
     """The body is outside the fast path's rule: feedparser reads it."""
 
 
-
-
 def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -151,6 +149,7 @@ _CONTENT_NAMES = _names(
 )
 _PLAIN_OR_HTML = frozenset({"text/plain", "text/html"})
 _ENTITY_LIKE = re.compile("&([A-Za-z0-9_]+);")
+_C1_CONTROLS = re.compile("[\x80-\x9f]")  # what feedparser's _cp1252 table maps
 
 # What an open element is, for its end.
 (_SKIP, _SKIP_TEXT, _ROOT, _CHANNEL, _ENTRY, _FEED_LANG, _TITLE, _SUMMARY, _CONTENT, _LINK_TEXT,
@@ -477,7 +476,8 @@ def _repaired(value: str) -> str:
         return value
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         value = value.encode("iso-8859-1").decode("utf-8")
-    return value.translate(_cp1252)
+    # str.translate walks every character in Python's slow path: only when one is there.
+    return value.translate(_cp1252) if _C1_CONTROLS.search(value) else value
 
 
 def _xml_declaration(version: str, encoding: str | None, standalone: int) -> None:
