@@ -33,7 +33,9 @@ _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W_]+")
 
 _FOLD_CACHE: dict[str, str] = {}
-_FOLD_CACHE_MAX = 200_000
+#: A few tens of thousands of words cover nearly all of ordinary text; a long-running
+#: worker that kept every word it ever saw would grow by ~150 bytes a word.
+_FOLD_CACHE_MAX = 32_768
 
 
 class Token(NamedTuple):
@@ -71,6 +73,8 @@ def _fold_word(word: str) -> str:
     folded = (
         word.casefold() if word.isascii() else _strip_accents(word.casefold().translate(_TABLE))
     )
+    if folded == word:
+        folded = word  # most words are lower case already: keep one string, not two
     if len(_FOLD_CACHE) >= _FOLD_CACHE_MAX:
         _FOLD_CACHE.clear()
     _FOLD_CACHE[word] = folded
