@@ -96,6 +96,7 @@ class Sampler:
     hwm: dict[int, int] = field(default_factory=dict)  # kB, per process
     pss_peak: dict[int, int] = field(default_factory=dict)  # kB, per process
     total_pss_peak: int = 0  # kB: the largest sum over one sample
+    roles: dict[int, str] = field(default_factory=dict)  # read while the process lives
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def sample(self) -> dict[int, dict[str, int]]:
@@ -104,6 +105,8 @@ class Sampler:
             kb = proc_kb(p)
             if kb:
                 now[p] = kb
+                if p not in self.roles:
+                    self.roles[p] = role(p, self.pid)
                 self.hwm[p] = max(self.hwm.get(p, 0), kb["VmHWM"])
                 self.pss_peak[p] = max(self.pss_peak.get(p, 0), kb["Pss"])
         self.total_pss_peak = max(self.total_pss_peak, sum(kb["Pss"] for kb in now.values()))
@@ -127,10 +130,21 @@ def mb(kb: int) -> str:
     return f"{kb / 1024:.0f} MB"
 
 
+def role(pid: int, daemon: int) -> str:
+    """daemon, worker, or builder (the short-lived process that builds the gazetteer)."""
+    if pid == daemon:
+        return "daemon"
+    try:
+        builder = b"_build_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        builder = False
+    return "builder" if builder else "worker"
+
+
 def show(now: dict[int, dict[str, int]], daemon: int, title: str) -> None:
     print(title)
     for p, kb in now.items():
-        who = "daemon" if p == daemon else "worker"
+        who = role(p, daemon)
         print(f"  {who} pid {p}: rss {mb(kb['VmRSS'])}, pss {mb(kb['Pss'])}")
     rest = [kb for p, kb in now.items() if p != daemon]
     print(
@@ -143,7 +157,7 @@ def show(now: dict[int, dict[str, int]], daemon: int, title: str) -> None:
 def peaks(s: Sampler, daemon: int) -> None:
     print("peaks over the run")
     for p in s.hwm:
-        who = "daemon" if p == daemon else "worker"
+        who = s.roles.get(p, "worker")
         print(f"  {who} pid {p}: VmHWM {mb(s.hwm[p])}, sampled pss {mb(s.pss_peak[p])}")
     print(
         f"  summed: VmHWM {mb(sum(s.hwm.values()))}, "
