@@ -8,8 +8,9 @@ score, store, alert cycles with the bundled rules and the log notifier) on a
 simulated clock: every ``--step`` minutes of simulated time it polls every feed
 that is due (each every ``--step`` minutes) and runs one alert cycle. Each step
 some feeds carry new items (a few of them coup or attack reports, so alerts are
-decided). Prints the process's resident memory at each simulated hour (and the
-workers' together), and fails loudly on any error. The issue's target: memory
+decided). Prints the process's resident memory (and its PSS) at each simulated hour,
+and the workers' PSS together (their shared pages, the gazetteer's mapped table among
+them, counted once), and fails loudly on any error. The issue's target: memory
 grows at most 10% between hour 1 and hour 24, with no errors.
 """
 
@@ -56,8 +57,21 @@ def rss_mb(pid: int | str = "self") -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def pss_mb(pid: int | str = "self") -> float:
+    """Proportional set size (Linux smaps_rollup) in MB: pages shared with other processes,
+    such as the gazetteer's mapped table, count for their share only; 0 once exited."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def workers_mb() -> tuple[int, float]:
-    """How many worker processes are alive, and their resident memory in MB.
+    """How many worker processes are alive, and their memory in MB (summed PSS, so the
+    table they all map counts once).
 
     Children started by multiprocessing's spawn, so not its resource tracker.
     """
@@ -70,7 +84,7 @@ def workers_mb() -> tuple[int, float]:
     for pid in pids:
         try:
             if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                alive.append(rss_mb(pid))
+                alive.append(pss_mb(pid))
         except FileNotFoundError:  # exited between the listing and the read
             continue
     return len(alive), sum(alive)
@@ -146,10 +160,13 @@ def main() -> None:
                         tracemalloc.start(10)
                         baseline = tracemalloc.take_snapshot()
                     in_workers = (
-                        f" + {worker_marks[hour]:.0f} MB in {alive} workers" if args.workers else ""
+                        f" + {worker_marks[hour]:.0f} MB (PSS) in {alive} workers"
+                        if args.workers
+                        else ""
                     )
                     print(
-                        f"hour {hour:>2}: {marks[hour]:.0f} MB resident{in_workers}, "
+                        f"hour {hour:>2}: {marks[hour]:.0f} MB resident "
+                        f"({pss_mb():.0f} MB PSS){in_workers}, "
                         f"{store.count_items():,} items, errors so far {errors}, "
                         f"wall {time.perf_counter() - wall:.0f} s",
                         flush=True,
