@@ -57,10 +57,18 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             f"  note: route {route!r} (rules {', '.join(names)}) has no notifier under "
             "notify:; those alerts go to the log"
         )
-    from .classify.scorer import load as load_model
+    # The pack's reader verifies it (whole, unchanged, the one its card names) with the
+    # standard library: checking need not import numpy, as scoring does.
+    from .classify import LABELS, pack
 
     try:
-        print(f"  model: {load_model().version}")
+        header, _ = pack.read()
+        if tuple(header.get("labels", ())) != LABELS:
+            raise ModelError(
+                f"{pack.default_path()} has labels {header.get('labels')}, not {list(LABELS)}",
+                pack.rebuild_hint(pack.default_path()),
+            )
+        print(f"  model: {header['version']}")
     except ModelError as exc:
         print(f"{exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""), file=sys.stderr)
         return EXIT_USAGE
@@ -289,13 +297,39 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+#: What `warning train` needs beyond the runtime, the `train` extra (pyproject.toml):
+#: module -> the project's name.
+TRAIN_EXTRA = {"sklearn": "scikit-learn", "scipy": "SciPy", "skops": "skops"}
+
+
+def require_train_extra() -> None:
+    """Say how to install the `train` extra when it is missing, before any work starts."""
+    import importlib.util
+
+    def importable(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # a broken or blocked installation
+            return False
+
+    missing = [project for name, project in TRAIN_EXTRA.items() if not importable(name)]
+    if missing:
+        raise AppError(
+            f"warning train needs {', '.join(missing)}, which this installation does not have "
+            "(scoring needs only numpy; fitting a model needs scikit-learn, SciPy and skops)",
+            "install the train extra into the same environment as warning: "
+            "pip install 'warning[train]' (from a checkout: pip install '.[train]')",
+        )
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    if args.pack_only and (args.data or args.eval):
+        print("warning train: --pack-only takes only --out", file=sys.stderr)
+        return EXIT_USAGE
+    require_train_extra()
     from .classify import training
 
     if args.pack_only:
-        if args.data or args.eval:
-            print("warning train: --pack-only takes only --out", file=sys.stderr)
-            return EXIT_USAGE
         from .classify.artifact import repack
 
         card = repack(Path(args.out) if args.out else None)

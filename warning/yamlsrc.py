@@ -24,6 +24,8 @@ from .errors import ConfigError, Problem
 #: A key path inside a document: ("feeds", 2, "every") prints as feeds[2].every.
 KeyPath = tuple[str | int, ...]
 
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: Largest file read, in bytes. A configuration with a thousand feeds is ~100 kB.
 MAX_BYTES = 2_000_000
 #: Most values (mappings, lists, scalars, keys) one file may build, counting every
@@ -90,11 +92,15 @@ def parse(text: str, file: Path) -> Document:
                 )
             ]
         )
-    loader = yaml.SafeLoader(text)
+    # libyaml's parser when PyYAML has it (10x faster: 0.1 s for a thousand feeds at every
+    # start); its nodes carry the same marks, and it refuses nesting deeper than 1,000.
+    loader = _LOADER(text)
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
+            if "maximum nesting depth" in (exc.problem or ""):  # libyaml's limit
+                raise RecursionError from None  # worded as the Python parser's, below
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
             message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
