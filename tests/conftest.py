@@ -38,12 +38,11 @@ def gazetteer_cache(hermetic_environment: Session) -> None:  # noqa: F811 (the f
     """Compile the gazetteer into the run's shared cache once, before any test needs it.
 
     The first xdist worker builds it (several seconds) while the others wait on the
-    lock, instead of each building its own copy at once.
+    cache directory's build lock, then map the same file.
     """
     from warning.geo import gazetteer
 
-    with hermetic_environment.lock("gazetteer"):
-        gazetteer.ensure_cached()
+    gazetteer.ensure_cached()
 
 
 @pytest.fixture(autouse=True)

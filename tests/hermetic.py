@@ -17,7 +17,6 @@ A pytest plugin (``tests/conftest.py`` imports it; ``-p tests.hermetic`` loads i
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -111,13 +110,6 @@ class Session:
 
     home: Path  #: this process's HOME (one per xdist worker)
     shared: Path  #: one folder for the whole run, shared by every xdist worker
-
-    @contextlib.contextmanager
-    def lock(self, name: str) -> Iterator[None]:
-        """An exclusive lock across the run's processes, e.g. to build a shared cache once."""
-        with (self.shared / f"{name}.lock").open("a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes
-            yield
 
 
 @pytest.fixture(scope="session", autouse=True)
