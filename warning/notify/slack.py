@@ -17,16 +17,17 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web import SlackResponse
-
 from ..records import AlertMessage, Headline
 from . import render
 from .base import DeliveryError, Notifier
 
 if TYPE_CHECKING:  # a type only: a stage does not load its neighbours (STYLE.md)
+    from slack_sdk.web import SlackResponse
+
     from ..config import SlackSettings
+
+# slack_sdk is imported where a client is made: every command loads the notifier
+# registry, and only those that send to Slack need the SDK (30 ms to import).
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,8 @@ class SlackNotifier(Notifier):
 
     def __init__(self, settings: SlackSettings, *, timeout: int = 10) -> None:
         self.channel = settings.channel
+        from slack_sdk import WebClient
+
         self._server = urlsplit(settings.base_url).hostname or settings.base_url
         self._client = WebClient(
             token=settings.token.reveal(),
@@ -232,6 +235,8 @@ class SlackNotifier(Notifier):
         return self._call("chat.postMessage", channel, lambda: post(channel=channel, **args))
 
     def _call(self, method: str, channel: str, call: Callable[[], SlackResponse]) -> SlackResponse:
+        from slack_sdk.errors import SlackApiError, SlackClientError  # imported by __init__
+
         try:
             return call()
         except SlackApiError as exc:

@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import ModelError
-from ..geo import gazetteer
-from ..geo.resolve import geotag
 from ..records import Assessment, FeedState, FetchResult, Item, LabelScore, ParseResult
 from ..sources import Source
 from ..sources.http import FetchLimits
@@ -46,9 +44,15 @@ def fetch_limits(settings: Settings) -> FetchLimits:
 _worker_store: Store | None = None
 
 
-def _open_worker_store(database_url: str) -> None:
+def _start_worker(database_url: str) -> None:
+    """A worker's start-up, before its first task (and outside that task's deadline):
+    its own database connection, and the gazetteer's cache made ready, built by one
+    process while the others wait (seconds, once per gazetteer version)."""
     global _worker_store
+    from ..geo import gazetteer
+
     _worker_store = Store(database_url)
+    gazetteer.ensure_cached()
 
 
 def ingest(
@@ -103,6 +107,10 @@ def assess(items: Sequence[Item]) -> list[Assessment]:
     """Geotag and score new items: each is scored once, here, and stored with its result."""
     if not items:
         return []  # spares a worker loading the gazetteer and model for event data
+    # Imported here: a process that stores nothing new (a cycle of 304s) never needs them.
+    from ..geo import gazetteer
+    from ..geo.resolve import geotag
+
     gaz = gazetteer.load()
     model = _model()
     scored = model.score([f"{i.title}\n{i.summary}" for i in items]) if model and items else []
@@ -160,13 +168,13 @@ def require_model() -> Scorer:
 def worker_pool(settings: Settings) -> WorkerPool:
     """The worker processes the ``poll:`` section asks for (default: one per core).
 
-    The gazetteer cache is made ready first, so workers read it rather than each
-    building it (seconds) on their first item.
+    Nothing starts here: a worker starts when a poll first brings something to parse
+    (so a cycle of 304s starts none), and makes the gazetteer's cache ready as it
+    starts (:func:`_start_worker`), before its first task's deadline runs.
     """
-    gazetteer.ensure_cached()
     workers = settings.poll.processes
     return WorkerPool(
         default_workers() if workers is None else workers,
-        _open_worker_store,
+        _start_worker,
         (settings.database.reveal(),),
     )

@@ -88,13 +88,16 @@ class Pipeline:
         force: bool = False,
         now: datetime | None = None,
         state: FeedState | None = None,
+        unchanged: list[FeedState] | None = None,
     ) -> PollOutcome:
         """Poll one feed unless it is backing off (``force`` polls it anyway).
 
         ``state`` saves a query when the caller already read it (a whole cycle).
+        ``unchanged`` collects the new state of a feed answered 304 instead of writing
+        it, for the caller to save with the others (:meth:`cycle`).
         """
         with metrics.poll_in_flight(name):
-            outcome = self._poll(name, force=force, now=now, state=state)
+            outcome = self._poll(name, force=force, now=now, state=state, unchanged=unchanged)
         metrics.poll_done(outcome, time.time())
         return outcome
 
@@ -105,6 +108,7 @@ class Pipeline:
         force: bool,
         now: datetime | None,
         state: FeedState | None,
+        unchanged: list[FeedState] | None = None,
     ) -> PollOutcome:
         source = self.sources[name]
         now = now or datetime.now(UTC)
@@ -119,7 +123,8 @@ class Pipeline:
             if leased is None:
                 return PollOutcome(name, "skipped")  # another instance has it, or had it
             try:
-                return self._poll_leased(source, leased, now, force=True)
+                # Saved before the lease goes: the next instance must see this poll.
+                return self._poll_leased(source, leased, now, force=True, unchanged=None)
             finally:
                 with contextlib.suppress(StoreError):  # else the lease simply expires
                     self.store.release(name, self.owner)
@@ -129,10 +134,16 @@ class Pipeline:
             except StoreError as exc:
                 log.error("feed=%s not polled: %s", name, exc)
                 return PollOutcome(name, "error", error=str(exc))
-        return self._poll_leased(source, state, now, force=force)
+        return self._poll_leased(source, state, now, force=force, unchanged=unchanged)
 
     def _poll_leased(
-        self, source: Source, state: FeedState, now: datetime, *, force: bool
+        self,
+        source: Source,
+        state: FeedState,
+        now: datetime,
+        *,
+        force: bool,
+        unchanged: list[FeedState] | None,
     ) -> PollOutcome:
         name = source.feed.name
         started = time.monotonic()
@@ -152,7 +163,10 @@ class Pipeline:
                 last_modified=fetched.last_modified,
             )
             if fetched.status == "not_modified":
-                self.store.save_state(ok)
+                if unchanged is None:
+                    self.store.save_state(ok)
+                else:
+                    unchanged.append(ok)  # list.append is atomic: safe from poll threads
                 outcome = PollOutcome(name, "not_modified", bytes_received=fetched.bytes_received)
             else:
                 if self.workers.inline:
@@ -237,16 +251,32 @@ class Pipeline:
         started = datetime.now(UTC)
         names = list(self.sources)
         states = self.store.feed_states()  # one query instead of one per feed
+        # Most of a steady cycle is 304s: their states are written together at the end,
+        # one transaction instead of one per feed, each a wait for SQLite's one writer.
+        # A crash before then loses only "polled, unchanged", so those feeds are polled
+        # again. With leases each poll saves its own, before its lease is released.
+        unchanged: list[FeedState] | None = None if self.leases else []
         workers = max(1, min(self.settings.poll.concurrency, len(names)))
-        with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
-            outcomes = tuple(
-                pool.map(
-                    lambda n: self.poll(
-                        n, force=force, now=now, state=states.get(n) or FeedState(n)
-                    ),
-                    names,
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
+                outcomes = tuple(
+                    pool.map(
+                        lambda n: self.poll(
+                            n,
+                            force=force,
+                            now=now,
+                            state=states.get(n) or FeedState(n),
+                            unchanged=unchanged,
+                        ),
+                        names,
+                    )
                 )
-            )
+        finally:
+            if unchanged:
+                try:
+                    self.store.save_states(unchanged)
+                except StoreError as exc:  # they are polled again: nothing is lost
+                    log.error("states of %d unchanged feeds not saved: %s", len(unchanged), exc)
         return CycleReport(started=started, finished=datetime.now(UTC), outcomes=outcomes)
 
     # --- alerts: see alerting.py ---------------------------------------------------

@@ -282,6 +282,11 @@ class Store:
         """Save a feed's state alone (a failure, a 304), creating the feed if needed."""
         self._write(lambda conn: self._upsert_state(conn, state))
 
+    def save_states(self, states: Sequence[FeedState]) -> None:
+        """Save several feeds' states in one transaction (a cycle's 304s, together)."""
+        if states:
+            self._write(lambda conn: [self._upsert_state(conn, state) for state in states])
+
     def _upsert_state(self, conn: Connection, state: FeedState) -> int:
         values = {"name": state.name, **{c: getattr(state, c) for c in STATE_COLUMNS}}
         # URLs, and error texts quoting them, may carry a password: stored redacted, so
