@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Dialect, Table, bindparam, select
 
 from warning.records import Assessment, Item, Place
 from warning.store.tables import (
@@ -221,20 +221,41 @@ class ItemWriter:
 
 
 def _insert_plain(
-    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
     """Insert rows of plain values (numbers, text, booleans, None) with the driver's own
     executemany: SQLAlchemy's per-row parameter handling was half the cost of storing a
     large poll's assessments (a score row per label, a row per place and country)."""
     if not rows:
         return
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
-    if compiled.positional:  # SQLite's "?" marks, in the statement's order
-        order = [columns.index(name) for name in compiled.positiontup or ()]
-        conn.exec_driver_sql(compiled.string, [tuple(row[i] for i in order) for row in rows])
+    sql, order = _plain_insert(conn.dialect, table, columns)
+    if order is not None:  # SQLite's "?" marks, in the statement's order
+        conn.exec_driver_sql(sql, [tuple(row[i] for i in order) for row in rows])
     else:  # psycopg's %(name)s
         named = [dict(zip(columns, row, strict=True)) for row in rows]
-        conn.exec_driver_sql(compiled.string, named)
+        conn.exec_driver_sql(sql, named)
+
+
+#: (backend, driver, table, columns) -> the INSERT's SQL, and for positional parameters
+#: the columns' order in it. Compiled once per process: compiling cost as much as
+#: inserting a small poll's rows.
+_PLAIN_INSERTS: dict[tuple[str, str, str, tuple[str, ...]], tuple[str, list[int] | None]] = {}
+
+
+def _plain_insert(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> tuple[str, list[int] | None]:
+    key = (dialect.name, dialect.driver, table.name, columns)
+    found = _PLAIN_INSERTS.get(key)
+    if found is None:
+        compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
+        order = (
+            [columns.index(name) for name in compiled.positiontup or ()]
+            if compiled.positional
+            else None
+        )
+        found = _PLAIN_INSERTS[key] = (compiled.string, order)
+    return found
 
 
 def _keys(item: Item) -> list[tuple[str, str]]:
