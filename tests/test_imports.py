@@ -2,7 +2,8 @@
 
 Every runtime command runs as a real process in which scikit-learn, SciPy and skops
 cannot be imported (they are the `train` extra's), and reports the modules it and
-every process it started imported. Commands that do not score never import numpy; a
+every process it started imported (top-level names, and each of this package's).
+Commands that do not score never import numpy, the scorer or the gazetteer; a
 database already at the newest schema is opened without Alembic; a poll that brings
 nothing new starts no worker process. These are behaviours, not timings: the times
 are `bench/bench_commands.py`'s to print.
@@ -28,8 +29,9 @@ TINY = REPO / "tests" / "fixtures" / "training" / "tiny-corpus.csv"
 
 #: The `train` extra: no runtime command may need them.
 TRAINING = {"sklearn", "scipy", "skops"}
-#: What a command that neither scores nor migrates has no use for.
-UNUSED = {"numpy", "alembic", "mako", *TRAINING}
+#: What a command that neither scores nor migrates has no use for: the libraries, the
+#: gazetteer (tens of MB once loaded) and the scorer.
+UNUSED = {"numpy", "alembic", "mako", "warning.geo.gazetteer", "warning.classify.scorer", *TRAINING}
 
 #: Loaded by every Python process of a test's command (its workers included, which
 #: start with `spawn`): the training libraries made unimportable, as on an installation
@@ -42,7 +44,9 @@ for _name in ("sklearn", "scipy", "skops"):
 
 
 def _report():
-    loaded = sorted({m.split(".")[0] for m, mod in list(sys.modules.items()) if mod is not None})
+    names = [m for m, mod in list(sys.modules.items()) if mod is not None]
+    ours = {m for m in names if m.startswith("warning.")}
+    loaded = sorted({m.split(".")[0] for m in names} | ours)
     path = os.path.join(os.environ["WARNING_TEST_MODULES"], f"{os.getpid()}.json")
     with open(path, "w") as handle:
         json.dump(loaded, handle)
