@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -164,10 +165,20 @@ def poll_once(config: Path, work: Path) -> tuple[dict[str, object], float, float
             cwd=REPO,
         )
         peaks: dict[int, int] = {}
-        while proc.poll() is None:
-            tree_peaks_kb(proc.pid, peaks)
-            time.sleep(0.25)  # cheap: the high-water marks keep the peaks in between
-    wall = time.perf_counter() - start
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.25):  # cheap: the high-water marks keep the peaks between
+                tree_peaks_kb(proc.pid, peaks)
+
+        # Sampled in a thread, so that the wall time is the exit's, not the next sample's.
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        tree_peaks_kb(proc.pid, peaks)
+        proc.wait()
+        wall = time.perf_counter() - start
+        done.set()
+        sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"warning poll --once exited {proc.returncode}")
     return json.loads(out_path.read_text()), wall, sum(peaks.values()) / 1024
