@@ -693,7 +693,11 @@ def test_bad_options_are_reported_at_their_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         config.load(write_config(tmp_path, [feed]))
     text = str(caught.value)
-    assert re.search(r"warning\.yaml:\d+: feeds\[0\]\.countries: expected ISO 3166-1", text)
+    assert re.search(
+        r"warning\.yaml:\d+: feeds\[0\]\.countries: 'Mali' is not an alpha-2 code; "
+        r"did you mean ML \(Mali\)\?",
+        text,
+    )
     assert re.search(r"feeds\[0\]\.page_size: must be between 1 and 5000", text)
     assert re.search(r"feeds\[0\]\.keys: unknown key; did you mean 'key'\?", text)
 

@@ -147,12 +147,12 @@ def _subject(value: str, settings: Settings) -> str:
     Subjects are compared exactly, so zone and feed names keep their case; a name
     that matches nothing is refused, since a silence that never matches is silent.
     """
-    from .geo.zones import country_codes
+    from .geo.countries import parse_codes
 
     kind, sep, name = value.strip().partition(":")
     if not sep:
         try:
-            [code] = country_codes(value)
+            [code] = parse_codes(value)
         except ValueError as exc:
             raise DataError(f"--country {value!r}: {exc}", "or write zone:NAME") from None
         return code

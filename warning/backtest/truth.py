@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ..errors import DataError
-from ..geo.zones import Zone, country_codes
+from ..geo.countries import parse_codes
+from ..geo.zones import Zone
 from ..rules.base import LABELS
 from .book import Outcome
 
@@ -77,7 +78,7 @@ def _event(row: dict[str, str | None], line: int) -> Event:
         if not value:
             raise ValueError(f"{column}: is empty")
     try:
-        (country,) = country_codes(values["country"])
+        (country,) = parse_codes(values["country"])
     except ValueError as exc:
         raise ValueError(f"country: {exc}") from None
     label = values["label"]

@@ -252,12 +252,11 @@ def load_curated(curated: Path, actors: Path) -> Curated:
     Raises :class:`~warning.errors.ConfigError` naming file, line, entry and key for
     every problem found.
     """
-    import pycountry
-
     from ..errors import ConfigError
     from ..yamlsrc import load as load_yaml
+    from .countries import codes as iso_codes
 
-    codes = frozenset(c.alpha_2 for c in pycountry.countries)
+    codes = iso_codes()
     problems = []
     parts: dict[str, Any] = {}
     if curated.exists():

@@ -26,12 +26,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Protocol
 
-import pycountry
-
 from ..records import GeoTag, Place
 from ..settings import Reader, option, positive
 from ..yamlsrc import KeyPath
 from . import borders
+from .countries import parse_code, parse_codes, subdivisions
 
 #: Widest border band: the local projection is accurate to a few hundred km, and a
 #: wider band is better written as a countries zone.
@@ -68,32 +67,6 @@ def parse_distance_km(value: Any) -> float:
         raise ValueError(f"{value!r} is not a distance; write it like 100km, 50 km or 2000m")
     number = float(m.group(1))
     return number if m.group(2).lower() == "km" else number / 1000.0
-
-
-def _country_code(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a country code like ML, got {value!r}")
-    code = value.strip().upper()
-    if len(code) == 2 and code.isalpha() and pycountry.countries.get(alpha_2=code) is not None:
-        return code
-    try:
-        found = pycountry.countries.lookup(value.strip())
-    except LookupError:
-        raise ValueError(
-            f"unknown country code {value!r}; use ISO 3166-1 alpha-2 codes such as ML, BF, NE"
-        ) from None
-    raise ValueError(
-        f"{value!r} is not an alpha-2 code; did you mean {found.alpha_2} ({found.name})?"
-    )
-
-
-def country_codes(value: Any) -> tuple[str, ...]:
-    """A non-empty list of ISO 3166-1 alpha-2 codes, upper-cased, duplicates dropped."""
-    items = value if isinstance(value, list) else [value]
-    codes = [_country_code(v) for v in items if v is not None]
-    if not codes:
-        raise ValueError("must list at least one country code, like [ML, BF, NE]")
-    return tuple(dict.fromkeys(codes))
 
 
 def _latitude(value: float) -> str | None:
@@ -154,7 +127,7 @@ def _regions(value: Any) -> tuple[Region, ...]:
         name = name.strip()
         if not fold_region(name):
             raise ValueError(f"{item!r} names no region after the colon")
-        out.append(Region(_country_code(country), name, fold_region(name)))
+        out.append(Region(parse_code(country), name, fold_region(name)))
     if not out:
         raise ValueError('must list at least one region, like ["BJ:Alibori", "TG:Savanes"]')
     return tuple(dict.fromkeys(out))
@@ -163,8 +136,7 @@ def _regions(value: Any) -> tuple[Region, ...]:
 @functools.cache
 def iso_regions(country: str) -> dict[str, str]:
     """Top-level ISO 3166-2 subdivisions of ``country`` (pycountry): compare key -> name."""
-    subs = pycountry.subdivisions.get(country_code=country) or ()
-    return {fold_region(s.name): s.name for s in subs if s.parent_code is None}
+    return {fold_region(n): n for n in subdivisions(country)}
 
 
 # --- the zone kinds ------------------------------------------------------------------------
@@ -176,7 +148,7 @@ class CountriesZone:
 
     kind: ClassVar[str] = "countries"
     name: str
-    countries: tuple[str, ...] = option(parse=country_codes)
+    countries: tuple[str, ...] = option(parse=parse_codes)
 
     def matches(self, place: Place) -> bool:
         return place.country in self.countries
@@ -267,8 +239,8 @@ class BorderBandZone:
 
     kind: ClassVar[str] = "border_band"
     name: str
-    countries: tuple[str, ...] = option(parse=country_codes)
-    near: tuple[str, ...] = option(parse=country_codes)
+    countries: tuple[str, ...] = option(parse=parse_codes)
+    near: tuple[str, ...] = option(parse=parse_codes)
     within: float = option(parse=parse_distance_km, check=_band_width)
 
     def matches(self, place: Place) -> bool:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import functools
 
-import pycountry
-
+from ..geo.countries import labelled
 from ..records import AlertMessage
 
 LABEL_NAMES = {
@@ -44,11 +43,7 @@ def place_name(subject: str) -> str:
         return f"zone {subject[5:]}"
     if subject.startswith("feed:"):
         return f"feed {subject[5:]}"
-    country = pycountry.countries.get(alpha_2=subject)
-    if country is None:
-        return subject
-    name = getattr(country, "common_name", None) or country.name
-    return f"{name} ({subject})"
+    return labelled(subject)
 
 
 def confidence(message: AlertMessage) -> str:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import pycountry
-
+from ..geo.countries import name as country_name
 from ..records import Evidence, Signal
 from ..settings import option, positive
 from .base import ALL, Rule, parse_severity
@@ -191,14 +190,6 @@ def change_title(change: AdvisoryChange) -> str:
         f"{country_name(v.country)}: {verb} from level {change.old_level} "
         f"to level {change.new_level} ({publisher})"
     )
-
-
-def country_name(code: str) -> str:
-    """``Côte d'Ivoire`` for ``CI``; the code itself when ISO 3166 has no such country."""
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    return str(getattr(country, "common_name", None) or country.name)
 
 
 def _evidence(change: AdvisoryChange) -> Evidence:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from ..geo.zones import country_codes
+from ..geo.countries import parse_codes
 from ..records import Signal
 from ..settings import option, positive
 
@@ -31,7 +31,7 @@ def parse_countries(value: Any) -> tuple[str, ...]:
     """``"*"`` (every country) or a list of ISO 3166-1 alpha-2 codes."""
     if value == ALL or value == [ALL]:
         return (ALL,)
-    return country_codes(value)
+    return parse_codes(value)
 
 
 def parse_label(value: Any) -> str:

@@ -39,9 +39,8 @@ from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-import pycountry
-
 from ..errors import ParseError
+from ..geo.countries import records as country_records
 from ..geo.fips import fips_to_iso
 from ..records import Assessment, CountryScore, FetchResult, GeoTag, Item, ParseResult
 from ..settings import option
@@ -468,7 +467,7 @@ def _slug(text: str) -> str:
 @lru_cache(maxsize=1)
 def _names() -> dict[str, str]:
     out: dict[str, str] = {}
-    for country in pycountry.countries:
+    for country in country_records():
         for attr in ("name", "common_name", "official_name"):
             name = getattr(country, attr, None)
             if name:

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import pycountry
-
+from ...geo.countries import parse_filter
 from ...records import FeedState, FetchResult, ParseResult
 from ...settings import Secret, at_least, option, positive
 from ..base import Feed, Source
@@ -63,16 +62,6 @@ __all__ = [
 # --- options -----------------------------------------------------------------------
 
 
-def _countries(value: Any) -> tuple[str, ...]:
-    codes = []
-    for v in value if isinstance(value, list) else [value]:
-        code = v.strip().upper() if isinstance(v, str) else ""
-        if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-            raise ValueError(f"expected ISO 3166-1 alpha-2 codes such as ML, BF, CI; got {v!r}")
-        codes.append(code)
-    return tuple(dict.fromkeys(codes))
-
-
 def _page_size(value: int) -> str | None:
     return None if 1 <= value <= 5000 else "must be between 1 and 5000"
 
@@ -85,7 +74,7 @@ class AcledOptions:
     key: Secret | None = None
     password: Secret | None = None
     since: timedelta = option(timedelta(days=14), check=positive)
-    countries: tuple[str, ...] = option((), parse=_countries)
+    countries: tuple[str, ...] = option((), parse=parse_filter)
     page_size: int = option(1000, check=_page_size)
     max_pages: int = option(20, check=at_least(1))
     deletions: bool = True

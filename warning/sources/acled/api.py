@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
 import httpx
-import pycountry
 
 from ...errors import BodyTooLarge, ConnectError, FetchError, FetchTimeout, HTTPStatusError
+from ...geo.countries import numeric
 from ...records import FeedState, FetchResult
 from ..decoding import BoundedDecoder
 from .events import INTEGER, shorten, text_of
@@ -362,9 +362,9 @@ def _stamps(records: list[Any], name: str) -> list[int]:
 
 
 def _numeric(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    assert country is not None  # the option was validated
-    return str(country.numeric)
+    number = numeric(code)
+    assert number is not None  # the option was validated
+    return number
 
 
 def _token_url(url: str) -> str:

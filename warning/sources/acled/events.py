@@ -10,7 +10,6 @@ docs/acled.md has the tables and the decisions behind them.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -21,9 +20,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pycountry
-
 from ...errors import ParseError
+from ...geo.countries import from_alpha3, from_numeric, lookup
+from ...geo.countries import name as country_name
 from ...normalize import truncate
 from ...records import (
     Assessment,
@@ -272,7 +271,7 @@ def _event(record: Mapping[str, Any], feed: str, lang: str | None, clip: Clipper
     stamp = _stamp(record.get("timestamp"), "timestamp")
     sub = text_of(record.get("sub_event_type"))
     location, admin1 = text_of(record.get("location")), text_of(record.get("admin1"))
-    country = text_of(record.get("country")) or _country_name(code)
+    country = text_of(record.get("country")) or country_name(code)
     terms = (event_type, sub) if sub else (event_type,)
     scores = tuple(
         LabelScore(lab, probability(event_type, sub, lab), True, terms) for lab in labels
@@ -362,22 +361,16 @@ def _day(value: object) -> date:
 def _country(record: Mapping[str, Any]) -> str:
     """Alpha-2 code from ACLED's numeric ``iso`` (else ``iso3``, else the name)."""
     iso = text_of(record.get("iso")).removesuffix(".0")
-    found = pycountry.countries.get(numeric=iso.zfill(3)) if INTEGER.fullmatch(iso) else None
-    iso3 = text_of(record.get("iso3")).upper()
+    found = from_numeric(iso) if INTEGER.fullmatch(iso) else None
+    iso3 = text_of(record.get("iso3"))
     if found is None and len(iso3) == 3:
-        found = pycountry.countries.get(alpha_3=iso3)
+        found = from_alpha3(iso3)
     name = text_of(record.get("country"))
     if found is None and name:
-        with contextlib.suppress(LookupError):
-            found = pycountry.countries.lookup(name)
+        found = lookup(name)
     if found is None:
         raise _Bad("unknown country", f"iso {iso or '-'}, {name or '-'}")
-    return str(found.alpha_2)
-
-
-def _country_name(code: str) -> str:
-    found = pycountry.countries.get(alpha_2=code)
-    return str(getattr(found, "common_name", None) or found.name) if found else code
+    return found
 
 
 def _point(lat: object, lon: object) -> tuple[float, float]:

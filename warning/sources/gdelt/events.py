@@ -11,15 +11,13 @@ dropped. Fetching is shared with the GKG kind (fetching.py); docs/gdelt.md.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import pycountry
-
 from ...errors import ParseError
+from ...geo.countries import from_alpha3, parse_filter
 from ...geo.fips import fips_to_iso
 from ...normalize import truncate
 from ...records import (
@@ -36,7 +34,7 @@ from ...settings import option, positive
 from ..caps import DEFAULT_CAPS, Clipper
 from .cameo import CameoTable, load_cameo_table
 from .fetching import GdeltSource
-from .options import DEFAULT_MAX_UNZIPPED, country_list, size, size_or_none
+from .options import DEFAULT_MAX_UNZIPPED, size, size_or_none
 from .rows import BadRow, read_rows, timestamp
 
 EXPORT_COLUMNS = 61
@@ -57,7 +55,7 @@ class EventsOptions:
     #: Events that fewer sources reported in their first 15 minutes are dropped.
     min_sources: int = option(1, check=positive)
     #: Keep only events about these countries (action location or an actor); empty: all.
-    countries: tuple[str, ...] = option((), parse=country_list)
+    countries: tuple[str, ...] = option((), parse=parse_filter)
     #: Keep only these labels; empty: all four.
     labels: tuple[str, ...] = option((), parse=label_list)
     #: Cap on the downloaded body; None: ``poll.max_bytes``.
@@ -96,15 +94,6 @@ _DATEADDED, _SOURCEURL = 59, 60
 OUTLET_MAX_CHARS = 200
 #: Weight of an actor's country when it differs from where the event took place.
 ACTOR_COUNTRY_WEIGHT = 0.5
-#: CAMEO country codes that differ from ISO 3166-1 alpha-3.
-_CAMEO_COUNTRIES = {"ROM": "RO", "ZAR": "CD", "TMP": "TL"}
-
-
-@functools.cache
-def _alpha3() -> dict[str, str]:
-    table = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
-    table.update(_CAMEO_COUNTRIES)
-    return table
 
 
 def parse_export(
@@ -155,8 +144,7 @@ def _event(
 
     if sources < options.min_sources:
         return None
-    countries = _alpha3()
-    home1, home2 = countries.get(cols[_A1_COUNTRY]), countries.get(cols[_A2_COUNTRY])
+    home1, home2 = from_alpha3(cols[_A1_COUNTRY]), from_alpha3(cols[_A2_COUNTRY])
     weights = table.weights(
         code,
         frozenset(cols[_A1_TYPES]),

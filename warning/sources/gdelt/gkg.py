@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ...errors import ParseError
+from ...geo.countries import parse_filter
 from ...geo.fips import fips_to_iso
 from ...normalize import canonical_url, lang_code
 from ...records import FetchResult, Item, ParseResult
 from ...settings import option, positive
 from ..caps import DEFAULT_CAPS, Clipper
 from .fetching import GdeltSource
-from .options import DEFAULT_MAX_UNZIPPED, country_list, size, size_or_none
+from .options import DEFAULT_MAX_UNZIPPED, size, size_or_none
 from .rows import BadRow, read_rows, timestamp
 
 __all__ = ["GKG_COLUMNS", "KEPT_THEMES", "GdeltGkgSource", "GkgOptions", "parse_gkg"]
@@ -63,7 +64,7 @@ class GkgOptions:
     """Keys of a ``gdelt-gkg`` feed beyond the common ones (docs/configuration.md)."""
 
     #: Keep only rows with a location in one of these countries; empty: all rows.
-    countries: tuple[str, ...] = option((), parse=country_list)
+    countries: tuple[str, ...] = option((), parse=parse_filter)
     #: Cap on the downloaded body; None: ``poll.max_bytes``.
     max_bytes: int | None = option(None, parse=size_or_none, check=positive)
     #: Cap on the file inside a zip archive.

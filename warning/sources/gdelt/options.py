@@ -1,4 +1,4 @@
-"""Option parsers both GDELT kinds share: the byte caps and the ``countries`` filter.
+"""Option parsers both GDELT kinds share: the byte caps (``countries`` is geo/countries.py's).
 
 Separate so that each kind's options class (events.py, gkg.py) and the fetching code
 (fetching.py, which applies the caps) can use them without importing one another.
@@ -7,8 +7,6 @@ Separate so that each kind's options class (events.py, gkg.py) and the fetching 
 from __future__ import annotations
 
 from typing import Any
-
-import pycountry
 
 from ...settings import parse_size
 
@@ -25,18 +23,3 @@ def size(value: Any) -> int:
 
 def size_or_none(value: Any) -> int | None:
     return None if value is None else size(value)
-
-
-def country_list(value: Any) -> tuple[str, ...]:
-    """ISO 3166-1 alpha-2 codes (a list, or one code), upper-cased, duplicates dropped."""
-    items = value if isinstance(value, list) else [value]
-    out: list[str] = []
-    for v in items:
-        code = v.strip().upper() if isinstance(v, str) else ""
-        if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-            raise ValueError(f"expected ISO 3166-1 alpha-2 country codes such as ML, got {v!r}")
-        if code not in out:
-            out.append(code)
-    if not out:
-        raise ValueError("expected at least one country code; leave the key out for every country")
-    return tuple(out)
