@@ -36,8 +36,9 @@ sys.path.insert(0, str(REPO))
 from tests.slackserver import SlackServer  # noqa: E402
 from warning import config  # noqa: E402
 from warning.classify import LABELS  # noqa: E402
-from warning.config import NotifySettings, Settings, SlackSettings  # noqa: E402
-from warning.notify import Notifiers  # noqa: E402
+from warning.config import Settings  # noqa: E402
+from warning.notify import Notifiers, NotifySettings  # noqa: E402
+from warning.notify.slack import SlackOptions  # noqa: E402
 from warning.pipeline import Pipeline  # noqa: E402
 from warning.records import (  # noqa: E402
     Assessment,
@@ -152,7 +153,9 @@ def main() -> None:
 def latency(settings: Settings, store: Store, now: datetime) -> None:
     """From a coup report's commit to Slack's answer, through one alert cycle."""
     with SlackServer() as slack:
-        notify = NotifySettings(slack=SlackSettings(Secret("xoxb-bench"), "#desk", slack.base_url))
+        notify = NotifySettings(
+            {"slack": SlackOptions(Secret("xoxb-bench"), "#desk", slack.base_url)}
+        )
         notifiers = Notifiers(notify)
         pipeline = Pipeline(settings, store, None, WorkerPool(0, lambda: None), notifiers)  # type: ignore[arg-type]
         times = []

@@ -3,7 +3,7 @@
 In tests::
 
     with SMTPServer(tmp_path) as server:
-        notifier = EmailNotifier(EmailSettings(host="127.0.0.1", port=server.port,
+        notifier = EmailNotifier(EmailOptions(host="127.0.0.1", port=server.port,
                                                ca_file=str(server.ca_file), ...))
         notifier.send(message, None, None)
         server.messages[0].message["Subject"]

@@ -20,9 +20,10 @@ import pytest
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from warning import config
-from warning.config import FEED_KEYS, TOP_KEYS, NotifySettings, PollSettings
+from warning.config import FEED_KEYS, TOP_KEYS, PollSettings
 from warning.errors import ConfigError
 from warning.geo.zones import ZONE_TYPES
+from warning.notify import REGISTRY as NOTIFIERS
 from warning.settings import Secret, parse_duration, parse_size
 from warning.sources import REGISTRY
 
@@ -47,7 +48,7 @@ def test_bundled_default_loads_and_has_real_feeds() -> None:
     assert {"en", "fr"} <= langs
     assert len(settings.feeds) >= 5
     assert all(f.url.startswith("https://") for f in settings.feeds)
-    assert settings.notify.slack is None and settings.notify.email is None
+    assert settings.notify.get("slack") is None and settings.notify.get("email") is None
     assert settings.database.reveal().startswith("sqlite:///")
 
 
@@ -94,9 +95,10 @@ def test_full_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "en",
     )
     assert feed.outlet == "bbci.co.uk"
-    assert s.notify.slack is not None and s.notify.slack.token.reveal() == "xoxb-secret"
-    assert s.notify.email is not None and s.notify.email.password == Secret("hunter2")
-    assert s.notify.email.to == ("desk@example.org",)
+    slack, email = s.notify.get("slack"), s.notify.get("email")
+    assert slack is not None and slack.token.reveal() == "xoxb-secret"
+    assert email is not None and email.password == Secret("hunter2")
+    assert email.to == ("desk@example.org",)
     assert s.rules.file == tmp_path / "rules.yaml"
     assert [(r.name, r.type, r.label, r.routes) for r in s.rules.rules] == [
         ("coup", "threshold", "coup", ("slack", "log"))
@@ -232,14 +234,14 @@ def test_secret_from_env_credential_and_missing(
     assert "LoadCredential=SLACK_BOT_TOKEN" in msg
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "from-env")
-    slack = config.load(path).notify.slack
+    slack = config.load(path).notify.get("slack")
     assert slack is not None and slack.token.reveal() == "from-env"
 
     creds = tmp_path / "creds"
     creds.mkdir()
     (creds / "SLACK_BOT_TOKEN").write_text("from-credential\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
-    slack = config.load(path).notify.slack
+    slack = config.load(path).notify.get("slack")
     assert slack is not None and slack.token.reveal() == "from-credential"
     assert "from-credential" not in repr(slack) and "from-credential" not in str(slack.token)
 
@@ -328,7 +330,7 @@ def test_slack_over_plain_http_is_refused_off_this_machine(tmp_path: Path) -> No
     ],
 )
 def test_slack_over_http_stays_allowed_on_loopback(tmp_path: Path, url: str) -> None:
-    slack = config.load(write(tmp_path, SLACK.format(url=url))).notify.slack
+    slack = config.load(write(tmp_path, SLACK.format(url=url))).notify.get("slack")
     assert slack is not None and slack.base_url == url
 
 
@@ -342,13 +344,13 @@ def test_smtp_login_without_tls_is_refused_off_this_machine(tmp_path: Path) -> N
     ]
     # Without a login, a relay without TLS is the operator's choice.
     text = EMAIL.format(host="relay.example.org").replace("    username: warning\n", "")
-    email = config.load(write(tmp_path, text.replace("    password: pw\n", ""))).notify.email
+    email = config.load(write(tmp_path, text.replace("    password: pw\n", ""))).notify.get("email")
     assert email is not None and not email.starttls
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
 def test_smtp_login_without_tls_stays_allowed_on_loopback(tmp_path: Path, host: str) -> None:
-    email = config.load(write(tmp_path, EMAIL.format(host=f"'{host}'"))).notify.email
+    email = config.load(write(tmp_path, EMAIL.format(host=f"'{host}'"))).notify.get("email")
     assert email is not None and email.username == "warning" and not email.starttls
 
 
@@ -390,7 +392,7 @@ def test_a_missing_ca_file_is_reported_at_load_relative_to_the_configuration(
         "to the configuration or absolute)"
     ]
     (tmp_path / "relay-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
-    email = config.load(tmp_path / "warning.yaml").notify.email
+    email = config.load(tmp_path / "warning.yaml").notify.get("email")
     assert email is not None and email.ca_file == str(tmp_path / "relay-ca.pem")
 
 
@@ -512,7 +514,9 @@ def all_config_keys() -> list[str]:
         keys += [k.replace("zones.", "zones[].") for k in _keys(zone, "zones")]
     keys += ["zones[].type"]
     keys += _keys(PollSettings, "poll")
-    keys += _keys(NotifySettings, "notify")
+    for kind, notifier in NOTIFIERS.items():
+        if notifier.Options is not None:
+            keys += [f"notify.{kind}", *_keys(notifier.Options, f"notify.{kind}")]
     return keys
 
 

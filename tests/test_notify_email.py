@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from tests.smtpserver import SMTPServer
-from warning.config import EmailSettings
 from warning.errors import DeliveryError
-from warning.notify.email import EmailNotifier, one_line
+from warning.notify.email import EmailNotifier, EmailOptions, one_line
 from warning.records import AlertMessage, Headline
 from warning.settings import Secret
 
@@ -52,7 +51,7 @@ def alert(**overrides: Any) -> AlertMessage:
     return AlertMessage(**fields)
 
 
-def settings(server: SMTPServer, **overrides: Any) -> EmailSettings:
+def settings(server: SMTPServer, **overrides: Any) -> EmailOptions:
     fields: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": server.port,
@@ -64,7 +63,7 @@ def settings(server: SMTPServer, **overrides: Any) -> EmailSettings:
         "ca_file": str(server.ca_file),
     }
     fields.update(overrides)
-    return EmailSettings(**fields)
+    return EmailOptions(**fields)
 
 
 @pytest.fixture

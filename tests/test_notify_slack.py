@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from tests.slackserver import SlackServer
-from warning.config import SlackSettings
 from warning.errors import DeliveryError
 from warning.notify.slack import (
     HEADER_MAX,
     SECTION_MAX,
     TEXT_MAX,
     SlackNotifier,
+    SlackOptions,
     clip,
     escape,
     link,
@@ -71,7 +71,7 @@ def slack() -> Iterator[SlackServer]:
 
 
 def notifier_for(base_url: str, *, timeout: int = 5) -> SlackNotifier:
-    settings = SlackSettings(token=Secret(TOKEN), channel=CHANNEL, base_url=base_url)
+    settings = SlackOptions(token=Secret(TOKEN), channel=CHANNEL, base_url=base_url)
     return SlackNotifier(settings, timeout=timeout)
 
 

@@ -38,7 +38,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{settings.file}: ok")
     print(f"  database: {safe_url(settings.database.reveal())}")
     print(f"  feeds: {len(settings.feeds)}")
-    notifiers = [n for n in ("slack", "email") if getattr(settings.notify, n)] or ["log"]
+    notifiers = list(settings.notify.kinds) or ["log"]
     print(f"  notify: {', '.join(notifiers)}")
     if settings.zones:
         print(f"  zones: {', '.join(f'{z.name} ({z.kind})' for z in settings.zones)}")

@@ -248,16 +248,16 @@ def cmd_silence_lift(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_test_notify(args: argparse.Namespace, settings: Settings) -> int:
     """Send a canned message through one route, now, bypassing the outbox."""
-    from .notify import Notifiers, split_route
+    from .notify import REGISTRY, Notifiers, split_route
     from .records import AlertMessage, Headline
 
     kind, _ = split_route(args.route)
-    if kind not in ("slack", "email", "log"):
-        print(
-            f"test-notify: unknown route {args.route!r}; use slack, email or log", file=sys.stderr
-        )
+    if kind not in REGISTRY:
+        *others, last = REGISTRY
+        known = f"{', '.join(others)} or {last}"
+        print(f"test-notify: unknown route {args.route!r}; use {known}", file=sys.stderr)
         return EXIT_USAGE
-    if kind != "log" and getattr(settings.notify, kind) is None:
+    if kind != "log" and settings.notify.get(kind) is None:
         print(f"test-notify: notify.{kind} is not configured in {settings.file}", file=sys.stderr)
         return EXIT_USAGE
     now = datetime.now(UTC)

@@ -7,7 +7,6 @@ exits with status 2; nothing here ever half-applies a configuration.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -18,6 +17,8 @@ from urllib.parse import quote, unquote, urlsplit
 from . import resources, yamlsrc
 from .errors import ConfigError
 from .geo.zones import Zone, load_zones
+from .notify import REGISTRY as NOTIFIERS
+from .notify import NotifySettings
 from .rules import RuleSet, load_rules
 from .rules.base import parse_routes
 from .settings import Reader, Secret, SecretURL, at_least, option, parse_size, positive
@@ -50,81 +51,6 @@ class PollSettings:
     backoff_max: timedelta = option(timedelta(hours=6))
     user_agent: str | None = None
     processes: int | None = option(None, check=at_least(0))
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine: localhost, 127.0.0.0/8 or ::1."""
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-_LOOPBACK = "127.0.0.1, ::1 or localhost"
-
-
-@dataclass(frozen=True, slots=True)
-class SlackSettings:
-    """``notify.slack``: a bot token and the default channel."""
-
-    token: Secret
-    channel: str
-    base_url: str = "https://slack.com/api/"
-
-    def problems(self) -> list[tuple[str, str]]:
-        """The bot token goes with every request: never over plain HTTP off this machine."""
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return [("base_url", "expected an https:// URL, like https://slack.com/api/")]
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
-            return [
-                (
-                    "base_url",
-                    f"plain http:// would send the bot token in clear to {parts.hostname}; "
-                    f"use https:// (http:// is only allowed to {_LOOPBACK})",
-                )
-            ]
-        return []
-
-
-@dataclass(frozen=True, slots=True)
-class EmailSettings:
-    """``notify.email``: an SMTP submission server and the default recipients."""
-
-    host: str
-    sender: str
-    to: tuple[str, ...]
-    port: int = option(587, check=lambda v: None if 0 < v < 65536 else "must be a TCP port")
-    starttls: bool = True
-    username: str | None = None
-    password: Secret | None = None
-    timeout: timedelta = option(timedelta(seconds=30))
-    ca_file: str | None = None
-
-    def problems(self) -> list[tuple[str, str]]:
-        """A password goes with the login: never in clear off this machine."""
-        login = self.username is not None or self.password is not None
-        if login and not self.starttls and not is_loopback(self.host):
-            return [
-                (
-                    "starttls",
-                    f"a login without TLS would send the password in clear to {self.host}; "
-                    "set starttls: true and use the submission port (587), or drop "
-                    f"username and password (a login without TLS is only allowed to {_LOOPBACK})",
-                )
-            ]
-        return []
-
-
-@dataclass(frozen=True, slots=True)
-class NotifySettings:
-    """``notify``: the notifiers alerts can be routed to. Empty means the log."""
-
-    slack: SlackSettings | None = None
-    email: EmailSettings | None = None
 
 
 def _listen(value: Any) -> tuple[str, int]:
@@ -253,26 +179,30 @@ def named_file(
 
 
 def _notify(reader: Reader, value: Any, config_file: Path) -> NotifySettings | None:
-    """``notify:``, with the checks across keys that keep credentials off the wire."""
-    notify = reader.options(NotifySettings, value, ("notify",))
-    if notify is None:
-        return None
-    for kind in ("slack", "email"):
-        options = getattr(notify, kind)
-        if options is not None:
-            for key, message in options.problems():
-                reader.error(("notify", kind, key), message)
-    email = notify.email
-    if email is not None and email.ca_file is not None:
-        ca_file = named_file(
-            reader,
-            ("notify", "email", "ca_file"),
-            email.ca_file,
-            config_file,
-            "give the PEM file of the relay's CA, relative to the configuration or absolute",
-        )
-        notify = replace(notify, email=replace(email, ca_file=ca_file))
-    return notify
+    """``notify:``: one section per registered notifier kind that declares options.
+
+    Each section is read into its kind's options class, then checked across keys
+    (``problems()``: the rules that keep credentials off the wire) and its files found.
+    """
+    kinds = {kind: cls.Options for kind, cls in NOTIFIERS.items() if cls.Options is not None}
+    sections = reader.mapping(value, ("notify",), kinds)
+    before = len(reader.problems)
+    configured: dict[str, Any] = {}
+    for kind, section in sections.items():
+        if section is None:  # `slack:` with nothing under it: not configured
+            continue
+        path: KeyPath = ("notify", kind)
+        options = reader.options(kinds[kind], section, path)
+        if options is None:
+            continue
+        for key, message in getattr(options, "problems", list)():
+            reader.error((*path, key), message)
+        for key, hint in getattr(options, "FILES", {}).items():
+            if getattr(options, key) is not None:
+                found = named_file(reader, (*path, key), getattr(options, key), config_file, hint)
+                options = replace(options, **{key: found})
+        configured[kind] = options
+    return None if len(reader.problems) > before else NotifySettings(configured)
 
 
 def _database(reader: Reader, value: Any, config_file: Path) -> Secret | None:

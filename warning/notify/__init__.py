@@ -1,15 +1,19 @@
 """Notifiers: the registry that routes name, and building them from ``notify:``.
 
-Built-in kinds are registered here exactly as an outside plugin would be. A rule's
-route is ``kind`` or ``kind:target`` (``slack:#other``, ``email:ops@example.org``).
+Built-in kinds are registered here exactly as an outside plugin would be. Each kind's
+module declares its ``notify.<kind>`` keys (``Notifier.Options``); the configuration
+reads the section of every registered kind that has options, so adding a notifier is
+writing its module and adding its line to :data:`REGISTRY`. A rule's route is ``kind``
+or ``kind:target`` (``slack:#other``, ``email:ops@example.org``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from ..config import NotifySettings
 from .base import DeliveryError, Notifier
 from .email import EmailNotifier
 from .log import LogNotifier
@@ -23,7 +27,26 @@ REGISTRY: dict[str, type[Notifier]] = {
     LogNotifier.kind: LogNotifier,
 }
 
-__all__ = ["REGISTRY", "DeliveryError", "LogNotifier", "Notifier", "Notifiers", "split_route"]
+__all__ = [
+    "REGISTRY",
+    "DeliveryError",
+    "LogNotifier",
+    "Notifier",
+    "Notifiers",
+    "NotifySettings",
+    "split_route",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """``notify``: each configured kind's options (its ``Notifier.Options``). Empty: the log."""
+
+    kinds: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def get(self, kind: str) -> Any | None:
+        """The options of ``notify.<kind>``; None when that section is absent."""
+        return self.kinds.get(kind)
 
 
 def split_route(route: str) -> tuple[str, str | None]:
@@ -52,10 +75,8 @@ class Notifiers:
         self.log = LogNotifier(tag="dry-run" if dry_run else "alert")
         self.configured: dict[str, Notifier] = {"log": self.log}
         if not dry_run and stand_in is None:
-            for kind in ("slack", "email"):
-                options = getattr(settings, kind)
-                if options is not None:
-                    self.configured[kind] = REGISTRY[kind](options)  # type: ignore[call-arg]
+            for kind, options in settings.kinds.items():
+                self.configured[kind] = REGISTRY[kind](options)  # type: ignore[call-arg]
 
     def resolve(self, route: str) -> tuple[Notifier, str | None]:
         """The notifier and target for ``route``; the log when it is not configured."""
@@ -77,6 +98,6 @@ def unconfigured(routes: Iterable[str], settings: NotifySettings) -> list[str]:
     out = []
     for route in routes:
         kind, _ = split_route(route)
-        if kind != "log" and getattr(settings, kind, None) is None:
+        if kind != "log" and settings.get(kind) is None:
             out.append(route)
     return out

@@ -14,18 +14,19 @@ import logging
 import re
 import smtplib
 import ssl
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
+from typing import ClassVar
 from urllib.parse import urlsplit
 
-from ..config import EmailSettings
 from ..errors import DeliveryError
 from ..records import AlertMessage
+from ..settings import Secret, option
 from . import render
-from .base import Notifier
+from .base import LOOPBACK, Notifier, is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,47 @@ def one_line(text: str) -> str:
     return _BREAKS.sub(" ", text).strip()
 
 
+@dataclass(frozen=True, slots=True)
+class EmailOptions:
+    """``notify.email``: an SMTP submission server and the default recipients."""
+
+    #: Keys naming files, found relative to the configuration when it is loaded.
+    FILES: ClassVar[dict[str, str]] = {
+        "ca_file": "give the PEM file of the relay's CA, relative to the configuration or absolute"
+    }
+
+    host: str
+    sender: str
+    to: tuple[str, ...]
+    port: int = option(587, check=lambda v: None if 0 < v < 65536 else "must be a TCP port")
+    starttls: bool = True
+    username: str | None = None
+    password: Secret | None = None
+    timeout: timedelta = option(timedelta(seconds=30))
+    ca_file: str | None = None
+
+    def problems(self) -> list[tuple[str, str]]:
+        """A password goes with the login: never in clear off this machine."""
+        login = self.username is not None or self.password is not None
+        if login and not self.starttls and not is_loopback(self.host):
+            return [
+                (
+                    "starttls",
+                    f"a login without TLS would send the password in clear to {self.host}; "
+                    "set starttls: true and use the submission port (587), or drop "
+                    f"username and password (a login without TLS is only allowed to {LOOPBACK})",
+                )
+            ]
+        return []
+
+
 class EmailNotifier(Notifier):
     """Send alerts by SMTP submission (``notify.email``); routes may name other recipients."""
 
     kind = "email"
+    Options = EmailOptions
 
-    def __init__(self, settings: EmailSettings) -> None:
+    def __init__(self, settings: EmailOptions) -> None:
         self.settings = settings
         self.where = f"{settings.host}:{settings.port}"
 

@@ -14,17 +14,17 @@ from __future__ import annotations
 import http.client
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from ..records import AlertMessage, Headline
+from ..settings import Secret
 from . import render
-from .base import DeliveryError, Notifier
+from .base import LOOPBACK, DeliveryError, Notifier, is_loopback
 
-if TYPE_CHECKING:  # a type only: a stage does not load its neighbours (STYLE.md)
+if TYPE_CHECKING:  # a type only: the SDK is imported where a client is made
     from slack_sdk.web import SlackResponse
-
-    from ..config import SlackSettings
 
 # slack_sdk is imported where a client is made: every command loads the notifier
 # registry, and only those that send to Slack need the SDK (30 ms to import).
@@ -174,6 +174,30 @@ def parse_reference(reference: str) -> tuple[str, str]:
     return channel, ts
 
 
+@dataclass(frozen=True, slots=True)
+class SlackOptions:
+    """``notify.slack``: a bot token and the default channel."""
+
+    token: Secret
+    channel: str
+    base_url: str = "https://slack.com/api/"
+
+    def problems(self) -> list[tuple[str, str]]:
+        """The bot token goes with every request: never over plain HTTP off this machine."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return [("base_url", "expected an https:// URL, like https://slack.com/api/")]
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            return [
+                (
+                    "base_url",
+                    f"plain http:// would send the bot token in clear to {parts.hostname}; "
+                    f"use https:// (http:// is only allowed to {LOOPBACK})",
+                )
+            ]
+        return []
+
+
 class SlackNotifier(Notifier):
     """Posts alerts with the Slack Web API (a bot token with ``chat:write``).
 
@@ -181,8 +205,9 @@ class SlackNotifier(Notifier):
     """
 
     kind = "slack"
+    Options = SlackOptions
 
-    def __init__(self, settings: SlackSettings, *, timeout: int = 10) -> None:
+    def __init__(self, settings: SlackOptions, *, timeout: int = 10) -> None:
         self.channel = settings.channel
         from slack_sdk import WebClient
 
