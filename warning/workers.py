@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import logging
 import multiprocessing
 import multiprocessing.util  # registers its exit hook now, so that ours runs before it
@@ -143,6 +142,8 @@ def _die_with_parent(parent: int) -> None:
     """
     by_kernel = False
     if sys.platform.startswith("linux"):
+        import ctypes  # here: only a worker needs it, and the daemon and CLI start faster
+
         with contextlib.suppress(OSError, AttributeError):
             by_kernel = ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0
     if os.getppid() != parent:  # the parent died before this worker got here
