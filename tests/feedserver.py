@@ -35,6 +35,8 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from tests.servers import ServerThread
+
 _BLOCK = 64 * 1024
 
 
@@ -100,14 +102,14 @@ class FeedServer:
         self._unanswered = 0  # requests received and not yet answered (max_concurrent)
         self._httpd = _Server(("127.0.0.1", port), _Handler)
         self._httpd.feeds = self
-        self._thread: threading.Thread | None = None
+        self._serving = ServerThread(self._httpd, "feedserver")
 
     # --- lifecycle --------------------------------------------------------------
 
     @property
     def port(self) -> int:
         """The TCP port the server listens on."""
-        return int(self._httpd.server_address[1])
+        return self._serving.port
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         """The absolute URL of ``path`` on this server, by ``host`` (a name tests route here)."""
@@ -115,28 +117,18 @@ class FeedServer:
 
     def start(self) -> FeedServer:
         """Serve in a daemon thread (idempotent)."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="feedserver",
-                daemon=True,
-            )
-            self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and drop every open connection (slow handlers end too)."""
         self._stop.set()
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
+        self._serving.stop()
         with self._lock:
             sockets = list(self._sockets)
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        self._httpd.server_close()
 
     def __enter__(self) -> FeedServer:
         return self.start()

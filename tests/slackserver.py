@@ -29,6 +29,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.servers import ServerThread
+
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -82,13 +84,13 @@ class SlackServer:
         self._stop = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.slack = self
-        self._thread: threading.Thread | None = None
+        self._serving = ServerThread(self._httpd, "slackserver")
 
     # --- lifecycle --------------------------------------------------------------
 
     @property
     def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        return self._serving.port
 
     @property
     def base_url(self) -> str:
@@ -96,22 +98,12 @@ class SlackServer:
         return f"http://127.0.0.1:{self.port}/api/"
 
     def start(self) -> SlackServer:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="slackserver",
-                daemon=True,
-            )
-            self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()  # delayed answers end now
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-        self._httpd.server_close()
+        self._serving.stop()
 
     def __enter__(self) -> SlackServer:
         return self.start()
