@@ -457,29 +457,29 @@ def test_deep_nesting_and_huge_files_are_refused_with_a_message(tmp_path: Path) 
 def test_a_reload_with_an_alias_bomb_keeps_the_running_configuration(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    from tests.test_daemon import Daemon, NotifySocket, item_count, wait_until, write_config
+    from tests.support import Daemon, NotifySocket, item_count, wait_for, write_daemon_config
 
     feed_server.add("/a.xml", make_rss(sample_items(3, seed=11)))
     feed_server.add("/b.xml", make_rss(sample_items(2, seed=12)))
     cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
     feed_a = {"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"}
-    write_config(cfg, db, [feed_a])
+    write_daemon_config(cfg, db, [feed_a])
     notify = NotifySocket()
     daemon = Daemon(cfg, notify, tmp_path, PYTHONPATH=str(REPO))
     try:
-        wait_until(lambda: notify.count("READY=1") == 1, what="READY=1")
-        wait_until(lambda: item_count(db) == 3, what="feed a stored")
+        wait_for(lambda: notify.count("READY=1") == 1, what="READY=1")
+        wait_for(lambda: item_count(db) == 3, what="feed a stored")
 
         cfg.write_text(BILLION_LAUGHS)
         daemon.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: notify.count("READY=1") == 2, what="READY=1 after the bad reload")
+        wait_for(lambda: notify.count("READY=1") == 2, what="READY=1 after the bad reload")
         assert daemon.proc.poll() is None
         assert f"{cfg}:6: f: more than 100,000 values" in daemon.text()
 
         # Still the same daemon, still able to take a good configuration.
-        write_config(cfg, db, [feed_a, {"name": "b", "url": feed_server.url("/b.xml")}])
+        write_daemon_config(cfg, db, [feed_a, {"name": "b", "url": feed_server.url("/b.xml")}])
         daemon.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: item_count(db) == 5, what="feed b stored after a good reload")
+        wait_for(lambda: item_count(db) == 5, what="feed b stored after a good reload")
         code, _ = daemon.stop()
         assert code == 0
     finally:

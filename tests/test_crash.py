@@ -26,7 +26,7 @@ from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.slackserver import SlackServer
 from tests.stuckwork import children_of, process_gone
-from tests.test_daemon import Daemon, NotifySocket, wait_until
+from tests.support import Daemon, NotifySocket, wait_for
 from warning.store import Store
 
 KILLS = 20
@@ -87,13 +87,13 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
             notify = NotifySocket()
             daemon = Daemon(cfg, notify, tmp_path)
             try:
-                wait_until(lambda n=notify: n.count("READY=1") == 1, timeout=60, what="READY=1")
+                wait_for(lambda n=notify: n.count("READY=1") == 1, timeout=60, what="READY=1")
                 time.sleep(rng.uniform(0.2, 4.0))
                 workers = children_of(daemon.proc.pid)
                 daemon.proc.send_signal(signal.SIGKILL)
                 daemon.proc.wait(10)
                 # Busy or idle, its workers die with it rather than run on, orphaned.
-                wait_until(
+                wait_for(
                     lambda w=workers: all(process_gone(p) for p in w),
                     timeout=10,
                     what=f"workers {workers} gone with the daemon",

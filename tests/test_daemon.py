@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,52 +12,16 @@ import yaml
 
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
+from tests.support import (
+    Daemon,
+    NotifySocket,
+    free_port,
+    item_count,
+    metric,
+    wait_for,
+    write_daemon_config,
+)
 from warning.store import Store
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-class NotifySocket:
-    """A datagram socket standing in for systemd's NOTIFY_SOCKET; records every message."""
-
-    def __init__(self) -> None:
-        self.dir = tempfile.mkdtemp(prefix="wn-", dir="/tmp")  # AF_UNIX paths are short
-        self.path = os.path.join(self.dir, "notify")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
-        self.messages: list[str] = []
-        self._closed = False
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        while not self._closed:
-            try:
-                self.messages.append(self.sock.recv(4096).decode())
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-
-    def count(self, line: str) -> int:
-        return sum(1 for m in self.messages if line in m.splitlines())
-
-    def close(self) -> None:
-        self._closed = True
-        self._thread.join(2)
-        self.sock.close()
-        os.unlink(self.path)
-        os.rmdir(self.dir)
-
-
-def wait_until(cond: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or cond}")
 
 
 @pytest.fixture
@@ -73,85 +31,28 @@ def notify_socket() -> Iterator[NotifySocket]:
     sock.close()
 
 
-class Daemon:
-    def __init__(
-        self,
-        config: Path,
-        notify: NotifySocket,
-        tmp_path: Path,
-        command: list[str] | None = None,
-        **env: str,
-    ) -> None:
-        self.log_path = tmp_path / "daemon.log"
-        self.log = self.log_path.open("w")
-        # The checkout's code, not a copy installed in the environment: the daemon runs
-        # in tmp_path, where `-m warning` would otherwise find only site-packages.
-        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-        full_env = {
-            **os.environ,
-            "NOTIFY_SOCKET": notify.path,
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": path,
-            **env,
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, *(command or ["-m", "warning"]), "--config", str(config), "run"],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env=full_env,
-            cwd=tmp_path,
-        )
-
-    def text(self) -> str:
-        return self.log_path.read_text()
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> tuple[int, float]:
-        start = time.monotonic()
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout)
-        return code, time.monotonic() - start
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
-def write_config(path: Path, db: Path, feeds: list[dict[str, object]]) -> None:
-    path.write_text(yaml.safe_dump({"database": f"sqlite:///{db}", "feeds": feeds}))
-
-
-def item_count(db: Path) -> int:
-    store = Store(f"sqlite:///{db}")
-    try:
-        return store.count_items()
-    finally:
-        store.close()
-
-
 def test_ready_reload_and_stop(
     tmp_path: Path, feed_server: FeedServer, notify_socket: NotifySocket
 ) -> None:
     feed_server.add("/a.xml", make_rss(sample_items(3, seed=11)))
     feed_server.add("/b.xml", make_rss(sample_items(2, seed=12)))
     cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
-    write_config(cfg, db, [{"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"}])
+    write_daemon_config(cfg, db, [{"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"}])
     daemon = Daemon(cfg, notify_socket, tmp_path)
     try:
-        wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
-        wait_until(lambda: item_count(db) == 3, what="feed a stored")
+        wait_for(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+        wait_for(lambda: item_count(db) == 3, what="feed a stored")
 
         # A broken configuration is reported with its line and the old one keeps running.
         cfg.write_text("feeds:\n  - name: a\n    url: http://x/\n    every: often\n")
         daemon.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: notify_socket.count("READY=1") == 2, what="READY=1 after reload")
+        wait_for(lambda: notify_socket.count("READY=1") == 2, what="READY=1 after reload")
         assert notify_socket.count("RELOADING=1") == 1
         assert f"{cfg}:4: feeds[0].every" in daemon.text()
         assert daemon.proc.poll() is None
 
         # A good one is applied: feed b is added and polled.
-        write_config(
+        write_daemon_config(
             cfg,
             db,
             [
@@ -160,7 +61,7 @@ def test_ready_reload_and_stop(
             ],
         )
         daemon.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: item_count(db) == 5, what="feed b stored after reload")
+        wait_for(lambda: item_count(db) == 5, what="feed b stored after reload")
         assert notify_socket.count("RELOADING=1") == 2
         # Feed a was unchanged, so it was not re-polled on reload.
         assert sum(1 for r in feed_server.requests if r[1] == "/a.xml") == 1
@@ -178,7 +79,7 @@ def test_sigterm_during_a_slow_fetch_exits_promptly_and_keeps_data(
     feed_server.add("/fast.xml", make_rss(sample_items(4, seed=13)))
     feed_server.add("/slow.xml", make_rss(sample_items(2, seed=14)), trickle=1.0)
     cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
-    write_config(
+    write_daemon_config(
         cfg,
         db,
         [
@@ -188,9 +89,9 @@ def test_sigterm_during_a_slow_fetch_exits_promptly_and_keeps_data(
     )
     daemon = Daemon(cfg, notify_socket, tmp_path)
     try:
-        wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
-        wait_until(lambda: item_count(db) == 4, what="fast feed stored")
-        wait_until(
+        wait_for(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+        wait_for(lambda: item_count(db) == 4, what="fast feed stored")
+        wait_for(
             lambda: any(r[1] == "/slow.xml" for r in feed_server.requests),
             what="slow fetch in flight",
         )
@@ -212,10 +113,10 @@ def test_watchdog_pings_while_the_scheduler_runs(
 ) -> None:
     feed_server.add("/a.xml", make_rss(sample_items(1, seed=15)))
     cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
-    write_config(cfg, db, [{"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"}])
+    write_daemon_config(cfg, db, [{"name": "a", "url": feed_server.url("/a.xml"), "every": "1h"}])
     daemon = Daemon(cfg, notify_socket, tmp_path, WATCHDOG_USEC="1000000")
     try:
-        wait_until(lambda: notify_socket.count("WATCHDOG=1") >= 2, what="two watchdog pings")
+        wait_for(lambda: notify_socket.count("WATCHDOG=1") >= 2, what="two watchdog pings")
         code, _ = daemon.stop()
         assert code == 0
     finally:
@@ -226,10 +127,10 @@ def test_sigint_also_stops_cleanly(
     tmp_path: Path, feed_server: FeedServer, notify_socket: NotifySocket
 ) -> None:
     cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
-    write_config(cfg, db, [])
+    write_daemon_config(cfg, db, [])
     daemon = Daemon(cfg, notify_socket, tmp_path)
     try:
-        wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+        wait_for(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
         code, took = daemon.stop(signal.SIGINT)
         assert code == 0 and took < 10
     finally:
@@ -248,7 +149,7 @@ def test_the_daemon_alerts_the_desk_and_a_restart_sends_nothing_twice(
         "guid": "niger-coup",
     }
     feed_server.add("/a.xml", make_rss([story, *sample_items(3, seed=21)]))
-    cfg, db = tmp_path / "warning.yaml", tmp_path / "w.db"
+    cfg, db, port = tmp_path / "warning.yaml", tmp_path / "w.db", free_port()
     with SlackServer() as slack:
         cfg.write_text(
             yaml.safe_dump(
@@ -258,15 +159,17 @@ def test_the_daemon_alerts_the_desk_and_a_restart_sends_nothing_twice(
                     "notify": {
                         "slack": {"token": "xoxb-t", "channel": "#desk", "base_url": slack.base_url}
                     },
+                    # /metrics counts finished alert cycles: the proof the job ran.
+                    "health": {"listen": f"127.0.0.1:{port}"},
                 }
             )
         )
         daemon = Daemon(cfg, notify_socket, tmp_path)
         try:
-            wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
-            wait_until(lambda: item_count(db) == 4, what="feed stored")
+            wait_for(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+            wait_for(lambda: item_count(db) == 4, what="feed stored")
             # The alert job runs every 30 s; the first run may precede the poll.
-            wait_until(lambda: len(slack.posted()) == 1, timeout=60, what="the coup alert")
+            wait_for(lambda: len(slack.posted()) == 1, timeout=60, what="the coup alert")
             assert "Niger" in (slack.posted()[0].text or "")
             code, _ = daemon.stop()
             assert code == 0
@@ -275,8 +178,12 @@ def test_the_daemon_alerts_the_desk_and_a_restart_sends_nothing_twice(
         # A restart runs the alert job at once: nothing new to say, nothing resent.
         daemon = Daemon(cfg, notify_socket, tmp_path)
         try:
-            wait_until(lambda: notify_socket.count("READY=1") == 2, what="READY=1 again")
-            time.sleep(2)  # the alert job runs at start; give it time to (not) send
+            wait_for(lambda: notify_socket.count("READY=1") == 2, what="READY=1 again")
+            wait_for(
+                lambda: (metric(port, "warning_alert_cycle_seconds_count") or 0) >= 1,
+                timeout=60,
+                what="the restarted daemon's first alert cycle (decide and deliver) to finish",
+            )
             assert len(slack.posted()) == 1
             daemon.stop()
         finally:
@@ -314,12 +221,21 @@ def test_sigterm_stops_within_the_unit_timeout_while_a_worker_is_stuck_in_c(
         cfg, notify_socket, tmp_path, WITH_HANGING_KIND, WARNING_TEST_STUCK_DIR=str(stuck)
     )
     try:
-        wait_until(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
-        wait_until(lambda: any(stuck.iterdir()), timeout=60, what="a worker stuck in C")
-        wait_until(lambda: item_count(db) == 3, timeout=60, what="the good feed stored")
+        wait_for(lambda: notify_socket.count("READY=1") == 1, what="READY=1")
+        wait_for(lambda: any(stuck.iterdir()), timeout=60, what="a worker stuck in C")
+        wait_for(lambda: item_count(db) == 3, timeout=60, what="the good feed stored")
         [pidfile] = stuck.iterdir()
         worker = int(pidfile.read_text())
-        time.sleep(0.5)
+
+        def good_polled() -> bool:
+            store = Store(f"sqlite:///{db}")
+            try:
+                return store.feed_state("good").last_success is not None
+            finally:
+                store.close()
+
+        # The good feed's poll has ended (its task too): only the stuck one is left to stop.
+        wait_for(good_polled, timeout=60, what="the good feed's poll to be recorded")
         code, took = daemon.stop(timeout=60)
         print(f"stopped in {took:.1f} s with a worker stuck in C")
         assert code == 0 and took < 20  # systemd/warning.service: TimeoutStopSec=20s

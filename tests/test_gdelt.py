@@ -23,7 +23,7 @@ from tests.conftest import shared_data
 from tests.feedgen import make_rss
 from tests.feedserver import FeedServer
 from tests.publicnames import PublicNames, loopback_names
-from tests.test_pipeline import poll_once, write_config
+from tests.support import poll_once, write_config
 from warning.classify import LABELS
 from warning.errors import ConfigError, FetchError, ParseError
 from warning.geo.fips import FIPS_TO_ISO, fips_to_iso

@@ -18,7 +18,7 @@ import yaml
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.stuckwork import HangingSource
-from tests.test_daemon import Daemon, NotifySocket, wait_until
+from tests.support import Daemon, NotifySocket, free_port, wait_for
 from warning import config, health, metrics
 from warning.health import Health, HealthServer
 from warning.pipeline import Pipeline, fetch_limits, worker_pool
@@ -192,11 +192,11 @@ def test_hostile_tasks_on_every_worker_turn_healthz_503_naming_the_feeds(
     try:
         assert get(base + "/healthz")[0] == 200
         polls[0].start()
-        wait_until(lambda: "hostile" in [f for f, _ in metrics.polls_in_flight()])
+        wait_for(lambda: "hostile" in [f for f, _ in metrics.polls_in_flight()])
         time.sleep(0.2)
         polls[1].start()  # waits for the only worker, which is stuck
-        wait_until(lambda: get(base + "/healthz")[0] == 503, timeout=30, what="503")
-        wait_until(lambda: "good" in get(base + "/healthz")[1], timeout=30, what="good named")
+        wait_for(lambda: get(base + "/healthz")[0] == 503, timeout=30, what="503")
+        wait_for(lambda: "good" in get(base + "/healthz")[1], timeout=30, what="good named")
         status, body = get(base + "/healthz")
         answer = json.loads(body)
         assert status == 503 and answer["healthy"] is False
@@ -268,19 +268,13 @@ def test_idle_half_requests_neither_pile_up_threads_nor_silence_healthz(tmp_path
         # Each is closed: beyond the limit at once, the others after the client timeout.
         for sock in idle:
             assert sock.recv(1024) == b""
-        wait_until(answers, timeout=10, what="/healthz answering")
+        wait_for(answers, timeout=10, what="/healthz answering")
         assert threading.active_count() - before <= 2
     finally:
         for sock in idle:
             sock.close()
         server.close()
         store.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_the_daemon_serves_health_and_counts_its_polls(
@@ -301,7 +295,7 @@ def test_the_daemon_serves_health_and_counts_its_polls(
     daemon = Daemon(cfg, notify, tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: notify.count("READY=1") == 1, what="READY=1")
+        wait_for(lambda: notify.count("READY=1") == 1, what="READY=1")
 
         def polled() -> bool:
             try:
@@ -309,7 +303,7 @@ def test_the_daemon_serves_health_and_counts_its_polls(
             except OSError:
                 return False
 
-        wait_until(polled, timeout=60, what="the poll counted in /metrics")
+        wait_for(polled, timeout=60, what="the poll counted in /metrics")
         body = get(base + "/metrics")[1]
         assert 'warning_items_total{kind="new"} 3.0' in body
         status, health = get(base + "/healthz")

@@ -39,7 +39,7 @@ import yaml
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.slackserver import SlackServer
-from tests.test_daemon import NotifySocket, wait_until
+from tests.support import NotifySocket, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 GUIDE = REPO / "docs" / "operations.md"
@@ -278,7 +278,7 @@ def test_the_documented_install_starts_serves_and_stops(
         )  # fmt: skip
         base = f"http://{listen}"
         try:
-            wait_until(lambda: notify.count("READY=1") >= 1, timeout=180, what="READY=1")
+            wait_for(lambda: notify.count("READY=1") >= 1, timeout=180, what="READY=1")
             feeds = [f["name"] for f in yaml.safe_load(Path(root.rehome(
                 "/etc/warning/warning.yaml")).read_text())["feeds"]]  # fmt: skip
 
@@ -289,7 +289,7 @@ def test_the_documented_install_starts_serves_and_stops(
                     return False
                 return f'warning_polls_total{{status="new"}} {len(feeds)}.0' in body
 
-            wait_until(all_polled, timeout=180, what="every feed polled, counted on /metrics")
+            wait_for(all_polled, timeout=180, what="every feed polled, counted on /metrics")
             metrics = get(base + "/metrics")[1]
             assert "process_resident_memory_bytes" in metrics, proc_note
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import itertools
 import signal
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from tests.feedserver import FeedServer
 from tests.newsroom import NIGER_COUP
 from tests.pgserver import SKIP_REASON, fresh_database
 from tests.slackserver import SlackServer
-from tests.test_daemon import Daemon, NotifySocket, wait_until
+from tests.support import Daemon, NotifySocket, free_port, metric, wait_for
 from warning.records import FeedState
 from warning.store import Store, open_store
 
@@ -61,6 +60,11 @@ def polls_per_feed(server: FeedServer) -> collections.Counter[str]:
     return collections.Counter(path for _, path, *_ in server.requests)
 
 
+def cycles(port: int) -> float:
+    """Alert cycles an instance has finished, from its /metrics."""
+    return metric(port, "warning_alert_cycle_seconds_count") or 0.0
+
+
 @pytest.mark.postgres
 def test_three_instances_poll_each_feed_once_and_take_over_from_a_dead_one(
     tmp_path: Path, feed_server: FeedServer, pg_server_url: str | None
@@ -72,45 +76,43 @@ def test_three_instances_poll_each_feed_once_and_take_over_from_a_dead_one(
     coup = {**NIGER_COUP, "link": "https://f0.example.org/coup", "guid": "coup"}
     feed_server.add("/f0.xml", make_rss([coup, *sample_items(1, seed=1000)]))
     with fresh_database(pg_server_url) as url, SlackServer() as slack:
-        cfg = tmp_path / "warning.yaml"
-        cfg.write_text(
-            yaml.safe_dump(
-                {
-                    "database": url,
-                    "feeds": [
-                        {"name": f"f{n}", "url": feed_server.url(f"/f{n}.xml"), "every": "30s"}
-                        for n in range(FEEDS)
-                    ],
-                    "poll": {"processes": 0, "deadline": "10s"},
-                    "notify": {
-                        "slack": {"token": "x", "channel": "#desk", "base_url": slack.base_url}
-                    },
-                    "operator": {"enabled": False},
-                }
-            )
-        )
+        shared = {
+            "database": url,
+            "feeds": [
+                {"name": f"f{n}", "url": feed_server.url(f"/f{n}.xml"), "every": "30s"}
+                for n in range(FEEDS)
+            ],
+            "poll": {"processes": 0, "deadline": "10s"},
+            "notify": {"slack": {"token": "x", "channel": "#desk", "base_url": slack.base_url}},
+            "operator": {"enabled": False},
+        }
         Store(url).migrate()  # once, before three processes race to do it
         notify = [NotifySocket() for _ in range(3)]
-        for i in range(3):
+        # One /metrics listener each: its alert cycle count proves the rules were evaluated.
+        ports = [free_port() for _ in range(3)]
+        for i, port in enumerate(ports):
             (tmp_path / f"d{i}").mkdir()
-        daemons = [Daemon(cfg, n, tmp_path / f"d{i}") for i, n in enumerate(notify)]
+            health = {"health": {"listen": f"127.0.0.1:{port}"}}
+            (tmp_path / f"d{i}" / "warning.yaml").write_text(yaml.safe_dump(shared | health))
+        daemons = [
+            Daemon(tmp_path / f"d{i}" / "warning.yaml", n, tmp_path / f"d{i}")
+            for i, n in enumerate(notify)
+        ]
         try:
             for n in notify:
-                wait_until(lambda n=n: n.count("READY=1") == 1, timeout=60, what="READY=1")
+                wait_for(lambda n=n: n.count("READY=1") == 1, timeout=60, what="READY=1")
             # Every feed once, by whichever instance got there first.
-            wait_until(lambda: len(polls_per_feed(feed_server)) == FEEDS, timeout=60)
+            wait_for(lambda: len(polls_per_feed(feed_server)) == FEEDS, timeout=60)
             first = polls_per_feed(feed_server)
             assert set(first.values()) == {1}, first.most_common(3)
             # Kill one; within the next interval (plus the dead lease's expiry, at most
             # deadline + 60 s) the others poll all 300 feeds again, each once.
             daemons[0].proc.send_signal(signal.SIGKILL)
-            deadline = time.monotonic() + EVERY * 4 + 70
-            while time.monotonic() < deadline:
-                if all(polls_per_feed(feed_server)[f"/f{n}.xml"] >= 2 for n in range(FEEDS)):
-                    break
-                time.sleep(0.5)
-            second = polls_per_feed(feed_server)
-            assert all(second[f"/f{n}.xml"] >= 2 for n in range(FEEDS)), "not taken over"
+            wait_for(
+                lambda: all(polls_per_feed(feed_server)[f"/f{n}.xml"] >= 2 for n in range(FEEDS)),
+                timeout=EVERY * 4 + 70,
+                what="the survivors to poll every feed again (taking over the dead one's)",
+            )
             # Nobody polled a feed twice within one due time: the due check keeps a feed's
             # polls at least half an interval apart, less the wait between a poll's start
             # and its request on a busy machine; two instances polling the same due time
@@ -123,8 +125,16 @@ def test_three_instances_poll_each_feed_once_and_take_over_from_a_dead_one(
             gaps = [b - a for polls in times.values() for a, b in itertools.pairwise(polls)]
             assert min(gaps) >= EVERY / 4, sorted(gaps)[:5]
             # Three instances evaluated the rules every 30 s all along: one coup alert.
-            wait_until(lambda: len(slack.posted()) >= 1, timeout=60, what="the coup alert")
-            time.sleep(5)
+            wait_for(lambda: len(slack.posted()) >= 1, timeout=60, what="the coup alert")
+            # Each survivor then runs a whole alert cycle that began after the alert was
+            # sent (two more finished cycles: one may have been under way) and sends nothing.
+            seen = [cycles(port) for port in ports[1:]]
+            for port, before in zip(ports[1:], seen, strict=True):
+                wait_for(
+                    lambda port=port, before=before: cycles(port) >= before + 2,
+                    timeout=EVERY * 2 + 30,
+                    what=f"two more alert cycles on the instance at :{port}",
+                )
             [posted] = slack.posted()
             assert "Niger" in (posted.text or "")
             for d in daemons[1:]:

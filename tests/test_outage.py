@@ -15,7 +15,7 @@ import yaml
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.pgserver import ThrowawayCluster, fresh_database
-from tests.test_daemon import Daemon, NotifySocket, wait_until
+from tests.support import Daemon, NotifySocket, wait_for
 from warning.store import Store
 
 OUTAGE = 60  # seconds
@@ -54,14 +54,14 @@ def test_a_minute_without_the_database_is_survived(tmp_path: Path, feed_server: 
             notify = NotifySocket()
             daemon = Daemon(cfg, notify, tmp_path)
             try:
-                wait_until(lambda: notify.count("READY=1") == 1, timeout=60, what="READY=1")
-                wait_until(lambda: stored(url) == 3, timeout=60, what="the first poll")
+                wait_for(lambda: notify.count("READY=1") == 1, timeout=60, what="READY=1")
+                wait_for(lambda: stored(url) == 3, timeout=60, what="the first poll")
                 cluster.pause()
                 feed_server.add("/a.xml", make_rss([*sample_items(1, seed=72), *items]))
                 time.sleep(OUTAGE)  # polls and alert cycles fail meanwhile
                 assert daemon.proc.poll() is None, daemon.text()
                 cluster.resume()
-                wait_until(lambda: stored(url) == 4, timeout=90, what="the item after the outage")
+                wait_for(lambda: stored(url) == 4, timeout=90, what="the item after the outage")
                 assert "database" in daemon.text()  # the outage was logged, not hidden
                 code, _ = daemon.stop(timeout=30)
                 assert code == 0

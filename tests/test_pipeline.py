@@ -13,30 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.conftest import shared_data
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
+from tests.support import poll_once, write_config
 from warning import cli
 from warning.store import Store
-
-
-def write_config(
-    tmp_path: Path, feeds: list[dict[str, Any]], database: str | None = None, **extra: Any
-) -> Path:
-    database = database or f"sqlite:///{tmp_path / 'warning.db'}"
-    data: dict[str, Any] = {"database": database, "feeds": feeds}
-    data.update(extra)
-    path = tmp_path / "warning.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def poll_once(path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    capsys.readouterr()
-    assert cli.main(["--config", str(path), "poll", "--once", "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 def feed_status(report: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,7 @@ import yaml
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.stuckwork import HangingSource, init_nothing, note_pid_then_hang, process_gone
-from tests.test_daemon import REPO, wait_until
+from tests.support import REPO, wait_for
 from warning import config, metrics
 from warning.errors import HTTPStatusError, ParseError, SourceError
 from warning.pipeline import Pipeline, fetch_limits, worker_pool
@@ -187,7 +187,7 @@ def test_a_worker_that_died_idle_is_replaced_without_failing_a_task() -> None:
         pids = pool.pids()
         assert len(pids) == 2
         os.kill(pids[0], signal.SIGKILL)
-        wait_until(lambda: process_gone(pids[0]))
+        wait_for(lambda: process_gone(pids[0]))
         assert {pool.call(_whoami)[0] for _ in range(4)} <= set(pool.pids())
     assert all(process_gone(pid) for pid in pids)
 
@@ -206,7 +206,7 @@ def test_a_task_past_its_deadline_is_killed_and_the_others_carry_on(tmp_path: Pa
         stuck = int(pidfile.read_text())
         assert "longer than 1 s" in caught.value.message and caught.value.hint
         assert took < 10  # the task would run for hours
-        wait_until(lambda: process_gone(stuck), timeout=5, what="the stuck worker killed")
+        wait_for(lambda: process_gone(stuck), timeout=5, what="the stuck worker killed")
         other.join(30)
         assert target.read_text() == "done"  # the task beside it was untouched
         pid, _ = pool.call(_whoami)
@@ -264,7 +264,7 @@ def test_a_worker_stuck_in_c_dies_with_its_killed_parent(tmp_path: Path) -> None
         assert not process_gone(stuck)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
-        wait_until(
+        wait_for(
             lambda: process_gone(stuck), timeout=5, what="the stuck worker gone with its parent"
         )
     finally:
