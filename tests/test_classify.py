@@ -160,6 +160,7 @@ def test_shipped_model_loads_and_its_card_describes_the_corpus() -> None:
     assert counts["per_lang"]["fr"] / counts["rows"] >= 0.35
 
 
+@pytest.mark.slow
 def test_train_command_reproduces_the_shipped_model(tmp_path: Path) -> None:
     from warning import cli
 

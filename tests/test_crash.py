@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.feedgen import make_rss, sample_items
@@ -39,6 +40,7 @@ COUPS = [
 ]
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:

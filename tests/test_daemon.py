@@ -137,6 +137,7 @@ def test_sigint_also_stops_cleanly(
         daemon.kill()
 
 
+@pytest.mark.slow
 def test_the_daemon_alerts_the_desk_and_a_restart_sends_nothing_twice(
     tmp_path: Path, feed_server: FeedServer, notify_socket: NotifySocket
 ) -> None:

@@ -207,6 +207,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_the_documented_install_starts_serves_and_stops(
     tmp_path: Path, root: ScratchRoot, feed_server: FeedServer
 ) -> None:

@@ -65,6 +65,7 @@ def cycles(port: int) -> float:
     return metric(port, "warning_alert_cycle_seconds_count") or 0.0
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_three_instances_poll_each_feed_once_and_take_over_from_a_dead_one(
     tmp_path: Path, feed_server: FeedServer, pg_server_url: str | None

@@ -29,6 +29,7 @@ def stored(url: str) -> int:
         return -1
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_minute_without_the_database_is_survived(tmp_path: Path, feed_server: FeedServer) -> None:
     try:
