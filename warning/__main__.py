@@ -1,7 +1,5 @@
 """``python -m warning`` is the same as the ``warning`` command."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()
