@@ -82,7 +82,7 @@ def fill(url: str, total: int, days: int, start: datetime, rng: random.Random) -
     outlets = [f"outlet-{n}" for n in range(200)]
     with open_store(url) as store:
         store.sync_feeds((o, "rss", f"https://{o}.example.org/rss", o) for o in outlets)
-        engine = store._engine  # bulk rows, bypassing the per-poll write path
+        engine = store.db.engine  # bulk rows, bypassing the per-poll write path
         with engine.begin() as conn:
             ids = {r.name: r.id for r in conn.execute(feeds.select())}
         span = days * 86400

@@ -755,7 +755,7 @@ def stored(tmp_path: Path) -> tuple[list[Any], list[Any], list[Any]]:
     """Stored items, and every row of the places and scores tables."""
     store = Store(f"sqlite:///{tmp_path / 'warning.db'}")
     try:
-        with store._read() as conn:
+        with store.db.read() as conn:
             places = conn.execute(select(item_places)).all()
             scores = conn.execute(select(item_scores)).all()
         return store.items(), places, scores

@@ -47,7 +47,7 @@ from warning.sources.advisory import (
 from warning.sources.base import Feed
 from warning.sources.http import Fetcher
 from warning.store import Store, open_store
-from warning.store.advisories import AdvisoryVersion, advisory_history, advisory_tags
+from warning.store.advisories import AdvisoryVersion, advisory_tags
 
 FIXTURES = Path(__file__).parent / "fixtures" / "advisory"
 ATOM = "application/atom+xml; charset=utf-8"
@@ -353,7 +353,7 @@ def pipeline(tmp_path: Path, feeds: list[dict[str, Any]], db_url: str) -> Iterat
 
 
 def signals_at(store: Store, r: AdvisoryRule, now: datetime) -> dict[str, Signal]:
-    history = advisory_history(store, now - r.window)
+    history = store.advisories.history(now - r.window)
     return {s.subject: s for s in advisory_signals(r, history, now)}
 
 
@@ -495,7 +495,7 @@ def test_fcdo_country_feed_over_file_url(tmp_path: Path) -> None:
             "Mali: raised from level 3 to level 4 (UK FCDO)"
         ]
         assert mali.outlets == ("file:mali",)
-        history = advisory_history(p.store)
+        history = p.store.advisories.history()
         assert [v.level for v in history[("uk", "ML")]] == [3, 4]
 
 
@@ -588,13 +588,13 @@ def test_history_since_keeps_the_version_before_the_window(tmp_path: Path) -> No
             store.record_poll(
                 "fcdo", state, result.items, T0 + timedelta(days=n), result.assessments
             )
-        everything = advisory_history(store)
+        everything = store.advisories.history()
         assert [v.level for v in everything[("uk", "ML")]] == [3, 4]
         assert ("uk", "GH") not in everything  # stored, but without a level
-        recent = advisory_history(store, T0 + timedelta(days=1, hours=12))
+        recent = store.advisories.history(T0 + timedelta(days=1, hours=12))
         assert [v.level for v in recent[("uk", "ML")]] == [4]  # the one before the window
         assert [v.level for v in recent[("uk", "NE")]] == [4]
-        only = advisory_history(store, countries=["NE"])
+        only = store.advisories.history(countries=["NE"])
         assert list(only) == [("uk", "NE")]
     finally:
         store.close()

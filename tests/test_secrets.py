@@ -258,7 +258,7 @@ def test_a_failing_feed_with_a_password_stores_and_shows_none(
         state = store.feed_state("a")
         assert state.last_error is not None and "HTTP 500" in state.last_error
         assert SECRET not in state.last_error
-        with store._engine.connect() as conn:  # every column of the feed's row
+        with store.db.engine.connect() as conn:  # every column of the feed's row
             row = conn.execute(text("SELECT * FROM feeds WHERE name = 'a'")).one()
         assert not [v for v in row if isinstance(v, str) and SECRET in v]
     finally:
@@ -294,7 +294,7 @@ def test_a_feed_with_a_password_is_fetched_with_it_and_stored_without_it(
     assert headers["Authorization"] == "Basic " + base64.b64encode(b"user:s3cret").decode()
     store = Store(f"sqlite:///{tmp_path / 'w.db'}")
     try:
-        with store._engine.connect() as conn:
+        with store.db.engine.connect() as conn:
             row = conn.execute(text("SELECT * FROM feeds WHERE name = 'a'")).one()
         assert store.feed_state("a").final_url == url.replace(SECRET, "***")
     finally:

@@ -308,7 +308,7 @@ def test_same_story_on_a_second_feed_links_to_the_stored_item(store: Store) -> N
     assert stored.feed == "feed-a" and stored.outlet == "Outlet A"
     assert stored.outlets == ("Outlet A", "Outlet B")
     assert stored.feeds == ("feed-a", "feed-b")
-    with store._read() as conn:
+    with store.db.read() as conn:
         assert len(conn.execute(select(sightings)).all()) == 2
 
 
@@ -340,11 +340,11 @@ def test_geotags_are_stored_with_new_items_only(store: Store) -> None:
     assert by_title["Story 1"].countries == ("ML", "NE")
     assert by_title["Story 2"].countries == ("BF",)
     assert by_title["Story 1"].labels == ("coup",) and by_title["Story 2"].labels == ()
-    with store._read() as conn:
+    with store.db.read() as conn:
         scores = conn.execute(select(item_scores).order_by(item_scores.c.item_id)).all()
     assert len(scores) == 4 and {s.model for s in scores} == {"model-1"}
     assert {s.terms for s in scores} == {"soldiers"}
-    with store._read() as conn:
+    with store.db.read() as conn:
         places = conn.execute(select(item_places).order_by(item_places.c.id)).all()
     assert [(p.country, p.kind, p.lat, p.lon, p.in_title) for p in places] == [
         ("ML", "city", 12.5, -1.5, False),
@@ -435,7 +435,7 @@ def test_sync_feeds_updates_but_never_deletes(store: Store) -> None:
     store.sync_feeds([("a", "rss", "https://a/1", "A"), ("b", "rss", "https://b/1", "B")])
     store.save_state(FeedState("b", etag='"kept"'))
     store.sync_feeds([("b", "gdelt", "https://b/2", "B2")])
-    with store._read() as conn:
+    with store.db.read() as conn:
         rows = {r.name: r for r in conn.execute(select(feeds)).all()}
     assert set(rows) == {"a", "b"}
     assert (rows["b"].kind, rows["b"].url, rows["b"].outlet) == ("gdelt", "https://b/2", "B2")

@@ -136,7 +136,7 @@ class _Advisory(_Track):
 def _since(
     history: dict[Series, list[AdvisoryVersion]], since: datetime
 ) -> dict[Series, list[AdvisoryVersion]]:
-    """Like ``advisory_history(store, since)``: each series' versions first seen from
+    """Like ``store.advisories.history(since)``: each series' versions first seen from
     ``since`` on, preceded by its last one from before."""
     out = {}
     for series, versions in history.items():

@@ -18,7 +18,7 @@ from ..rules import Rule
 from ..rules.advisory import AdvisoryRule
 from ..rules.types import FlatlineRule, SpikeRule
 from ..store import Store
-from ..store.advisories import AdvisoryVersion, Series, advisory_history
+from ..store.advisories import AdvisoryVersion, Series
 
 
 @dataclass(slots=True)
@@ -78,7 +78,7 @@ class StoredHistory:
         for rule in rules:
             if isinstance(rule, AdvisoryRule):
                 if not self.advisories:
-                    self.advisories = advisory_history(store)
+                    self.advisories = store.advisories.history()
             elif isinstance(rule, FlatlineRule):
                 kind = rule.counts[0]
                 if kind not in self.times:

@@ -21,7 +21,7 @@ from ..records import AlertMessage, Decided, Decision, Evidence, Headline, Signa
 from ..rules import ALL, Rule
 from ..rules.advisory import AdvisoryRule, advisory_signals
 from ..rules.types import FlatlineRule, SpikeRule
-from ..store import Store, advisories
+from ..store import Store
 from ..store.alerts import StoredAlert
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class Alerter:
             )
         if isinstance(rule, AdvisoryRule):
             watched = [s for (r, s, _) in open_ if r == rule.name]
-            versions = advisories.advisory_history(self.store, now - rule.window)
+            versions = self.store.advisories.history(now - rule.window)
             return advisory_signals(rule, versions, now, watched)
         if isinstance(rule, FlatlineRule):
             return self._quiet_signals(rule, now)
@@ -212,5 +212,9 @@ class Alerter:
     def _quiet_signals(self, rule: FlatlineRule, now: datetime) -> list[Signal]:
         """Item counts per feed or country now and usually (FlatlineRule.signals)."""
         kind, names, slots = rule.counts
-        counts = self.store.alerts.slot_counts(kind, names, now, rule.window, slots)
+        times = self.store.alerts.seen_times(kind, names, now - rule.window * slots, now)
+        counts = {
+            name: aggregate.slot_counts(times.get(name, []), now, rule.window, slots)
+            for name in (names if names is not None else list(times))
+        }
         return rule.signals(counts, now, self.store.alerts.watching_since())

@@ -1,4 +1,20 @@
-"""Storage: SQLite or PostgreSQL behind one small query class, with Alembic migrations."""
+"""Storage: SQLite or PostgreSQL behind one Store, with Alembic migrations.
+
+The shape, and the rule for adding a query:
+
+- ``database.py``: the :class:`~warning.store.database.Database` (engine, read
+  connections, write transactions with their retry, the dialect's INSERT, ``chunks`` of
+  ``IN`` lists, ``CHUNK``). The only holder of the engine.
+- Query classes, one per subject, each built on the Database and using only its
+  public methods, never another class's privates: ``feeds.py`` (FeedQueries),
+  ``items.py`` (ItemQueries; the poll writer in ``writer.py``), ``alerts.py``
+  (AlertQueries, with its bases ``evidence.py`` and ``outbox.py``), ``advisories.py``.
+- ``queries.py``: the :class:`Store`, which only composes them. Callers reach a query
+  through its object (``store.alerts.due(...)``, ``store.advisories.history(...)``);
+  the feed and item queries of the polling side are also thin methods of the Store
+  (``store.items()``, ``store.record_poll(...)``) because every poll calls them.
+  Anything that needs a connection of its own (a test, a bench) uses ``store.db``.
+"""
 
 from __future__ import annotations
 

@@ -11,18 +11,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
+from warning.store.database import Database, chunks
 from warning.store.tables import items
 
-if TYPE_CHECKING:
-    from warning.store.queries import Store
-
-__all__ = ["AdvisoryVersion", "advisory_history", "advisory_tags"]
-
-CHUNK = 500
+__all__ = ["AdvisoryQueries", "AdvisoryVersion", "advisory_tags"]
 
 #: (publisher, country): the key of one level history.
 Series = tuple[str, str]
@@ -60,56 +56,61 @@ def advisory_tags(tags: Collection[str]) -> tuple[str, str, int] | None:
     return None
 
 
-def advisory_history(
-    store: Store, since: datetime | None = None, countries: Collection[str] | None = None
-) -> dict[Series, list[AdvisoryVersion]]:
-    """Every advisory version with a level, per (publisher, country), oldest first.
+class AdvisoryQueries:
+    """The stored advisory versions (``store.advisories``)."""
 
-    With ``since``, only the versions first seen at or after it, each history
-    preceded by its last version from before (the level a change in the window
-    started from). ``countries`` (ISO codes) limits the countries. Order: first
-    seen, then published, then item id; a publisher's own date only breaks ties,
-    because a wrong one (they occur) must not reorder what was seen.
-    """
-    columns = (items.c.id, items.c.tags, items.c.first_seen, items.c.published)
-    tagged = items.c.tags.like("%advisory-source:%")
-    wanted = set(countries) if countries is not None else None
-    with store._read() as conn:
-        if since is None:
-            rows = list(conn.execute(_full().where(tagged)))
-        else:
-            earlier: dict[Series, tuple[Any, ...]] = {}
-            old = select(*columns).where(tagged, items.c.first_seen < since)
-            for row in conn.execute(old):
-                key = _series(row.tags, wanted)
-                if key is not None and (key not in earlier or _order(row) > earlier[key]):
-                    earlier[key] = _order(row)
-            rows = list(conn.execute(_full().where(tagged, items.c.first_seen >= since)))
-            ids = [order[-1] for order in earlier.values()]
-            for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
-                rows += conn.execute(_full().where(items.c.id.in_(chunk)))
-    out: dict[Series, list[AdvisoryVersion]] = {}
-    for row in sorted(rows, key=_order):
-        parsed = advisory_tags(row.tags.split("|")) if row.tags else None
-        if parsed is None or (wanted is not None and parsed[1] not in wanted):
-            continue
-        source, country, level = parsed
-        out.setdefault((source, country), []).append(
-            AdvisoryVersion(
-                item_id=row.id,
-                source=source,
-                country=country,
-                level=level,
-                title=row.title,
-                summary=row.summary or "",
-                link=row.link,
-                outlet=row.outlet or "",
-                published=row.published,
-                first_seen=row.first_seen,
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def history(
+        self, since: datetime | None = None, countries: Collection[str] | None = None
+    ) -> dict[Series, list[AdvisoryVersion]]:
+        """Every advisory version with a level, per (publisher, country), oldest first.
+
+        With ``since``, only the versions first seen at or after it, each history
+        preceded by its last version from before (the level a change in the window
+        started from). ``countries`` (ISO codes) limits the countries. Order: first
+        seen, then published, then item id; a publisher's own date only breaks ties,
+        because a wrong one (they occur) must not reorder what was seen.
+        """
+        columns = (items.c.id, items.c.tags, items.c.first_seen, items.c.published)
+        tagged = items.c.tags.like("%advisory-source:%")
+        wanted = set(countries) if countries is not None else None
+        with self.db.read() as conn:
+            if since is None:
+                rows = list(conn.execute(_full().where(tagged)))
+            else:
+                earlier: dict[Series, tuple[Any, ...]] = {}
+                old = select(*columns).where(tagged, items.c.first_seen < since)
+                for row in conn.execute(old):
+                    key = _series(row.tags, wanted)
+                    if key is not None and (key not in earlier or _order(row) > earlier[key]):
+                        earlier[key] = _order(row)
+                rows = list(conn.execute(_full().where(tagged, items.c.first_seen >= since)))
+                ids = [order[-1] for order in earlier.values()]
+                for chunk in chunks(ids):
+                    rows += conn.execute(_full().where(items.c.id.in_(chunk)))
+        out: dict[Series, list[AdvisoryVersion]] = {}
+        for row in sorted(rows, key=_order):
+            parsed = advisory_tags(row.tags.split("|")) if row.tags else None
+            if parsed is None or (wanted is not None and parsed[1] not in wanted):
+                continue
+            source, country, level = parsed
+            out.setdefault((source, country), []).append(
+                AdvisoryVersion(
+                    item_id=row.id,
+                    source=source,
+                    country=country,
+                    level=level,
+                    title=row.title,
+                    summary=row.summary or "",
+                    link=row.link,
+                    outlet=row.outlet or "",
+                    published=row.published,
+                    first_seen=row.first_seen,
+                )
             )
-        )
-    return out
+        return out
 
 
 def _full() -> Any:

@@ -6,8 +6,9 @@ compare-and-set updates, never by locks of ours. An alert and its first event
 and deliveries are inserted in one transaction, before any notifier runs.
 
 The evidence and signal reads are in evidence.py, the outbox's queries in outbox.py:
-both are mixins of :class:`AlertStore`, so ``store.alerts`` stays the one object behind
-every alert query. ``Delivery`` and ``FINAL`` are re-exported from here.
+both are bases of :class:`AlertQueries`, so ``store.alerts`` stays the one object behind
+every alert query; each takes the Database alone and uses only its public methods.
+``Delivery`` and ``FINAL`` are re-exported from here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
@@ -30,10 +31,7 @@ from warning.store.tables import (
     silences,
 )
 
-if TYPE_CHECKING:
-    from warning.store.queries import Store
-
-__all__ = ["FINAL", "AlertStore", "Delivery", "Silence", "StoredAlert"]
+__all__ = ["FINAL", "AlertQueries", "Delivery", "Silence", "StoredAlert"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +89,13 @@ def _alert(row: Any) -> StoredAlert:
     return StoredAlert(**data)
 
 
-class AlertStore(EvidenceQueries, OutboxQueries):
-    """Alert queries on a :class:`~warning.store.Store` (``store.alerts``).
+class AlertQueries(EvidenceQueries, OutboxQueries):
+    """Alert queries on a :class:`~warning.store.database.Database` (``store.alerts``).
 
     Alert episodes and silences here; evidence and signal reads from
     :class:`~warning.store.evidence.EvidenceQueries`, the outbox from
     :class:`~warning.store.outbox.OutboxQueries`.
     """
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
 
     # --- alerts -------------------------------------------------------------------------
 
@@ -109,7 +104,7 @@ class AlertStore(EvidenceQueries, OutboxQueries):
         query = select(alerts).where(alerts.c.status == "open")
         if rule is not None:
             query = query.where(alerts.c.rule == rule)
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             found = [_alert(r) for r in conn.execute(query)]
         return {(a.rule, a.subject, a.label): a for a in found}
 
@@ -125,11 +120,11 @@ class AlertStore(EvidenceQueries, OutboxQueries):
             .where(alerts.c.rule == rule)
             .group_by(alerts.c.subject, alerts.c.label)
         )
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             return {(s, lab): (n, last) for s, lab, n, last in conn.execute(query)}
 
     def get(self, alert_id: int) -> StoredAlert | None:
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
         return _alert(row) if row is not None else None
 
@@ -142,7 +137,7 @@ class AlertStore(EvidenceQueries, OutboxQueries):
             query = query.where(alerts.c.status == status)
         if since is not None:
             query = query.where(alerts.c.updated_at >= since)
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             return [_alert(r) for r in conn.execute(query.limit(limit))]
 
     def open(
@@ -175,7 +170,7 @@ class AlertStore(EvidenceQueries, OutboxQueries):
                 "reminders": 0,
                 "events": 1,
             }
-            stmt = self.store._insert(alerts).values(row).on_conflict_do_nothing()
+            stmt = self.db.insert(alerts).values(row).on_conflict_do_nothing()
             alert_id = conn.execute(stmt.returning(alerts.c.id)).scalar()
             if alert_id is None:
                 return None
@@ -183,7 +178,7 @@ class AlertStore(EvidenceQueries, OutboxQueries):
             self._add_deliveries(conn, alert_id, 1, routes, now, silence_id)
             return int(alert_id)
 
-        return self.store._write(work)
+        return self.db.write(work)
 
     def record(
         self,
@@ -228,7 +223,7 @@ class AlertStore(EvidenceQueries, OutboxQueries):
                 self._add_deliveries(conn, alert.id, seq, routes, now, silence_id)
             return True
 
-        return self.store._write(work)
+        return self.db.write(work)
 
     def _add_event(
         self,
@@ -297,11 +292,11 @@ class AlertStore(EvidenceQueries, OutboxQueries):
                 ).rowcount
             )
 
-        return self.store._write(work)
+        return self.db.write(work)
 
     def events(self, alert_id: int) -> list[dict[str, Any]]:
         """An alert's events with their deliveries, oldest first (``alerts show``)."""
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             evs = [
                 dict(r._mapping)
                 for r in conn.execute(
@@ -345,14 +340,14 @@ class AlertStore(EvidenceQueries, OutboxQueries):
                 ).scalar_one()
             )
 
-        return self.store._write(work)
+        return self.db.write(work)
 
     def active_silences(self, now: datetime | None = None) -> list[Silence]:
         """Silences not lifted (and, with ``now``, not yet expired), oldest first."""
         query = select(silences).where(silences.c.lifted_at.is_(None)).order_by(silences.c.id)
         if now is not None:
             query = query.where(silences.c.until > now)
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             return [
                 Silence(**{k: v for k, v in r._mapping.items() if k != "lifted_at"})
                 for r in conn.execute(query)
@@ -368,4 +363,4 @@ class AlertStore(EvidenceQueries, OutboxQueries):
                 ).rowcount
             )
 
-        return self.store._write(work)
+        return self.db.write(work)

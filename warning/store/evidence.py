@@ -1,6 +1,6 @@
-"""Item reads behind signals and alert messages: evidence, flatline counts, headlines.
+"""Item reads behind signals and alert messages: evidence, item times, headlines.
 
-A mixin of :class:`~warning.store.alerts.AlertStore` (``store.alerts.evidence(...)``
+A mixin of :class:`~warning.store.alerts.AlertQueries` (``store.alerts.evidence(...)``
 and so on), separate because these queries only read items, their scores, places and
 sightings, and never touch the alert tables: the signal side of the store, apart from
 the alert episodes (alerts.py) and the outbox (outbox.py).
@@ -8,14 +8,14 @@ the alert episodes (alerts.py) and the outbox (outbox.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
-from warning import aggregate
 from warning.records import CountryScore, Evidence, GeoTag, Place
+from warning.store.database import Database, chunks
 from warning.store.tables import (
     feeds,
     item_countries,
@@ -27,16 +27,13 @@ from warning.store.tables import (
 
 if TYPE_CHECKING:
     from warning.geo.zones import Zone
-    from warning.store.queries import Store
-
-#: Keys per ``IN (...)`` list: far below SQLite's and PostgreSQL's parameter limits.
-CHUNK = 500
 
 
 class EvidenceQueries:
     """Evidence for signals, item counts for flatline rules, and what messages show of items."""
 
-    store: Store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def evidence(
         self,
@@ -55,7 +52,7 @@ class EvidenceQueries:
         )
         if countries is not None:
             query = query.where(item_countries.c.code.in_(list(countries)))
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(query).all()
             outlets = _outlets(conn, {r.id for r in rows})
         out: dict[str, list[Evidence]] = {}
@@ -67,32 +64,19 @@ class EvidenceQueries:
         self, label: str, start: datetime, end: datetime, zone: Zone
     ) -> list[Evidence]:
         """Items in [start, end) above ``label``'s threshold that fall inside ``zone``."""
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(_scored(label, start, end)).all()
             geotags = _geotags(conn, [r.id for r in rows])
             inside = [r for r in rows if r.id in geotags and zone.matches_item(geotags[r.id])]
             outlets = _outlets(conn, {r.id for r in inside})
         return [_evidence(r, outlets) for r in inside]
 
-    def slot_counts(
-        self, kind: str, names: Sequence[str] | None, end: datetime, slot: timedelta, slots: int
-    ) -> dict[str, list[int]]:
-        """New items per feed (``kind="feed"``) or per country in each slot before ``end``.
-
-        Slot *i* (oldest first) is [end − (slots − i) × slot, end − (slots − i − 1) × slot).
-        For flatline rules: how much a subject carries now, and usually. A name asked for
-        that carried nothing gets zeros.
-        """
-        times = self.seen_times(kind, names, end - slot * slots, end)
-        return {
-            name: aggregate.slot_counts(times.get(name, []), end, slot, slots)
-            for name in dict.fromkeys([*(names or ()), *times])
-        }
-
     def seen_times(
         self, kind: str, names: Sequence[str] | None, start: datetime, end: datetime
     ) -> dict[str, list[datetime]]:
         """When each new item in [start, end) was first seen, per feed or country, sorted.
+
+        For flatline rules, which count them per slot (``aggregate.slot_counts``).
 
         A feed's items are its sightings (an item another feed carried first counts for
         both); a country's are the items about it.
@@ -114,7 +98,7 @@ class EvidenceQueries:
         if names is not None:
             query = query.where(column.in_(list(names)))
         out: dict[str, list[datetime]] = {}
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             for name, at in conn.execute(query):
                 out.setdefault(name, []).append(at)
         for times in out.values():
@@ -123,12 +107,12 @@ class EvidenceQueries:
 
     def watching_since(self) -> datetime | None:
         """When the first item was stored: history before it means "not watching", not quiet."""
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             return conn.execute(select(func.min(items.c.first_seen))).scalar()
 
     def last_seen(self) -> datetime | None:
         """When the latest item was stored (where a backtest ends by default)."""
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             return conn.execute(select(func.max(items.c.first_seen))).scalar()
 
     # --- what an alert message shows of its items ------------------------------------
@@ -138,9 +122,9 @@ class EvidenceQueries:
     ) -> dict[int, tuple[str, str | None, str, datetime]]:
         """Title, link, first outlet and first-seen time of each item."""
         out = {}
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             outlets = _outlets(conn, set(item_ids))
-            for chunk in _chunks(list(item_ids)):
+            for chunk in chunks(list(item_ids)):
                 for r in conn.execute(
                     select(
                         items.c.id, items.c.title, items.c.link, items.c.outlet, items.c.first_seen
@@ -153,8 +137,8 @@ class EvidenceQueries:
     def terms(self, item_ids: Sequence[int], label: str, limit: int = 8) -> tuple[str, ...]:
         """The terms that drove ``label`` in these items, most common first."""
         counts: dict[str, int] = {}
-        with self.store._read() as conn:
-            for chunk in _chunks(list(item_ids)):
+        with self.db.read() as conn:
+            for chunk in chunks(list(item_ids)):
                 for (text,) in conn.execute(
                     select(item_scores.c.terms).where(
                         item_scores.c.item_id.in_(chunk), item_scores.c.label == label
@@ -207,7 +191,7 @@ def _geotags(conn: Connection, ids: Sequence[int]) -> dict[int, GeoTag]:
     """The stored geotag (countries and places) of each item that has one."""
     countries: dict[int, list[CountryScore]] = {}
     places: dict[int, list[Place]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for c in conn.execute(
             select(item_countries)
             .where(item_countries.c.item_id.in_(chunk))
@@ -224,15 +208,10 @@ def _geotags(conn: Connection, ids: Sequence[int]) -> dict[int, GeoTag]:
     }
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 def _outlets(conn: Connection, ids: set[int]) -> dict[int, tuple[str, ...]]:
     """Every outlet that carried each item, the first to carry it first."""
     seen: dict[int, list[tuple[datetime, str]]] = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids)):
         for item_id, outlet, at in conn.execute(
             select(sightings.c.item_id, sightings.c.outlet, sightings.c.seen_at).where(
                 sightings.c.item_id.in_(chunk), sightings.c.outlet.is_not(None)

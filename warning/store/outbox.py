@@ -1,6 +1,6 @@
 """The outbox: deliveries waiting to be sent, claimed, finished, and their threads.
 
-A mixin of :class:`~warning.store.alerts.AlertStore` (``store.alerts.due(...)`` and so
+A mixin of :class:`~warning.store.alerts.AlertQueries` (``store.alerts.due(...)`` and so
 on), separate because these are the notifier loop's queries (warning/outbox.py): they
 work on the deliveries table alone, once an alert decision has put rows in it.
 :data:`FINAL` and :class:`Delivery` are importable from warning.store.alerts too.
@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from warning.redact import scrub
+from warning.store.database import Database
 from warning.store.tables import alert_events, deliveries
-
-if TYPE_CHECKING:
-    from warning.store.queries import Store
 
 #: Delivery states after which nothing more happens to a delivery.
 FINAL = ("sent", "failed", "silenced")
@@ -51,7 +49,8 @@ class Delivery:
 class OutboxQueries:
     """Deliveries: which are due, taking one for sending, and recording how it went."""
 
-    store: Store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
         """Deliveries to try now, oldest event first.
@@ -100,7 +99,7 @@ class OutboxQueries:
             .order_by(deliveries.c.event_id, deliveries.c.id)
             .limit(limit)
         )
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(query).all()
         return [
             Delivery(
@@ -114,7 +113,7 @@ class OutboxQueries:
         ]
 
     def pending_count(self) -> int:
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             return int(
                 conn.execute(
                     select(func.count())
@@ -141,7 +140,7 @@ class OutboxQueries:
                 ).rowcount
             )
 
-        return self.store._write(work)
+        return self.db.write(work)
 
     def finish(self, delivery_id: int, status: str, **values: Any) -> None:
         """Record how a claimed delivery ended: sent, failed, or pending (a retry)."""
@@ -155,7 +154,7 @@ class OutboxQueries:
                 .values(status=status, claimed_until=None, **values)
             )
 
-        self.store._write(work)
+        self.db.write(work)
 
     def thread_ref(self, alert_id: int, route: str) -> str | None:
         """The reference the first delivered message of this alert and route returned."""
@@ -169,5 +168,5 @@ class OutboxQueries:
             .order_by(deliveries.c.id)
             .limit(1)
         )
-        with self.store._read() as conn:
+        with self.db.read() as conn:
             return conn.execute(query).scalar()
