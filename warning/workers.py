@@ -197,6 +197,8 @@ class WorkerPool:
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._count = 0  # workers alive or starting
+        self._warming = 0  # of which started by warm(), not yet idle
+        self._claims = 0  # callers waiting for one of those rather than starting their own
         self._closed = False
         # Every worker is started from this one thread, which lives as long as the pool
         # (see _die_with_parent); an executor's thread waits for work until shutdown.
@@ -240,6 +242,42 @@ class WorkerPool:
             raise value
         return value
 
+    def warm(self, tasks: int) -> None:
+        """Start workers for ``tasks`` coming tasks now, in the background (at most the
+        pool's size, counting those up or starting): their start-up (0.3 s each) then
+        overlaps what the caller does before the first task, such as fetching it.
+
+        A task arriving meanwhile waits for a warming worker rather than starting
+        another. A failed start is only logged; the task starts a worker itself, and
+        reports the failure if it recurs.
+        """
+        with self._cond:
+            wanted = 0 if self._closed else min(tasks, self.workers) - self._count
+            if wanted <= 0:
+                return
+            self._count += wanted  # their slots, as _take counts a start
+            self._warming += wanted
+        for _ in range(wanted):
+            threading.Thread(target=self._warm_one, name="warning-warm", daemon=True).start()
+
+    def _warm_one(self) -> None:
+        worker: _Worker | None = None
+        try:
+            worker = self._start()
+        except BaseException as exc:
+            if not isinstance(exc, WorkCancelled):
+                log.warning("a worker process did not start ahead of its first task: %s", exc)
+        with self._cond:
+            self._warming -= 1
+            keep = worker is not None and not self._closed
+            if worker is not None and keep:
+                self._idle.append(worker)
+            else:
+                self._count -= 1
+            self._cond.notify_all()  # whoever claimed it, or may now start one
+        if worker is not None and not keep:
+            worker.stop()
+
     def _take(self) -> _Worker:
         with self._cond:
             while True:
@@ -252,6 +290,13 @@ class WorkerPool:
                         return worker
                     self._count -= 1  # died idle (the OOM killer, say): not this task's fault
                     worker.conn.close()
+                if self._warming > self._claims:  # one is starting already: wait for it
+                    self._claims += 1
+                    try:
+                        self._cond.wait()
+                    finally:
+                        self._claims -= 1
+                    continue
                 if self._count < self.workers:
                     self._count += 1  # a slot for the worker we start below
                     break

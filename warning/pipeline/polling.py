@@ -256,6 +256,14 @@ class Pipeline:
         # A crash before then loses only "polled, unchanged", so those feeds are polled
         # again. With leases each poll saves its own, before its lease is released.
         unchanged: list[FeedState] | None = None if self.leases else []
+        # A feed with no validator (never polled, or its server sends no ETag nor
+        # Last-Modified) is answered in full: there will be parsing, so workers start
+        # now, during the fetches, rather than after the first body. A cycle of 304s
+        # starts none.
+        self.workers.warm(
+            sum(not (st.etag or st.last_modified) for st in (states.get(n) for n in names) if st)
+            + sum(n not in states for n in names)
+        )
         workers = max(1, min(self.settings.poll.concurrency, len(names)))
         try:
             with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
