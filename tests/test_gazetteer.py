@@ -16,7 +16,7 @@ import yaml
 
 from tests.geo_fixtures import ACTORS
 from warning.errors import ConfigError
-from warning.geo import compact
+from warning.geo import compact, table
 from warning.geo import gazetteer as gz
 from warning.geo.build import build, build_payload
 from warning.geo.curated import load_curated
@@ -382,8 +382,8 @@ def test_a_table_in_memory_is_the_same_table(small: Gazetteer) -> None:
 
 
 def test_lookups_remembered_are_bounded(small: Gazetteer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gz, "FOUND_MAX", 10)
-    monkeypatch.setattr(gz, "ENTRIES_MAX", 3)
+    monkeypatch.setattr(table, "FOUND_MAX", 10)  # read by the table type at each lookup
+    monkeypatch.setattr(table, "ENTRIES_MAX", 3)
     for n in range(100):
         small.find(f"word{n}")
         small.entry(n)

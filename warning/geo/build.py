@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .curated import Curated, load_curated
-from .gazetteer import (
+from .names import name_key
+from .table import (
     ACRONYM,
     BUILDER_VERSION,
     CAP,
@@ -23,7 +24,6 @@ from .gazetteer import (
     Gazetteer,
     versions,
 )
-from .names import name_key
 
 #: Usual short forms of country names that pycountry and countryinfo lack.
 SHORT_FORMS: dict[str, tuple[str, ...]] = {
