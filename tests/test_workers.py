@@ -145,6 +145,20 @@ def test_close_lets_work_in_flight_finish(tmp_path: os.PathLike[str]) -> None:
         assert f.read() == "done"
 
 
+def test_workers_idle_long_enough_retire_and_the_next_task_starts_one() -> None:
+    with WorkerPool(2, _init, ("x",)) as pool:
+        first, _ = pool.call(_whoami)
+        # Just used: not idle for an hour, so it stays.
+        assert pool.retire_idle(3600) == 0
+        assert pool.call(_whoami)[0] == first
+        assert pool.retire_idle(0) == 1
+        wait_for(lambda: process_gone(first), 10, f"idle worker {first} to exit")
+        # The pool is still usable, with a new worker, and retires nothing it lacks.
+        second, marker = pool.call(_whoami)
+        assert second != first and marker == "x"
+        assert pool.retire_idle(0) == 1 and pool.retire_idle(0) == 0
+
+
 def test_inline_pool_starts_nothing() -> None:
     pool = WorkerPool(0, _init, ("x",))
     assert pool.inline

@@ -48,6 +48,9 @@ ALERT_EVERY = timedelta(seconds=30)
 #: they are killed: half of the unit's TimeoutStopSec=20s, leaving the rest for an
 #: alert delivery in flight and closing up.
 STOP_GRACE = timedelta(seconds=10)
+#: Worker processes with no task for this long are stopped (and started again by the
+#: next feed with news): an idle daemon keeps only its own memory.
+WORKER_IDLE = timedelta(minutes=15)
 
 
 class Daemon:
@@ -102,6 +105,13 @@ class Daemon:
             self._beat,
             IntervalTrigger(seconds=HEARTBEAT.total_seconds()),
             id="heartbeat",
+            misfire_grace_time=None,
+        )
+        self.scheduler.add_job(
+            self.workers.retire_idle,
+            IntervalTrigger(minutes=1),
+            args=(WORKER_IDLE.total_seconds(),),
+            id="retire-workers",
             misfire_grace_time=None,
         )
         self.scheduler.add_job(

@@ -172,6 +172,7 @@ class _Worker:
     process: Any
     conn: Connection
     cancelled: bool = False  # set by close(): its death is the pool's doing
+    idle_since: float = 0.0  # time.monotonic() when it last became idle
 
     def kill(self) -> None:
         self.process.kill()
@@ -277,6 +278,7 @@ class WorkerPool:
             self._warming -= 1
             keep = worker is not None and not self._closed
             if worker is not None and keep:
+                worker.idle_since = time.monotonic()
                 self._idle.append(worker)
             else:
                 self._count -= 1
@@ -364,6 +366,7 @@ class WorkerPool:
             self._busy.discard(worker)
             keep = healthy and not self._closed
             if keep:
+                worker.idle_since = time.monotonic()
                 self._idle.append(worker)
                 # One idle worker serves one waiting caller: waking all 64 poll threads
                 # for it cost the daemon 0.1 ms of CPU per task.
@@ -378,6 +381,26 @@ class WorkerPool:
                 worker.kill()
                 if not worker.cancelled:
                     log.warning("a worker process was stopped; the next task starts a new one")
+
+    def retire_idle(self, after: float) -> int:
+        """Stop the workers idle for ``after`` seconds or more; how many were stopped.
+
+        A worker holds the pack, numpy and the table's caches (~70 MB): a daemon whose
+        feeds have brought nothing new for a while gives that back, and the next feed
+        with news starts a worker again (during its fetch, see warm()). Idle workers
+        are reused newest first, so in a busy hour the spare ones are those that retire.
+        """
+        now = time.monotonic()
+        with self._cond:
+            old = [w for w in self._idle if now - w.idle_since >= after]
+            self._idle = [w for w in self._idle if w not in old]
+            self._count -= len(old)
+            self._cond.notify_all()  # free slots
+        for worker in old:
+            worker.stop()
+        if old:
+            log.info("stopped %d worker process(es) idle for %g s or more", len(old), after)
+        return len(old)
 
     def close(self, grace: float = CLOSE_GRACE_S) -> None:
         """Let tasks in flight finish (their database writes) for up to ``grace``
