@@ -23,8 +23,9 @@ from tests.feedserver import FeedServer
 from tests.newsroom import CHANNEL, NIGER_COUP, Newsroom, top_level, write_config
 from tests.slackserver import SlackServer
 from tests.smtpserver import SMTPServer
-from warning import cli, config, logs
+from warning import cli, config, logs, outbox, watcher
 from warning.pipeline import Pipeline, fetch_limits, worker_pool
+from warning.records import Headline
 from warning.sources.http import Fetcher
 from warning.store import open_store
 
@@ -185,6 +186,51 @@ def test_poll_dry_run_logs_the_alert_and_sends_nothing(
     assert desk.poll("--dry-run")["alerts_new"] == 1  # still what would happen now
     assert desk.poll()["alerts_new"] == 1
     assert len(desk.slack.posted()) == 1 and len(desk.smtp.messages) == 1
+
+
+def test_a_dry_run_honours_silences_as_the_real_run_does(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    desk.publish("sahel-wire", NIGER_COUP)
+    desk.poll("--dry-run")  # creates the database; logs what would be sent
+    silence = ("silence", "add", "--country", "NE", "--label", "coup", "--for", "6h")
+    assert desk.run(*silence, "--reason", "exercise in Niamey")[0] == 0
+    caplog.clear()
+    desk.poll("--dry-run")
+    titles = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "warning.alert" and r.levelno == logging.WARNING
+    ]
+    assert titles == []  # a silenced alert is recorded, never sent: nor shown as sent
+    desk.poll()
+    assert desk.slack.requests == [] and desk.smtp.messages == []
+
+
+def test_one_message_builder_caps_headlines_and_marks_operator_alerts() -> None:
+    now = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    fields: dict[str, Any] = {
+        "alert_id": 1,
+        "key": "k",
+        "decision": "new",
+        "subject": "NE",
+        "label": "coup",
+        "severity": "critical",
+        "score": 0.9,
+        "outlets": ("a", "b"),
+        "headlines": [Headline(f"story {n}", None, "a", now) for n in range(25)],
+        "terms": ("soldiers",),
+        "model": None,
+        "opened": now,
+        "at": now,
+        "spike": None,
+        "level": 1,
+    }
+    sent = outbox.compose(rule="coup", **fields)
+    assert len(sent.headlines) == outbox.MAX_HEADLINES and sent.kind == "alert"
+    assert sent.place.startswith("Niger")
+    assert outbox.compose(rule=f"{watcher.PREFIX}feed-failing", **fields).kind == "operator"
 
 
 def test_a_route_without_its_notifier_falls_back_to_the_log(

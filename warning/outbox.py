@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from . import metrics, watcher
 from .errors import DeliveryError
 from .notify import Notifiers
 from .notify.render import place_name
-from .records import AlertMessage, Headline
+from .records import AlertMessage, Decision, Headline
 from .store import Store
 from .store.alerts import Delivery, StoredAlert
 
@@ -53,6 +54,52 @@ def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
     return delay
 
 
+def compose(
+    *,
+    alert_id: int,
+    key: str,
+    decision: Decision,
+    rule: str,
+    subject: str,
+    label: str,
+    severity: str,
+    score: float,
+    outlets: tuple[str, ...],
+    headlines: Sequence[Headline],
+    terms: tuple[str, ...],
+    model: str | None,
+    opened: datetime,
+    at: datetime,
+    spike: float | None,
+    level: int | None,
+    note: str | None = None,
+) -> AlertMessage:
+    """The one way an alert message is built, whether it is sent or only logged (a dry
+    run): the place named from the subject, at most MAX_HEADLINES headlines, and the
+    operator kind for the built-in rules about the daemon itself."""
+    return AlertMessage(
+        alert_id=alert_id,
+        key=key,
+        decision=decision,
+        rule=rule,
+        subject=subject,
+        place=place_name(subject),
+        label=label,
+        severity=severity,
+        score=score,
+        outlets=outlets,
+        headlines=tuple(headlines[:MAX_HEADLINES]),
+        terms=terms,
+        model=model,
+        opened=opened,
+        at=at,
+        spike=spike,
+        level=level,
+        kind="operator" if rule.startswith(watcher.PREFIX) else "alert",
+        note=note,
+    )
+
+
 def message(alert: StoredAlert, delivery: Delivery, store: Store) -> AlertMessage:
     """The message a delivery carries: the alert as it stood at the event's time."""
     found = store.alerts.headlines(delivery.items[:MAX_HEADLINES])
@@ -61,13 +108,12 @@ def message(alert: StoredAlert, delivery: Delivery, store: Store) -> AlertMessag
         for title, link, outlet, seen in (found[i] for i in delivery.items if i in found)
     )
     terms = store.alerts.terms(delivery.items[:MAX_HEADLINES], alert.label)
-    return AlertMessage(
+    return compose(
         alert_id=alert.id,
         key=f"{alert.id}.{delivery.seq}.{delivery.id}",
         decision=delivery.decision,  # type: ignore[arg-type]
         rule=alert.rule,
         subject=alert.subject,
-        place=place_name(alert.subject),
         label=alert.label,
         severity=alert.severity,
         score=delivery.score,
@@ -79,7 +125,6 @@ def message(alert: StoredAlert, delivery: Delivery, store: Store) -> AlertMessag
         at=delivery.at,
         spike=delivery.spike,
         level=delivery.level,
-        kind="operator" if alert.rule.startswith(watcher.PREFIX) else "alert",
         note=delivery.note,
     )
 

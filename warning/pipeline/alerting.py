@@ -15,9 +15,8 @@ from .. import aggregate, metrics, watcher
 from ..alerts import decide, record
 from ..config import Settings
 from ..notify import Notifiers
-from ..notify.render import place_name
-from ..outbox import DeliveryReport, deliver
-from ..records import AlertMessage, Decided, Decision, Evidence, Headline, Signal
+from ..outbox import DeliveryReport, compose, deliver
+from ..records import Decided, Decision, Evidence, Headline, Signal
 from ..rules import ALL, Rule
 from ..rules.advisory import AdvisoryRule, advisory_signals
 from ..rules.types import FlatlineRule, SpikeRule
@@ -85,8 +84,16 @@ class Alerter:
                 silence = next((s.id for s in silences if s.matches(*key)), None)
                 if self.notifiers.dry_run:
                     if verdict.decision is not None:
-                        self._log_dry_run(rule, signal, verdict.decision, alert, now)
-                        decided.append(Decided(alert.id if alert else 0, *key, verdict.decision))
+                        if silence is None:  # a silenced alert is recorded, never sent
+                            self._log_dry_run(rule, signal, verdict.decision, alert, now)
+                        decided.append(
+                            Decided(
+                                alert.id if alert else 0,
+                                *key,
+                                verdict.decision,
+                                silenced=silence is not None,
+                            )
+                        )
                     continue
                 alert_id = record(
                     alerts, rule, signal, alert, verdict, count, silence, now, rules.digest
@@ -119,13 +126,12 @@ class Alerter:
         now: datetime,
     ) -> None:
         """What would be sent, through the log notifier, for every route of the rule."""
-        message = AlertMessage(
+        message = compose(
             alert_id=alert.id if alert else 0,
             key=f"dry-run.{now.timestamp()}",
             decision=decision,
             rule=rule.name,
             subject=signal.subject,
-            place=place_name(signal.subject),
             label=signal.label,
             severity=rule.severity,
             score=signal.score,
