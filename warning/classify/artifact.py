@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import platform
-import threading
 import zipfile
 from datetime import UTC, datetime
 from importlib import metadata
@@ -33,7 +32,6 @@ __all__ = [
     "RETRAIN",
     "default_path",
     "load",
-    "load_default",
     "read_card",
     "repack",
     "save",
@@ -172,17 +170,3 @@ def load(path: Path | None = None) -> Model:
         raise ModelError(f"cannot load {path}: {exc}", RETRAIN) from None
     thresholds = {label: float(card["thresholds"][label]) for label in LABELS}
     return Model(parts, thresholds, str(card["version"]))
-
-
-_LOCK = threading.Lock()
-_DEFAULT: Model | None = None
-
-
-def load_default() -> Model:
-    """The shipped model, loaded once per process."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        with _LOCK:
-            if _DEFAULT is None:
-                _DEFAULT = load()
-    return _DEFAULT
