@@ -39,7 +39,7 @@ import yaml
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.slackserver import SlackServer
-from tests.support import NotifySocket, wait_for
+from tests.support import NotifySocket, free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 GUIDE = REPO / "docs" / "operations.md"
@@ -199,12 +199,6 @@ def get(url: str) -> tuple[int, str]:
 @pytest.fixture
 def root(tmp_path: Path) -> Iterator[ScratchRoot]:
     yield ScratchRoot(tmp_path / "root")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.slow
