@@ -40,6 +40,7 @@ from warning.config import Settings  # noqa: E402
 from warning.notify import Notifiers, NotifySettings  # noqa: E402
 from warning.notify.slack import SlackOptions  # noqa: E402
 from warning.pipeline import Pipeline  # noqa: E402
+from warning.pipeline.workers import WorkerPool  # noqa: E402
 from warning.records import (  # noqa: E402
     Assessment,
     CountryScore,
@@ -51,7 +52,6 @@ from warning.records import (  # noqa: E402
 )
 from warning.settings import Secret  # noqa: E402
 from warning.store import Store, open_store  # noqa: E402
-from warning.workers import WorkerPool  # noqa: E402
 
 COUNTRIES = [
     "ML", "BF", "NE", "TD", "GN", "SN", "MR", "CI", "GH", "TG", "BJ", "NG", "CM", "SD",

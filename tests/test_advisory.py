@@ -22,19 +22,19 @@ import yaml
 
 from tests.feedserver import FeedServer
 from warning import config
-from warning.config import OperatorSettings
-from warning.errors import ConfigError, ParseError, UnsafeFeed
-from warning.pipeline import Alerter, Pipeline, fetch_limits, worker_pool
-from warning.records import FeedState, FetchResult, Signal
-from warning.rules import REGISTRY as RULES
-from warning.rules import RuleSet
-from warning.rules import advisory as rule_module
-from warning.rules.advisory import (
+from warning.alerting.rules import REGISTRY as RULES
+from warning.alerting.rules import RuleSet
+from warning.alerting.rules import advisory as rule_module
+from warning.alerting.rules.advisory import (
     AdvisoryRule,
     advisory_changes,
     advisory_signals,
     change_title,
 )
+from warning.config import OperatorSettings
+from warning.errors import ConfigError, ParseError, UnsafeFeed
+from warning.pipeline import Alerter, Pipeline, fetch_limits, worker_pool
+from warning.records import FeedState, FetchResult, Signal
 from warning.sources import REGISTRY as SOURCES
 from warning.sources import advisory as source_module
 from warning.sources.advisory import (

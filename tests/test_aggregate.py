@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from warning.aggregate import (
+from warning.alerting.signals import (
     aggregate,
     baseline,
     daily_outlets,

@@ -249,6 +249,7 @@ CRASH = """
 import os, signal, sys
 from datetime import datetime
 from warning import config
+from warning.alerting.outbox import LEASE
 from warning.pipeline import Pipeline, fetch_limits, worker_pool
 from warning.sources.http import Fetcher
 from warning.store import open_store
@@ -264,7 +265,7 @@ with Fetcher(fetch_limits(settings)) as fetcher, worker_pool(settings) as worker
     assert decided, "expected an alert to crash after"
     if sys.argv[3] == "claimed":               # ... and one delivery taken for sending
         due = store.alerts.due(now)
-        assert store.alerts.claim(due[0], now, __import__("warning.outbox").outbox.LEASE)
+        assert store.alerts.claim(due[0], now, LEASE)
     sys.stdout.write("inserted\\n"); sys.stdout.flush()
     os.kill(os.getpid(), signal.SIGKILL)       # before any notifier runs
 """

@@ -23,7 +23,8 @@ from tests.feedserver import FeedServer
 from tests.newsroom import CHANNEL, NIGER_COUP, Newsroom, top_level, write_config
 from tests.slackserver import SlackServer
 from tests.smtpserver import SMTPServer
-from warning import cli, config, logs, outbox, watcher
+from warning import cli, config, logs
+from warning.alerting import outbox, watcher
 from warning.pipeline import Pipeline, fetch_limits, worker_pool
 from warning.records import Headline
 from warning.sources.http import Fetcher

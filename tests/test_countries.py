@@ -122,7 +122,7 @@ def test_no_runtime_module_but_countries_imports_pycountry() -> None:
 def test_the_modules_that_use_country_codes_load_pycountry_only_when_asked() -> None:
     code = (
         "import sys\n"
-        "import warning.config, warning.notify.render, warning.rules.advisory\n"
+        "import warning.config, warning.notify.render, warning.alerting.rules.advisory\n"
         "import warning.sources.acled, warning.sources.advisory, warning.sources.gdelt.events\n"
         "before = 'pycountry' in sys.modules\n"
         "from warning.geo.countries import name\n"

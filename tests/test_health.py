@@ -19,10 +19,11 @@ from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.stuckwork import HangingSource
 from tests.support import Daemon, NotifySocket, free_port, wait_for
-from warning import config, health, metrics
-from warning.health import Health, HealthServer
+from warning import config, metrics
 from warning.pipeline import Pipeline, fetch_limits, worker_pool
 from warning.records import FeedState, PollOutcome
+from warning.service import health
+from warning.service.health import Health, HealthServer
 from warning.sources import REGISTRY
 from warning.sources.http import Fetcher
 from warning.store import Store, open_store

@@ -1,4 +1,4 @@
-"""The alert lifecycle, hand-computed: ``warning.alerts.decide`` over real rules.
+"""The alert lifecycle, hand-computed: ``warning.alerting.lifecycle.decide`` over real rules.
 
 Each test states a rule (as an operator writes it, through the YAML loader), a
 hand-made Signal and, when one is open, a StoredAlert; the expected verdict is
@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from warning import yamlsrc
-from warning.aggregate import spike as spike_ratio
-from warning.alerts import Verdict, decide
+from warning.alerting.lifecycle import Verdict, decide
+from warning.alerting.rules import Rule, load_rules
+from warning.alerting.rules.types import FlatlineRule, SpikeRule, ThresholdRule
+from warning.alerting.signals import spike as spike_ratio
 from warning.records import Signal
-from warning.rules import Rule, load_rules
-from warning.rules.types import FlatlineRule, SpikeRule, ThresholdRule
 from warning.settings import Reader
 from warning.store.alerts import StoredAlert
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from warning import config, resources
+from warning.backtest.replay import read_archive
 from warning.cli import main
 from warning.errors import DataError
-from warning.replay import read_archive
 
 SETTINGS = config.load(resources.bundled_config())
 

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from warning import cli, config, resources
+from warning.alerting.rules import ALL, REGISTRY, Rule
+from warning.alerting.rules.types import FlatlineRule, SpikeRule, ThresholdRule
 from warning.errors import ConfigError
 from warning.geo.zones import BorderBandZone, CountriesZone
 from warning.records import Place
-from warning.rules import ALL, REGISTRY, Rule
-from warning.rules.types import FlatlineRule, SpikeRule, ThresholdRule
 from warning.settings import format_duration
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,9 +16,9 @@ from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from warning import config
 from warning.pipeline import Pipeline, fetch_limits, worker_pool
+from warning.pipeline.workers import WorkerPool
 from warning.sources.http import Fetcher
 from warning.store import Store
-from warning.workers import WorkerPool
 
 
 def noop(value: int) -> int:

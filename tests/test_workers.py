@@ -23,10 +23,10 @@ from tests.support import REPO, wait_for
 from warning import config, metrics
 from warning.errors import HTTPStatusError, ParseError, SourceError
 from warning.pipeline import Pipeline, fetch_limits, worker_pool
+from warning.pipeline.workers import WorkCancelled, WorkerPool, WorkerTimeout
 from warning.sources import REGISTRY
 from warning.sources.http import Fetcher
 from warning.store import open_store
-from warning.workers import WorkCancelled, WorkerPool, WorkerTimeout
 
 _marker: str | None = None
 
@@ -254,7 +254,7 @@ def test_close_kills_a_stuck_task_after_its_grace(tmp_path: Path) -> None:
 PARENT = """
 import os, sys, threading
 from tests.stuckwork import init_nothing, note_pid_then_hang
-from warning.workers import WorkerPool
+from warning.pipeline.workers import WorkerPool
 
 pool = WorkerPool(1, init_nothing)
 # The worker is started for a thread that ends at once, as poll threads do; it must

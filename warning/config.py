@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from . import resources, yamlsrc
+from .alerting.rules import RuleSet, load_rules
+from .alerting.rules.base import parse_routes
 from .errors import ConfigError
 from .geo.zones import Zone, load_zones
 from .notify import REGISTRY as NOTIFIERS
 from .notify import NotifySettings
-from .rules import RuleSet, load_rules
-from .rules.base import parse_routes
 from .settings import Reader, Secret, SecretURL, at_least, option, parse_size, positive
 from .sources import REGISTRY, Feed
 from .yamlsrc import KeyPath
@@ -73,7 +73,7 @@ class HealthSettings:
 
 @dataclass(frozen=True, slots=True)
 class OperatorSettings:
-    """``operator``: alerts about the daemon itself (warning/watcher.py) and where they go."""
+    """``operator``: alerts about the daemon itself (alerting/watcher.py) and where they go."""
 
     enabled: bool = True
     routes: tuple[str, ...] = option(("log",), parse=parse_routes)

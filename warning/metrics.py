@@ -1,7 +1,7 @@
 """The daemon's metrics, in one private Prometheus registry.
 
 Stages record what happened (a poll's outcome, an alert decision, a delivery) by
-calling the functions here; :mod:`warning.health` serves the registry as
+calling the functions here; :mod:`warning.service.health` serves the registry as
 ``/metrics``. A private registry rather than prometheus-client's global one, so
 that the exposition holds our metrics only (plus the process collector) and tests
 can read values directly.

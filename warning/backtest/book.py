@@ -1,8 +1,8 @@
-"""Alert episodes kept in memory: the backtest's :class:`~warning.alerts.AlertBook`.
+"""Alert episodes kept in memory: the backtest's :class:`~warning.alerting.lifecycle.AlertBook`.
 
 The daemon writes episodes to the database (``store.alerts``); a backtest must not
 write there, and needs only what the lifecycle reads back. Both go through
-:func:`warning.alerts.record`, so an episode opens, updates and resolves the same way.
+:func:`warning.alerting.lifecycle.record`, so an episode opens, updates and resolves the same way.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Run rules over stored evidence on a simulated clock, as the daemon would have.
 
 Every ``step`` the daemon's alert cycle is replayed: each rule's signals, then
-:func:`warning.alerts.decide` and :func:`warning.alerts.record` (into memory). The
-signals come from the same functions the daemon uses (:func:`aggregate.aggregate`,
-:func:`aggregate.daily_outlets`, ``FlatlineRule.signals``, ``advisory_signals``), so
+:func:`~warning.alerting.lifecycle.decide` and :func:`~warning.alerting.lifecycle.record`
+(into memory). The signals come from the same functions the daemon uses (:func:`signals.aggregate`,
+:func:`signals.daily_outlets`, ``FlatlineRule.signals``, ``advisory_signals``), so
 a backtest differs from what the daemon did only by the step (the daemon runs
 every 30 s) and by what it leaves out: silences, acknowledgements and the operator
 rules, which watch the daemon rather than the world.
@@ -23,12 +23,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .. import aggregate
-from ..alerts import Verdict, decide, record
+from ..alerting import signals
+from ..alerting.lifecycle import Verdict, decide, record
+from ..alerting.rules import Rule
+from ..alerting.rules.advisory import AdvisoryRule, advisory_signals
+from ..alerting.rules.types import FlatlineRule, SpikeRule
 from ..records import Signal
-from ..rules import Rule
-from ..rules.advisory import AdvisoryRule, advisory_signals
-from ..rules.types import FlatlineRule, SpikeRule
 from ..store.advisories import AdvisoryVersion, Series
 from ..store.alerts import StoredAlert
 from .book import MemoryBook, Outcome
@@ -117,7 +117,7 @@ class _Flatline(_Track):
         times = self.history.times[kind]
         wanted = names if names is not None else list(times)
         counts = {
-            name: aggregate.slot_counts(times.get(name, []), now, self.rule.window, slots)
+            name: signals.slot_counts(times.get(name, []), now, self.rule.window, slots)
             for name in wanted
         }
         yield from self.rule.signals(counts, now, self.history.since)
@@ -196,15 +196,15 @@ class _Windows(_Track):
             state = self.subjects[change.subject]
             state.inside += change.delta
             state.dirty = True
-        if isinstance(rule, SpikeRule) and aggregate.history_end(start) != self.day:
-            self._new_day(rule, aggregate.history_end(start))
+        if isinstance(rule, SpikeRule) and signals.history_end(start) != self.day:
+            self._new_day(rule, signals.history_end(start))
         open_ = self.open_subjects(book)
         for subject, state in self.subjects.items():
             watched = state.inside > 0 or subject in open_
             if not watched or not (state.dirty or state.timed):
                 continue
             if state.dirty or state.signal is None:
-                state.signal = aggregate.aggregate(
+                state.signal = signals.aggregate(
                     subject,
                     rule.label,
                     state.timeline.between(start, end),
@@ -224,15 +224,15 @@ class _Windows(_Track):
 
     def _new_day(self, rule: SpikeRule, day: datetime) -> None:
         """History moved to another UTC day: every subject's baseline changes."""
-        days = max(1, rule.baseline // aggregate.DAY)
+        days = max(1, rule.baseline // signals.DAY)
         since = self.history.since
         self.day = day
         self.histories = {
-            subject: aggregate.daily_outlets(
-                state.timeline.between(day - days * aggregate.DAY, day), days, day, since=since
+            subject: signals.daily_outlets(
+                state.timeline.between(day - days * signals.DAY, day), days, day, since=since
             )
             for subject, state in self.subjects.items()
         }
-        self.quiet = aggregate.daily_outlets((), days, day, since=since)
+        self.quiet = signals.daily_outlets((), days, day, since=since)
         for state in self.subjects.values():
             state.dirty = True

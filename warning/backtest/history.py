@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ..alerting.rules import Rule
+from ..alerting.rules.advisory import AdvisoryRule
+from ..alerting.rules.types import FlatlineRule, SpikeRule
 from ..geo.zones import Zone
 from ..records import Evidence
-from ..rules import Rule
-from ..rules.advisory import AdvisoryRule
-from ..rules.types import FlatlineRule, SpikeRule
 from ..store import Store
 from ..store.advisories import AdvisoryVersion, Series
 

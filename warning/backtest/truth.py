@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from ..alerting.rules.base import LABELS
 from ..errors import DataError
 from ..geo.countries import parse_codes
 from ..geo.zones import Zone
-from ..rules.base import LABELS
 from .book import Outcome
 
 #: The bundled ground truth: coups d'état and failed attempts since 2010.

@@ -11,15 +11,16 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from .. import aggregate, metrics, watcher
-from ..alerts import decide, record
+from .. import metrics
+from ..alerting import signals, watcher
+from ..alerting.lifecycle import decide, record
+from ..alerting.outbox import DeliveryReport, compose, deliver
+from ..alerting.rules import ALL, Rule
+from ..alerting.rules.advisory import AdvisoryRule, advisory_signals
+from ..alerting.rules.types import FlatlineRule, SpikeRule
 from ..config import Settings
 from ..notify import Notifiers
-from ..outbox import DeliveryReport, compose, deliver
 from ..records import Decided, Decision, Evidence, Headline, Signal
-from ..rules import ALL, Rule
-from ..rules.advisory import AdvisoryRule, advisory_signals
-from ..rules.types import FlatlineRule, SpikeRule
 from ..store import Store
 from ..store.alerts import StoredAlert
 
@@ -174,10 +175,10 @@ class Alerter:
         histories: dict[str, list[int]] = {}
         quiet: list[int] | None = None
         if isinstance(rule, SpikeRule):
-            histories, quiet = self._histories(rule, aggregate.history_end(start))
+            histories, quiet = self._histories(rule, signals.history_end(start))
         subjects = set(found) | {s for (r, s, _) in open_ if r == rule.name}
         return [
-            aggregate.aggregate(
+            signals.aggregate(
                 subject,
                 rule.label,
                 found.get(subject, []),
@@ -205,13 +206,13 @@ class Alerter:
         cached = self._history_cache.get(rule)
         if cached is not None and cached[0] == (day, since):
             return cached[1], cached[2]
-        days = max(1, rule.baseline // aggregate.DAY)
-        found = self._evidence(rule, day - days * aggregate.DAY, day)
+        days = max(1, rule.baseline // signals.DAY)
+        found = self._evidence(rule, day - days * signals.DAY, day)
         histories = {
-            subject: aggregate.daily_outlets(evidence, days, day, since=since)
+            subject: signals.daily_outlets(evidence, days, day, since=since)
             for subject, evidence in found.items()
         }
-        quiet = aggregate.daily_outlets((), days, day, since=since)
+        quiet = signals.daily_outlets((), days, day, since=since)
         self._history_cache[rule] = ((day, since), histories, quiet)
         return histories, quiet
 
@@ -220,7 +221,7 @@ class Alerter:
         kind, names, slots = rule.counts
         times = self.store.alerts.seen_times(kind, names, now - rule.window * slots, now)
         counts = {
-            name: aggregate.slot_counts(times.get(name, []), now, rule.window, slots)
+            name: signals.slot_counts(times.get(name, []), now, rule.window, slots)
             for name in (names if names is not None else list(times))
         }
         return rule.signals(counts, now, self.store.alerts.watching_since())

@@ -18,7 +18,7 @@ from ..records import Assessment, FeedState, FetchResult, Item, LabelScore, Pars
 from ..sources import Source
 from ..sources.http import FetchLimits
 from ..store import Store
-from ..workers import WorkerPool, default_workers
+from .workers import WorkerPool, default_workers
 
 if TYPE_CHECKING:
     from ..classify.scorer import Scorer
@@ -80,7 +80,7 @@ def store_parsed(
     """Assess the parsed items not stored yet, and store them all with the feed's state.
 
     Returns (items new, items duplicate). The half of a poll after parsing: replays
-    (:mod:`warning.replay`) enter archived items here, as if a feed had carried them.
+    (:mod:`warning.backtest.replay`) enter archived items here, as if a feed had carried them.
     """
     warning = "; ".join(parsed.warnings) or None
     given = parsed.assessments or (None,) * len(parsed.items)

@@ -14,18 +14,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from .. import metrics
+from ..alerting.outbox import DeliveryReport
+from ..alerting.rules import Rule
 from ..config import Settings
 from ..errors import AppError, FetchCancelled, SourceError, StoreError
 from ..notify import Notifiers
-from ..outbox import DeliveryReport
 from ..records import CycleReport, Decided, FeedState, PollOutcome, Signal
-from ..rules import Rule
 from ..sources import REGISTRY, Source
 from ..sources.http import Fetcher
 from ..store import Store
-from ..workers import WorkCancelled, WorkerPool, WorkerTimeout
 from .alerting import Alerter
 from .intake import ingest
+from .workers import WorkCancelled, WorkerPool, WorkerTimeout
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Each advisory version (one country, one publication time) becomes one item with
 its level in the item's tags, and with its own assessment (the country, no
 label scores): advisories are official statements, not news for the classifier.
 The signal is the change of level between two stored versions, worked out by
-:mod:`warning.rules.advisory`. docs/advisories.md describes the formats, the
+:mod:`warning.alerting.rules.advisory`. docs/advisories.md describes the formats, the
 country-code mapping and the FCDO level mapping.
 
 The feeds' own quirks, handled here:

@@ -76,7 +76,7 @@ class EvidenceQueries:
     ) -> dict[str, list[datetime]]:
         """When each new item in [start, end) was first seen, per feed or country, sorted.
 
-        For flatline rules, which count them per slot (``aggregate.slot_counts``).
+        For flatline rules, which count them per slot (``signals.slot_counts``).
 
         A feed's items are its sightings (an item another feed carried first counts for
         both); a country's are the items about it.

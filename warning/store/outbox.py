@@ -1,7 +1,7 @@
 """The outbox: deliveries waiting to be sent, claimed, finished, and their threads.
 
 A mixin of :class:`~warning.store.alerts.AlertQueries` (``store.alerts.due(...)`` and so
-on), separate because these are the notifier loop's queries (warning/outbox.py): they
+on), separate because these are the notifier loop's queries (warning/alerting/outbox.py): they
 work on the deliveries table alone, once an alert decision has put rows in it.
 :data:`FINAL` and :class:`Delivery` are importable from warning.store.alerts too.
 """

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..geo.zones import Zone
-from ..settings import Reader
-from ..yamlsrc import KeyPath
+from ...geo.zones import Zone
+from ...settings import Reader
+from ...yamlsrc import KeyPath
 from .advisory import AdvisoryRule
 from .base import ALL, LABELS, SEVERITIES, Rule
 from .types import FlatlineRule, SpikeRule, ThresholdRule

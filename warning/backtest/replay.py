@@ -20,18 +20,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from .config import Settings
-from .errors import DataError, SourceError
-from .normalize import canonical_url, content_hash, guid_key, lang_code
-from .notify import Notifiers
-from .notify.base import Notifier
-from .notify.render import title as render_title
-from .pipeline.alerting import Alerter
-from .pipeline.intake import require_model, store_parsed
-from .records import AlertMessage, Decided, FetchResult, Item, ParseResult
-from .sources import REGISTRY
-from .sources.base import Feed
-from .store import Store
+from ..config import Settings
+from ..errors import DataError, SourceError
+from ..normalize import canonical_url, content_hash, guid_key, lang_code
+from ..notify import Notifiers
+from ..notify.base import Notifier
+from ..notify.render import title as render_title
+from ..pipeline.alerting import Alerter
+from ..pipeline.intake import require_model, store_parsed
+from ..records import AlertMessage, Decided, FetchResult, Item, ParseResult
+from ..sources import REGISTRY
+from ..sources.base import Feed
+from ..store import Store
 
 #: The keys of a JSON-lines item; ``published``, ``source`` and ``title`` are required.
 ITEM_KEYS = ("published", "source", "title", "summary", "url", "language", "id")

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .config import Settings
-from .errors import DataError, DeliveryError
-from .redact import scrub
-from .settings import parse_duration
+from ..config import Settings
+from ..errors import DataError, DeliveryError
+from ..redact import scrub
+from ..settings import parse_duration
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -28,7 +28,7 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def _store(settings: Settings, *, create: bool = False) -> Store:
-    from .store import open_store
+    from ..store import open_store
 
     # These commands work on what the daemon stored: a database that is not there is
     # an error naming the path, not a new empty one that silently shows nothing. Only a
@@ -49,7 +49,7 @@ def _user() -> str:
 
 
 def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
-    from .notify.render import label_name, place_name
+    from ..notify.render import label_name, place_name
 
     with _store(settings) as store:
         found = store.alerts.recent(None if args.status == "all" else args.status, args.limit)
@@ -147,7 +147,7 @@ def _subject(value: str, settings: Settings) -> str:
     Subjects are compared exactly, so zone and feed names keep their case; a name
     that matches nothing is refused, since a silence that never matches is silent.
     """
-    from .geo.countries import parse_codes
+    from ..geo.countries import parse_codes
 
     kind, sep, name = value.strip().partition(":")
     if not sep:
@@ -175,7 +175,7 @@ def _subject(value: str, settings: Settings) -> str:
 
 
 def cmd_silence_add(args: argparse.Namespace, settings: Settings) -> int:
-    from .rules import LABELS
+    from ..alerting.rules import LABELS
 
     if not (args.country or args.label or args.rule):
         print("silence: name at least one of --country, --label, --rule", file=sys.stderr)
@@ -248,8 +248,8 @@ def cmd_silence_lift(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_test_notify(args: argparse.Namespace, settings: Settings) -> int:
     """Send a canned message through one route, now, bypassing the outbox."""
-    from .notify import REGISTRY, Notifiers, split_route
-    from .records import AlertMessage, Headline
+    from ..notify import REGISTRY, Notifiers, split_route
+    from ..records import AlertMessage, Headline
 
     kind, _ = split_route(args.route)
     if kind not in REGISTRY:

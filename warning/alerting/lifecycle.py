@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from .records import Decision, Signal
+from ..records import Decision, Signal
+from ..store.alerts import StoredAlert
 from .rules import Rule
-from .store.alerts import StoredAlert
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, config, logs, resources
-from .config import Settings
-from .errors import AppError, ConfigError, DataError, ModelError
-from .redact import redact_url, scrub, scrub_optional
+from .. import __version__, config, logs, resources
+from ..config import Settings
+from ..errors import AppError, ConfigError, DataError, ModelError
+from ..redact import redact_url, scrub, scrub_optional
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -33,8 +33,8 @@ log = logging.getLogger("warning")
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from .notify import unconfigured as unconfigured_routes
-    from .store.engine import safe_url
+    from ..notify import unconfigured as unconfigured_routes
+    from ..store.engine import safe_url
 
     print(f"{settings.file}: ok")
     print(f"  database: {safe_url(settings.database.reveal())}")
@@ -60,7 +60,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         )
     # The pack's reader verifies it (whole, unchanged, the one its card names) with the
     # standard library: checking need not import numpy, as scoring does.
-    from .classify import LABELS, pack
+    from ..classify import LABELS, pack
 
     try:
         header, _ = pack.read()
@@ -77,16 +77,16 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from .daemon import Daemon
+    from ..service.daemon import Daemon
 
     return Daemon(Path(settings.file), settings, dry_run=args.dry_run).run()
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
-    from .notify import Notifiers
-    from .pipeline import Pipeline, fetch_limits, worker_pool
-    from .sources.http import Fetcher
-    from .store import Store
+    from ..notify import Notifiers
+    from ..pipeline import Pipeline, fetch_limits, worker_pool
+    from ..sources.http import Fetcher
+    from ..store import Store
 
     if not args.once:
         print("warning poll needs --once (the daemon is `warning run`)", file=sys.stderr)
@@ -143,7 +143,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from .store import open_store
+    from ..store import open_store
 
     store = open_store(settings.database.reveal(), create=False)  # the daemon's, never a new one
     try:
@@ -190,15 +190,15 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
-    from .geo import gazetteer
-    from .geo.resolve import geotag
-    from .normalize import title_and_body
+    from ..geo import gazetteer
+    from ..geo.resolve import geotag
+    from ..normalize import title_and_body
 
     text = args.text if args.text is not None else sys.stdin.read()
     if not text.strip():
         print("warning score: no text (give TEXT or pipe it on standard input)", file=sys.stderr)
         return EXIT_USAGE
-    from .classify.scorer import load as load_model
+    from ..classify.scorer import load as load_model
 
     title, body = title_and_body(text)
     tag = geotag(title, body, gazetteer.load())
@@ -240,12 +240,12 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from .classify import LABELS
-    from .classify.scorer import load as load_model
-    from .evaluate import label_report, read_rows, set_counts
-    from .geo import gazetteer
-    from .geo.resolve import geotag
-    from .normalize import title_and_body
+    from ..classify import LABELS
+    from ..classify.scorer import load as load_model
+    from ..evaluate import label_report, read_rows, set_counts
+    from ..geo import gazetteer
+    from ..geo.resolve import geotag
+    from ..normalize import title_and_body
 
     rows = read_rows(Path(args.data))
     model = load_model(Path(args.model) if args.model else None)
@@ -328,10 +328,10 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         print("warning train: --pack-only takes only --out", file=sys.stderr)
         return EXIT_USAGE
     require_train_extra()
-    from .classify import training
+    from ..classify import training
 
     if args.pack_only:
-        from .classify.artifact import repack
+        from ..classify.artifact import repack
 
         card = repack(Path(args.out) if args.out else None)
         print(
@@ -448,7 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a labelled CSV, or a .txt article, to evaluate the new model on (recorded in "
         "its card); repeat for several",
     )
-    from . import cli_alerts, cli_backtest
+    from . import alerts as cli_alerts
+    from . import backtest as cli_backtest
 
     cli_alerts.add_parsers(sub, add)
     cli_backtest.add_parsers(sub, add)

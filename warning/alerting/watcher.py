@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from .records import FeedState, Signal
-from .redact import scrub, scrub_optional
+from ..records import FeedState, Signal
+from ..redact import scrub, scrub_optional
 from .rules import Rule
 from .rules.types import FlatlineRule
 

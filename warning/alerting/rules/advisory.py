@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..geo.countries import name as country_name
-from ..records import Evidence, Signal
-from ..settings import option, positive
+from ...geo.countries import name as country_name
+from ...records import Evidence, Signal
+from ...settings import option, positive
 from .base import ALL, Rule, parse_severity
 
 if TYPE_CHECKING:
-    from ..store.advisories import AdvisoryVersion
+    from ...store.advisories import AdvisoryVersion
 
 __all__ = [
     "DIRECTIONS",

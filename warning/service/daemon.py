@@ -22,17 +22,18 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import config, sdnotify
-from .config import Settings
-from .errors import ConfigError, StoreError
+from .. import config
+from ..config import Settings
+from ..errors import ConfigError, StoreError
+from ..notify import Notifiers
+from ..pipeline import Pipeline, fetch_limits, worker_pool
+from ..pipeline.polling import poll_budget
+from ..sources import Feed
+from ..sources.http import Fetcher
+from ..store import Store
+from ..store.engine import safe_url
+from . import sdnotify
 from .health import Health, HealthServer
-from .notify import Notifiers
-from .pipeline import Pipeline, fetch_limits, worker_pool
-from .pipeline.polling import poll_budget
-from .sources import Feed
-from .sources.http import Fetcher
-from .store import Store
-from .store.engine import safe_url
 
 log = logging.getLogger(__name__)
 

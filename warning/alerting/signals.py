@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import chain, pairwise
 
-from .records import Evidence, Signal
+from ..records import Evidence, Signal
 
 #: Two titles are one story when their word sets overlap this much (Jaccard index)...
 JACCARD = 0.6

@@ -2,7 +2,7 @@
 
 A rule is data (STYLE.md): an options dataclass whose fields are its YAML keys.
 Each type adds its own keys and answers one question about a signal: is it
-*firing*? The alert lifecycle (:mod:`warning.alerts`) does everything else the
+*firing*? The alert lifecycle (:mod:`warning.alerting.lifecycle`) does everything else the
 same way for every type: new, escalated, ongoing, resolved, cooldown, silences.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from ..geo.countries import parse_codes
-from ..records import Signal
-from ..settings import option, positive
+from ...geo.countries import parse_codes
+from ...records import Signal
+from ...settings import option, positive
 
 LABELS = ("coup", "election_dispute", "attack", "unrest")
 SEVERITIES = ("low", "medium", "high", "critical")

@@ -1,6 +1,6 @@
 """The rule types: what "firing" and "calm" mean for each.
 
-Registered in :data:`warning.rules.REGISTRY` by their ``type:`` name.
+Registered in :data:`warning.alerting.rules.REGISTRY` by their ``type:`` name.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from ..aggregate import MIN_HISTORY
-from ..records import Signal
-from ..settings import at_least, format_duration, option, positive
+from ...records import Signal
+from ...settings import at_least, format_duration, option, positive
+from ..signals import MIN_HISTORY
 from .base import ALL, Rule, fraction, parse_severity
 
 

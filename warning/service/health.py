@@ -32,9 +32,9 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from . import metrics
-from .errors import StoreError
-from .store import Store
+from .. import metrics
+from ..errors import StoreError
+from ..store import Store
 
 log = logging.getLogger(__name__)
 

@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from . import logs
-from .errors import AppError, SourceError
+from .. import logs
+from ..errors import AppError, SourceError
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import metrics, watcher
-from .errors import DeliveryError
-from .notify import Notifiers
-from .notify.render import place_name
-from .records import AlertMessage, Decision, Headline
-from .store import Store
-from .store.alerts import Delivery, StoredAlert
+from .. import metrics
+from ..errors import DeliveryError
+from ..notify import Notifiers
+from ..notify.render import place_name
+from ..records import AlertMessage, Decision, Headline
+from ..store import Store
+from ..store.alerts import Delivery, StoredAlert
+from . import watcher
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import config
-from .config import Settings
-from .errors import ConfigError, DataError
-from .settings import format_duration, parse_duration
+from .. import config
+from ..config import Settings
+from ..errors import ConfigError, DataError
+from ..settings import format_duration, parse_duration
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -70,10 +70,10 @@ def _duration(text: str, option: str) -> timedelta:
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
-    from .backtest import StoredHistory, read_events, simulate
-    from .backtest.report import Run, as_data, as_text
-    from .backtest.truth import COUPS, score
-    from .store import open_store
+    from ..backtest import StoredHistory, read_events, simulate
+    from ..backtest.report import Run, as_data, as_text
+    from ..backtest.truth import COUPS, score
+    from ..store import open_store
 
     files = args.rules or [None]
     variants = [_with_rules(settings, f) for f in files]
@@ -118,10 +118,10 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from .notify import LogNotifier
-    from .notify.base import Notifier
-    from .replay import FileNotifier, read_archive, replay, summary
-    from .store import open_store
+    from ..backtest.replay import FileNotifier, read_archive, replay, summary
+    from ..notify import LogNotifier
+    from ..notify.base import Notifier
+    from ..store import open_store
 
     variant = _with_rules(settings, args.rules)
     if variant is None:
