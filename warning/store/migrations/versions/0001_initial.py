@@ -1,21 +1,12 @@
-"""Initial schema: feeds with their polling state, items, sightings.
-
-Revision ID: 0001
-Revises:
-Create Date: 2025-01-01
-"""
+"""Initial schema: feeds with their polling state, items, sightings."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 # Migrations spell types out rather than import the application's: a migration must
 # keep creating the same schema after tables.py has moved on. UTCDateTime is this.

@@ -1,21 +1,12 @@
-"""Scores: the classifier's probability per label for each item, and why.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-27
-"""
+"""Scores: the classifier's probability per label for each item, and why."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:

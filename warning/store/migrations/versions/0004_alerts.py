@@ -1,21 +1,12 @@
-"""Alerts: alert episodes, their events, the delivery outbox, and silences.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-27
-"""
+"""Alerts: alert episodes, their events, the delivery outbox, and silences."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 # Types spelled out, not imported from the application (see 0001).
 UTC_DATETIME = sa.DateTime(timezone=True)

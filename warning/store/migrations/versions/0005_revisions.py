@@ -1,22 +1,13 @@
 """Event sources and the watcher: item revisions (ACLED edits past events), item tags
-(GKG themes, advisory levels), and the note an operator alert's event carries.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-27
-"""
+(GKG themes, advisory levels), and the note an operator alert's event carries."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:

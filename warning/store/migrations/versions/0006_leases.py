@@ -1,21 +1,12 @@
-"""Leases: several instances on one PostgreSQL share the feeds (Store.lease).
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-27
-"""
+"""Leases: several instances on one PostgreSQL share the feeds (Store.lease)."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0006"
+down_revision = "0005"
 
 
 def upgrade() -> None:
