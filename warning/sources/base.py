@@ -3,19 +3,29 @@
 A source turns one configured feed into items in two steps, so that the
 pipeline can store the fetch state and the items in one transaction:
 ``fetch`` (network or file, conditional) and ``parse`` (bytes to items).
+``parse`` is the same skeleton for every kind: an unchanged (304) fetch has no
+items, and a changed body goes to the kind's own :meth:`Source.parse_body`.
+:func:`crash_guarded` turns a parser's unforeseen crash into a ParseError that
+names the feed's failure, for kinds that read bodies with third-party parsers.
 """
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, ParamSpec, TypeVar
 
+from ..errors import ParseError
 from ..records import FeedState, FetchResult, ParseResult
 
 if TYPE_CHECKING:
     from .http import Fetcher
+
+P = ParamSpec("P")
+OptionsT = TypeVar("OptionsT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,42 @@ class Source(ABC):
         """
         return fetcher.fetch(self.feed.url, etag=state.etag, last_modified=state.last_modified)
 
-    @abstractmethod
     def parse(self, fetched: FetchResult) -> ParseResult:
-        """Turn a fetched body into items; raise ParseError when it holds none."""
+        """Items of a fetched body; an unchanged (304) fetch has none."""
+        if fetched.status == "not_modified":
+            return ParseResult(items=())
+        return self.parse_body(fetched)
+
+    @abstractmethod
+    def parse_body(self, fetched: FetchResult) -> ParseResult:
+        """Turn a changed body into items; raise ParseError when it holds none."""
+
+    def options_as(self, cls: type[OptionsT]) -> OptionsT:
+        """The feed's options as ``cls``; its defaults when the feed was built without them."""
+        options = self.feed.options
+        return options if isinstance(options, cls) else cls()
+
+
+def crash_guarded(what: str) -> Callable[[Callable[P, ParseResult]], Callable[P, ParseResult]]:
+    """Decorate a parser so that anything it raises but ParseError becomes one.
+
+    A crash on one feed must not take the cycle down: the feed fails with
+    ``<what> could not be parsed (<exception>)`` and is retried like any other.
+    """
+
+    def decorate(parse: Callable[P, ParseResult]) -> Callable[P, ParseResult]:
+        @functools.wraps(parse)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> ParseResult:
+            try:
+                return parse(*args, **kwargs)
+            except ParseError:
+                raise
+            except Exception as exc:
+                raise ParseError(
+                    f"{what} could not be parsed ({type(exc).__name__}: {exc})",
+                    "the body may be corrupt; if this persists, report it with the saved body",
+                ) from exc
+
+        return guarded
+
+    return decorate

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
-from ..errors import ParseError
 from ..normalize import canonical_url, content_hash, guid_key, lang_code
 from ..records import FetchResult, Item, ParseResult
-from .base import Source
+from .base import Source, crash_guarded
 from .caps import DEFAULT_CAPS, SUMMARY_MAX_CHARS, CapOptions, Clipper, caps_of, newest_entries
 from .fastfeed import read_plain_feed
 from .xmlfeeds import entry_time, read_feed, utc_datetime
@@ -43,10 +42,8 @@ class RssSource(Source):
     kind: ClassVar[str] = "rss"
     Options: ClassVar[type] = RssOptions
 
-    def parse(self, fetched: FetchResult) -> ParseResult:
-        """Items of a fetched body; an unchanged (304) fetch has none."""
-        if fetched.status == "not_modified":
-            return ParseResult(items=())
+    def parse_body(self, fetched: FetchResult) -> ParseResult:
+        """Items of a changed body."""
         return parse_feed(
             fetched.body,
             feed=self.feed.name,
@@ -78,17 +75,10 @@ def parse_feed(
     nothing usable is in it; never anything else. ``fast=False`` hands every
     body to feedparser (the tests and bench/bench_parse.py compare both paths).
     """
-    try:
-        return _parse_feed(bytes(body), feed, outlet, base_url, lang, caps, fast)
-    except ParseError:
-        raise
-    except Exception as exc:  # a crash on one feed must not take the cycle down
-        raise ParseError(
-            f"feed could not be parsed ({type(exc).__name__}: {exc})",
-            "the body may be corrupt; if this persists, report it with the saved body",
-        ) from exc
+    return _parse_feed(body, feed, outlet, base_url, lang, caps, fast)
 
 
+@crash_guarded("feed")
 def _parse_feed(
     body: bytes,
     feed: str,
@@ -98,6 +88,7 @@ def _parse_feed(
     caps: CapOptions,
     fast: bool,
 ) -> ParseResult:
+    body = bytes(body)  # inside the guard: a memoryview or bytearray is read as bytes
     plain = read_plain_feed(body) if fast else None
     warnings: list[str]
     if plain is not None:

@@ -121,8 +121,7 @@ class AcledSource(Source):
 
     @property
     def options(self) -> AcledOptions:
-        opts = self.feed.options
-        return opts if isinstance(opts, AcledOptions) else AcledOptions()
+        return self.options_as(AcledOptions)
 
     def fetch(self, fetcher: Fetcher, state: FeedState) -> FetchResult:
         """Export mode: a conditional GET. API mode: every page of changes and deletions."""
@@ -140,10 +139,8 @@ class AcledSource(Source):
         with Api(self, fetcher.limits) as api:
             return api.poll(state)
 
-    def parse(self, fetched: FetchResult) -> ParseResult:
-        """Items of a fetched body, each with its assessment; bad rows counted and skipped."""
-        if fetched.status == "not_modified":
-            return ParseResult(items=())
+    def parse_body(self, fetched: FetchResult) -> ParseResult:
+        """Items of a changed body, each with its assessment; bad rows counted and skipped."""
         opts = self.options
         return parse_events(
             fetched.body,

@@ -71,13 +71,9 @@ class GdeltEventsSource(GdeltSource):
     Options: ClassVar[type] = EventsOptions
     index_suffix: ClassVar[str] = ".export.csv.zip"
 
-    def parse(self, fetched: FetchResult) -> ParseResult:
-        """The mapped events of a fetched export; an unchanged fetch has none."""
-        if fetched.status == "not_modified":
-            return ParseResult(items=())
-        options = self.feed.options
-        if not isinstance(options, EventsOptions):
-            options = EventsOptions()
+    def parse_body(self, fetched: FetchResult) -> ParseResult:
+        """The mapped events of a changed export."""
+        options = self.options_as(EventsOptions)
         return parse_export(self._unpacked(fetched), feed=self.feed.name, options=options)
 
 

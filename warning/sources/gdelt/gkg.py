@@ -78,19 +78,14 @@ class GdeltGkgSource(GdeltSource):
     Options: ClassVar[type] = GkgOptions
     index_suffix: ClassVar[str] = ".gkg.csv.zip"
 
-    def parse(self, fetched: FetchResult) -> ParseResult:
-        """The titled articles of a fetched GKG file; an unchanged fetch has none."""
-        if fetched.status == "not_modified":
-            return ParseResult(items=())
-        options = self.feed.options
-        if not isinstance(options, GkgOptions):
-            options = GkgOptions()
+    def parse_body(self, fetched: FetchResult) -> ParseResult:
+        """The titled articles of a changed GKG file."""
         return parse_gkg(
             self._unpacked(fetched),
             feed=self.feed.name,
             outlet=self.feed.outlet,
             lang=self.feed.lang,
-            options=options,
+            options=self.options_as(GkgOptions),
         )
 
 
