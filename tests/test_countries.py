@@ -21,7 +21,7 @@ from warning.geo import countries
 REPO = Path(__file__).resolve().parents[1]
 
 #: The one runtime module that reads ISO 3166, and the gazetteer's builder (its own process).
-READERS = {"warning/geo/countries.py", "warning/geo/build.py"}
+READERS = {"warning/geo/countries.py", "warning/geo/packages.py"}
 
 FEEDS = """\
 feeds:

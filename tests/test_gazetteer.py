@@ -480,6 +480,36 @@ def test_changed_curated_file_rebuilds(
     assert len(builds) == 2
 
 
+def test_every_module_and_data_file_the_build_reads_is_in_the_cache_key(tmp_path: Path) -> None:
+    # A source of the build left out of the key would let a stale table be served
+    # after that source changed. The build runs in a fresh process, which reports the
+    # geo modules it imported and the package's data files it opened.
+    code = (
+        "import sys; from pathlib import Path\n"
+        "opened = []; real = Path.read_text\n"
+        "Path.read_text = lambda self, *a, **k: opened.append(self) or real(self, *a, **k)\n"
+        "from warning.geo.build import build_payload\n"
+        "build_payload(places=False)\n"
+        "root = Path(sys.modules['warning.geo'].__file__).parent\n"
+        "mods = [Path(m.__file__) for n, m in list(sys.modules.items())\n"
+        "        if n.startswith('warning.geo.') and getattr(m, '__file__', None)]\n"
+        "files = {p.relative_to(root).as_posix() for p in mods + [Path(o) for o in opened]\n"
+        "         if Path(p).resolve().is_relative_to(root)}\n"
+        "print('\\n'.join(sorted(files)))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    read = set(done.stdout.split())
+    assert "data/build.yaml" in read and "packages.py" in read  # the probe sees the build
+    hashed_apart = {"data/curated.yaml", "data/actors.yaml"}  # the curated files, by path
+    assert read - hashed_apart <= set(gz.BUILD_SOURCES)
+    for source in gz.BUILD_SOURCES:
+        assert (Path(gz.__file__).parent / source).is_file()
+
+
 def _flip(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
 

