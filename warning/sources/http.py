@@ -20,20 +20,15 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import http.cookiejar
-import socket
-import ssl
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from urllib.parse import urlsplit
 
 import httpx
 
 from .. import __version__
 from ..errors import (
-    ConnectError,
     FetchCancelled,
     FetchError,
     FetchTimeout,
@@ -43,6 +38,7 @@ from ..errors import (
 from ..records import FetchResult
 from .addresses import Guard, Resolver, system_resolve
 from .files import fetch_file
+from .http_errors import redirect_target, translate
 from .transport import ShardedTransport, drain, read_body
 
 DEFAULT_USER_AGENT = f"warning/{__version__} (feed poller)"
@@ -282,14 +278,14 @@ class Fetcher:
                 raise
             except TimeoutError as exc:
                 if not deadline.expired():  # some other timeout: not ours to word
-                    raise _translate(exc, url, limits) from exc
+                    raise translate(exc, url, limits.connect_timeout, limits.read_timeout) from exc
                 raise FetchTimeout(
                     f"deadline of {limits.deadline:g} s passed fetching {url}",
                     hint="the server is too slow or trickles its answer; "
                     "raise the feed's deadline only if it is known to be slow",
                 ) from None
             except Exception as exc:  # everything else becomes a FetchError
-                raise _translate(exc, url, limits) from exc
+                raise translate(exc, url, limits.connect_timeout, limits.read_timeout) from exc
             return dataclasses.replace(result, elapsed=time.monotonic() - started)
 
     async def _follow(
@@ -328,7 +324,7 @@ class Fetcher:
                 if status in _REDIRECT_STATUSES and "location" in response.headers:
                     await drain(response)
                     received += response.num_bytes_downloaded
-                    target = _redirect_target(response, answered)
+                    target = redirect_target(response, answered)
                     hops += 1
                     if target in seen:
                         raise TooManyRedirects(
@@ -394,111 +390,3 @@ def _settle(
             future.set_exception(error)
         elif result is not None:
             future.set_result(result)
-
-
-def _redirect_target(response: httpx.Response, answered: str) -> httpx.URL:
-    location = response.headers["location"]
-    try:
-        target = response.url.join(location)
-    except httpx.InvalidURL as exc:
-        raise FetchError(
-            f"{answered} redirects to an invalid location {location!r}: {exc}",
-            hint="the site is misconfigured; point the feed url at the final address",
-        ) from None
-    if target.scheme not in ("http", "https"):
-        raise FetchError(
-            f"{answered} redirects to {target}, which is not http(s)",
-            hint="point the feed url at the final address",
-        )
-    return target
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and everything it was raised from, including grouped exceptions."""
-    stack, seen = [exc], set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        if isinstance(current, BaseExceptionGroup):
-            stack.extend(current.exceptions)
-        for nxt in (current.__cause__, current.__context__):
-            if nxt is not None:
-                stack.append(nxt)
-
-
-def _translate(exc: Exception, url: str, limits: FetchLimits) -> FetchError:
-    """Map an httpx/OS error to the FetchError subclass the operator can act on."""
-    try:
-        host = urlsplit(url).hostname or url
-    except ValueError:  # e.g. an unbalanced IPv6 bracket
-        host = url
-    if isinstance(exc, httpx.ConnectTimeout):
-        return FetchTimeout(
-            f"connect timeout: {host} did not accept a connection within "
-            f"{limits.connect_timeout:g} s ({url})",
-            hint="the host is down or unreachable from here (firewall, proxy?)",
-        )
-    if isinstance(exc, httpx.ReadTimeout):
-        return FetchTimeout(
-            f"read timeout: {url} sent nothing for {limits.read_timeout:g} s",
-            hint="the server is overloaded; the feed backs off and retries",
-        )
-    if isinstance(exc, httpx.WriteTimeout):
-        return FetchTimeout(
-            f"write timeout sending the request to {url}",
-            hint="the connection stalled; the feed backs off and retries",
-        )
-    if isinstance(exc, httpx.PoolTimeout):
-        return FetchTimeout(
-            f"pool timeout: no free connection for {url} within {limits.connect_timeout:g} s",
-            hint="too many fetches at once; lower the number of feeds polled together",
-        )
-    causes = list(_causes(exc))
-    if any(isinstance(c, ssl.SSLError) for c in causes):
-        return ConnectError(
-            f"TLS failure talking to {host}: {exc} ({url})",
-            hint="a bad or expired certificate, a port that does not speak TLS, or a "
-            "proxy intercepting it; check the url in a browser",
-        )
-    if any(isinstance(c, socket.gaierror) for c in causes):
-        return ConnectError(
-            f"cannot resolve host {host!r} ({url})",
-            hint="check the host name in the feed url, and this machine's DNS",
-        )
-    if any(isinstance(c, ConnectionRefusedError) for c in causes):
-        return ConnectError(
-            f"connection refused by {host} ({url})",
-            hint="nothing listens at that address and port; check the url, or whether "
-            "the site is down",
-        )
-    if isinstance(exc, httpx.ConnectError):
-        return ConnectError(
-            f"cannot connect to {host}: {exc or type(exc).__name__} ({url})",
-            hint="the host is unreachable from here; check the url and the network",
-        )
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return FetchError(
-            f"{url}: the server closed the connection early or broke HTTP: {exc}",
-            hint="a truncated or malformed answer; the feed backs off and retries",
-        )
-    if isinstance(exc, httpx.NetworkError | OSError):
-        return FetchError(
-            f"{url}: connection failed while talking to {host}: {exc or type(exc).__name__}",
-            hint="a network error; the feed backs off and retries",
-        )
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return FetchError(
-            f"invalid feed url {url!r}: {exc}", hint="fix the url in the configuration"
-        )
-    if isinstance(exc, httpx.LocalProtocolError):  # e.g. a stored ETag with a newline in it
-        return FetchError(
-            f"cannot send the request for {url}: {exc}",
-            hint="check the feed url; clearing the feed's stored ETag may help",
-        )
-    return FetchError(
-        f"{url}: {type(exc).__name__}: {exc}",
-        hint="an unexpected failure; the feed backs off and retries",
-    )
