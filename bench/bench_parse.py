@@ -7,7 +7,7 @@ On the same bytes, prints items a second for
 - ``feedparser.parse``, bare (its default settings, on a file object);
 - ``parse_feed(..., fast=False)``: the feedparser path of warning/sources/rss.py, items
   normalised and capped — what every feed went through before the fast path;
-- ``parse_feed(...)``: the expat fast path (warning/sources/fastfeed.py) where it applies;
+- ``parse_feed(...)``: the expat fast path (warning/sources/fastfeed/) where it applies;
 
 best of ``--repeat`` runs (the three interleaved in each run), the spread over the runs,
 and the ratios. The workloads:

@@ -1,4 +1,4 @@
-"""The expat fast path (warning/sources/fastfeed.py) gives feedparser's items, or steps aside.
+"""The expat fast path (warning/sources/fastfeed/) gives feedparser's items, or steps aside.
 
 Every feed the fast path accepts must give the same ParseResult — items field by field,
 warnings, skipped entries — as the feedparser path (``parse_feed(..., fast=False)``).

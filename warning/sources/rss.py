@@ -1,7 +1,7 @@
 """RSS 0.9x/1.0/2.0 and Atom feeds, parsed into items.
 
 Plain, well-formed RSS 2.0 and Atom 1.0 in UTF-8 — most news feeds — are read by
-expat directly (fastfeed.py, whose docstring gives the exact rule), several times
+expat directly (fastfeed/, whose docstring gives the exact rule), several times
 faster; everything else goes to feedparser, which does the forgiving part
 (encodings, broken XML, a dozen dialects). Both give entries of the same shape,
 and this module turns them into normalised items the same way, within the caps of
