@@ -18,13 +18,12 @@ docs/alerts.md tells the same story for operators.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from ..records import Decision, Signal
-from ..store.alerts import StoredAlert
+from ..store.alerts import AlertChange, StoredAlert
 from .rules import Rule
 
 
@@ -76,30 +75,36 @@ def dedup_key(rule: str, subject: str, label: str, episode: int) -> str:
     return f"{rule}|{subject}|{label}|{episode}"
 
 
+def episode_fields(
+    alert: StoredAlert | None, verdict: Verdict, signal: Signal, now: datetime
+) -> dict[str, Any]:
+    """The fields of an alert episode a verdict writes: every field of a new episode
+    (but its identity), or what changes in an open one.
+
+    The one statement of how a decision moves an episode (status, level, counters,
+    times), for the database and for a backtest's memory alike.
+    """
+    fields = {**verdict.changes, "score": signal.score, "spike": signal.spike, "updated_at": now}
+    # A signal gone quiet names no outlets: the episode keeps the evidence it last had.
+    if alert is None or signal.outlets:
+        fields |= {"outlets": signal.outlets, "items": signal.items}
+    # Each decision is one more event; the compare-and-set on ``events`` relies on it.
+    fields["events"] = (alert.events if alert else 0) + (1 if verdict.decision else 0)
+    if verdict.decision:
+        fields["last_message_at"] = now
+    if alert is None:
+        fields |= {"status": "open", "opened_at": now, "reminders": 0}
+    return fields
+
+
 class AlertBook(Protocol):
     """Where alert episodes are written: the database (``store.alerts``), or memory in a
-    backtest (:mod:`warning.backtest.book`), so that both keep them the same way."""
+    backtest (:mod:`warning.backtest.book`). Both write the fields :func:`episode_fields`
+    computed, so that both keep episodes the same way."""
 
-    def open(
-        self,
-        dedup_key: str,
-        fields: dict[str, Any],
-        signal: Signal,
-        now: datetime,
-        routes: Sequence[str],
-        silence_id: int | None,
-    ) -> int | None: ...
+    def open(self, change: AlertChange) -> int | None: ...
 
-    def record(
-        self,
-        alert: StoredAlert,
-        decision: str | None,
-        changes: dict[str, Any],
-        signal: Signal,
-        now: datetime,
-        routes: Sequence[str],
-        silence_id: int | None,
-    ) -> bool: ...
+    def record(self, alert: StoredAlert, change: AlertChange) -> bool: ...
 
 
 def record(
@@ -118,18 +123,18 @@ def record(
     None when another writer got there first (the dedup key exists, or the alert's
     event count moved): that writer has recorded, and will send, the same decision.
     """
+    fields = episode_fields(alert, verdict, signal, now)
     if alert is None:
-        fields = {
+        fields |= {
+            "dedup_key": dedup_key(rule.name, signal.subject, signal.label, episodes + 1),
             "rule": rule.name,
             "subject": signal.subject,
             "label": signal.label,
             "severity": rule.severity,
             "model": next((e.model for e in signal.evidence if e.model), None),
             "rules_hash": rules_hash,
-            **verdict.changes,
         }
-        key = dedup_key(rule.name, signal.subject, signal.label, episodes + 1)
-        return book.open(key, fields, signal, now, rule.routes, silence)
-    if book.record(alert, verdict.decision, verdict.changes, signal, now, rule.routes, silence):
-        return alert.id
-    return None
+    change = AlertChange(verdict.decision, fields, signal, now, rule.routes, silence)
+    if alert is None:
+        return book.open(change)
+    return alert.id if book.record(alert, change) else None

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from warning.records import Signal
+from warning.records import Decision, Signal
 from warning.store.evidence import EvidenceQueries
 from warning.store.outbox import FINAL, Delivery, OutboxQueries
 from warning.store.tables import (
@@ -31,7 +31,7 @@ from warning.store.tables import (
     silences,
 )
 
-__all__ = ["FINAL", "AlertQueries", "Delivery", "Silence", "StoredAlert"]
+__all__ = ["FINAL", "AlertChange", "AlertQueries", "Delivery", "Silence", "StoredAlert"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,22 @@ class StoredAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertChange:
+    """One lifecycle step to write to an alert episode (``lifecycle.record`` builds it)."""
+
+    #: new, escalated, ongoing or resolved; None for a change nobody is told about.
+    decision: Decision | None
+    #: The episode's fields that change, lists as tuples: all of a new episode's but
+    #: its id and the empty ones (``lifecycle.episode_fields``).
+    fields: dict[str, Any]
+    signal: Signal
+    now: datetime
+    #: Where the decision's message goes, and the silence holding it back, if any.
+    routes: Sequence[str]
+    silence_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Silence:
     id: int
     subject: str | None
@@ -82,10 +98,19 @@ class Silence:
         )
 
 
+#: Columns that hold a JSON list (of outlets, of item ids): read whole, never queried.
+_LISTS = ("outlets", "items")
+
+
+def _columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """An alert's or event's fields as column values: its lists as JSON text."""
+    return {k: json.dumps(list(v)) if k in _LISTS else v for k, v in fields.items()}
+
+
 def _alert(row: Any) -> StoredAlert:
     data = dict(row._mapping)
-    data["outlets"] = tuple(json.loads(data["outlets"]))
-    data["items"] = tuple(json.loads(data["items"]))
+    for key in _LISTS:
+        data[key] = tuple(json.loads(data[key]))
     return StoredAlert(**data)
 
 
@@ -140,107 +165,60 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
         with self.db.read() as conn:
             return [_alert(r) for r in conn.execute(query.limit(limit))]
 
-    def open(
-        self,
-        dedup_key: str,
-        fields: dict[str, Any],
-        signal: Signal,
-        now: datetime,
-        routes: Sequence[str],
-        silence_id: int | None,
-    ) -> int | None:
-        """Insert a new alert with its first event and deliveries; None if the key exists.
+    def open(self, change: AlertChange) -> int | None:
+        """Insert a new alert with its first event and deliveries; None if its dedup key
+        exists.
 
         The one place an alert is created: the unique dedup key makes a second
         instance (or a second evaluation) that reaches the same decision a no-op.
         """
 
         def work(conn: Connection) -> int | None:
-            row = {
-                **fields,
-                "dedup_key": dedup_key,
-                "status": "open",
-                "score": signal.score,
-                "spike": signal.spike,
-                "outlets": json.dumps(list(signal.outlets)),
-                "items": json.dumps(list(signal.items)),
-                "opened_at": now,
-                "updated_at": now,
-                "last_message_at": now,
-                "reminders": 0,
-                "events": 1,
-            }
-            stmt = self.db.insert(alerts).values(row).on_conflict_do_nothing()
+            values = _columns(change.fields)
+            stmt = self.db.insert(alerts).values(values).on_conflict_do_nothing()
             alert_id = conn.execute(stmt.returning(alerts.c.id)).scalar()
             if alert_id is None:
                 return None
-            self._add_event(conn, alert_id, 1, "new", fields["level"], signal, now, silence_id)
-            self._add_deliveries(conn, alert_id, 1, routes, now, silence_id)
+            self._add_event(conn, alert_id, 1, change.fields["level"], change)
             return int(alert_id)
 
         return self.db.write(work)
 
-    def record(
-        self,
-        alert: StoredAlert,
-        decision: str | None,
-        changes: dict[str, Any],
-        signal: Signal,
-        now: datetime,
-        routes: Sequence[str],
-        silence_id: int | None,
-    ) -> bool:
-        """Update an open alert; with a decision, add its event and deliveries too.
+    def record(self, alert: StoredAlert, change: AlertChange) -> bool:
+        """Update an open alert's changed fields; with a decision, add its event and
+        deliveries too.
 
         Compare-and-set on the alert's event count: when another instance recorded
         a decision first, nothing is written and False is returned.
         """
+        fields = change.fields
 
         def work(conn: Connection) -> bool:
-            values = {
-                **changes,
-                "score": signal.score,
-                "spike": signal.spike,
-                "updated_at": now,
-            }
-            if signal.outlets:
-                values["outlets"] = json.dumps(list(signal.outlets))
-                values["items"] = json.dumps(list(signal.items))
-            seq = alert.events + (1 if decision else 0)
-            values["events"] = seq
-            if decision:
-                values["last_message_at"] = now
             done = conn.execute(
                 update(alerts)
                 .where(alerts.c.id == alert.id, alerts.c.events == alert.events)
-                .values(values)
+                .values(_columns(fields))
             ).rowcount
             if not done:
                 return False
-            if decision:
-                level = changes.get("level", alert.level)
-                self._add_event(conn, alert.id, seq, decision, level, signal, now, silence_id)
-                self._add_deliveries(conn, alert.id, seq, routes, now, silence_id)
+            if change.decision:
+                level = fields.get("level", alert.level)
+                self._add_event(conn, alert.id, fields["events"], level, change)
             return True
 
         return self.db.write(work)
 
     def _add_event(
-        self,
-        conn: Connection,
-        alert_id: int,
-        seq: int,
-        decision: str,
-        level: int,
-        signal: Signal,
-        now: datetime,
-        silence_id: int | None,
+        self, conn: Connection, alert_id: int, seq: int, level: int, change: AlertChange
     ) -> None:
-        conn.execute(
-            alert_events.insert().values(
+        """Insert a decision's event and a delivery of it per route (silenced ones final)."""
+        signal, now, silence_id = change.signal, change.now, change.silence_id
+        event_id = conn.execute(
+            alert_events.insert()
+            .values(
                 alert_id=alert_id,
                 seq=seq,
-                decision=decision,
+                decision=change.decision,
                 at=now,
                 level=level,
                 score=signal.score,
@@ -250,21 +228,7 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
                 silence_id=silence_id,
                 note=signal.note,
             )
-        )
-
-    def _add_deliveries(
-        self,
-        conn: Connection,
-        alert_id: int,
-        seq: int,
-        routes: Sequence[str],
-        now: datetime,
-        silence_id: int | None,
-    ) -> None:
-        event_id = conn.execute(
-            select(alert_events.c.id).where(
-                alert_events.c.alert_id == alert_id, alert_events.c.seq == seq
-            )
+            .returning(alert_events.c.id)
         ).scalar_one()
         status = "silenced" if silence_id is not None else "pending"
         conn.execute(
@@ -278,7 +242,7 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
                     "next_try": now,
                     "created_at": now,
                 }
-                for route in routes
+                for route in change.routes
             ],
         )
 
