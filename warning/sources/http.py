@@ -68,6 +68,17 @@ class FetchLimits:
     user_agent: str = DEFAULT_USER_AGENT
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One fetch as the loop sees it: the arguments of :meth:`Fetcher.fetch`, limits resolved."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    limits: FetchLimits
+    learnt_from: str | None
+
+
 def _httpx_timeout(limits: FetchLimits) -> httpx.Timeout:
     return httpx.Timeout(
         connect=limits.connect_timeout,
@@ -174,9 +185,8 @@ class Fetcher:
                 raise _cancelled(url)
             self._pending.add(future)
             # Scheduled under the lock, so it is queued before close()'s shutdown.
-            self._loop.call_soon_threadsafe(
-                self._start, future, url, etag, last_modified, limits, learnt_from
-            )
+            job = _Job(url, etag, last_modified, limits, learnt_from)
+            self._loop.call_soon_threadsafe(self._start, future, job)
         try:
             return future.result()
         except concurrent.futures.CancelledError:
@@ -226,18 +236,10 @@ class Fetcher:
 
     # --- inside the loop ------------------------------------------------------
 
-    def _start(
-        self,
-        future: concurrent.futures.Future[FetchResult],
-        url: str,
-        etag: str | None,
-        last_modified: str | None,
-        limits: FetchLimits,
-        learnt_from: str | None,
-    ) -> None:
+    def _start(self, future: concurrent.futures.Future[FetchResult], job: _Job) -> None:
         if future.done():  # close() got there first
             return
-        task = self._loop.create_task(self._fetch(url, etag, last_modified, limits, learnt_from))
+        task = self._loop.create_task(self._fetch(job))
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._finish(done, future))
 
@@ -260,20 +262,14 @@ class Fetcher:
             await asyncio.wait(tasks, timeout=_CLOSE_WAIT)
         await self._client.aclose()
 
-    async def _fetch(
-        self,
-        url: str,
-        etag: str | None,
-        last_modified: str | None,
-        limits: FetchLimits,
-        learnt_from: str | None,
-    ) -> FetchResult:
+    async def _fetch(self, job: _Job) -> FetchResult:
+        url, limits = job.url, job.limits
         async with self._semaphore:
             started = time.monotonic()
             deadline = asyncio.timeout(limits.deadline)
             try:
                 async with deadline:
-                    result = await self._follow(url, etag, last_modified, limits, learnt_from)
+                    result = await self._follow(job)
             except FetchError:
                 raise
             except TimeoutError as exc:
@@ -288,14 +284,9 @@ class Fetcher:
                 raise translate(exc, url, limits.connect_timeout, limits.read_timeout) from exc
             return dataclasses.replace(result, elapsed=time.monotonic() - started)
 
-    async def _follow(
-        self,
-        url: str,
-        etag: str | None,
-        last_modified: str | None,
-        limits: FetchLimits,
-        learnt_from: str | None,
-    ) -> FetchResult:
+    async def _follow(self, job: _Job) -> FetchResult:
+        url, etag, last_modified = job.url, job.etag, job.last_modified
+        limits, learnt_from = job.limits, job.learnt_from
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag

@@ -54,6 +54,7 @@ class RssSource(Source):
         )
 
 
+@crash_guarded("feed")
 def parse_feed(
     body: bytes,
     *,
@@ -75,20 +76,7 @@ def parse_feed(
     nothing usable is in it; never anything else. ``fast=False`` hands every
     body to feedparser (the tests and bench/bench_parse.py compare both paths).
     """
-    return _parse_feed(body, feed, outlet, base_url, lang, caps, fast)
-
-
-@crash_guarded("feed")
-def _parse_feed(
-    body: bytes,
-    feed: str,
-    outlet: str,
-    base_url: str,
-    lang: str | None,
-    caps: CapOptions,
-    fast: bool,
-) -> ParseResult:
-    body = bytes(body)  # inside the guard: a memoryview or bytearray is read as bytes
+    body = bytes(body)  # a memoryview or bytearray is read as bytes
     plain = read_plain_feed(body) if fast else None
     warnings: list[str]
     if plain is not None:

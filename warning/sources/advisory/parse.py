@@ -27,6 +27,7 @@ MODEL = "advisory-1"
 PUBLISHERS = ("us", "uk")
 
 
+@crash_guarded("advisory feed")
 def parse_advisories(
     body: bytes,
     *,
@@ -44,13 +45,6 @@ def parse_advisories(
     caps.py apply as for RSS, with a warning for what they cut. Raises
     UnsafeFeed for entity declarations and ParseError when no entry is usable.
     """
-    return _parse(body, feed, outlet, base_url, publisher, caps)
-
-
-@crash_guarded("advisory feed")
-def _parse(
-    body: bytes, feed: str, outlet: str, base_url: str, publisher: str | None, caps: CapOptions
-) -> ParseResult:
     parsed, entries, warnings = read_feed(bytes(body))
     version = parsed.get("version") or ""
     if publisher is None:
