@@ -18,13 +18,13 @@ from warning.classify.adapters import (
     ReadResult,
     TrainRow,
     detect_format,
-    guess_lang,
     read_acled,
     read_acled_json,
     read_gdelt_gkg,
     read_training_file,
     read_ucdp_ged,
 )
+from warning.classify.language import guess_lang
 from warning.errors import DataError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "training"
