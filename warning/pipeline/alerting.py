@@ -13,14 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 from .. import metrics
 from ..alerting import signals, watcher
-from ..alerting.lifecycle import decide, record
+from ..alerting.lifecycle import Verdict, decide, record
 from ..alerting.outbox import DeliveryReport, compose, deliver
 from ..alerting.rules import ALL, Rule
 from ..alerting.rules.advisory import AdvisoryRule, advisory_signals
 from ..alerting.rules.types import FlatlineRule, SpikeRule
 from ..config import Settings
 from ..notify import Notifiers
-from ..records import Decided, Decision, Evidence, Headline, Signal
+from ..records import Decided, Evidence, Headline, Signal
 from ..store import Store
 from ..store.alerts import StoredAlert
 
@@ -86,7 +86,7 @@ class Alerter:
                 if self.notifiers.dry_run:
                     if verdict.decision is not None:
                         if silence is None:  # a silenced alert is recorded, never sent
-                            self._log_dry_run(rule, signal, verdict.decision, alert, now)
+                            self._log_dry_run(rule, signal, verdict, alert, now)
                         decided.append(
                             Decided(
                                 alert.id if alert else 0,
@@ -122,15 +122,20 @@ class Alerter:
         self,
         rule: Rule,
         signal: Signal,
-        decision: Decision,
+        verdict: Verdict,
         alert: StoredAlert | None,
         now: datetime,
     ) -> None:
-        """What would be sent, through the log notifier, for every route of the rule."""
+        """What would be sent, through the log notifier, for every route of the rule: the
+        level and model the episode would be recorded with, as a real send shows them."""
+        if verdict.decision is None:
+            return  # no message: nothing changed that the desk is told of
+        level = verdict.changes.get("level", alert.level if alert else rule.level(signal))
+        first_model = next((e.model for e in signal.evidence if e.model), None)
         message = compose(
             alert_id=alert.id if alert else 0,
             key=f"dry-run.{now.timestamp()}",
-            decision=decision,
+            decision=verdict.decision,
             rule=rule.name,
             subject=signal.subject,
             label=signal.label,
@@ -139,11 +144,11 @@ class Alerter:
             outlets=signal.outlets,
             headlines=tuple(Headline(e.title, e.link, e.outlet, e.seen) for e in signal.evidence),
             terms=tuple(dict.fromkeys(t for e in signal.evidence for t in e.terms)),
-            model=next((e.model for e in signal.evidence if e.model), None),
+            model=alert.model if alert else first_model,
             opened=alert.opened_at if alert else now,
             at=now,
             spike=signal.spike,
-            level=rule.level(signal),
+            level=level,
         )
         for route in rule.routes:
             self.notifiers.log.send(message, route, None)
