@@ -128,8 +128,14 @@ def test_full_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             r"warning\.yaml:2: poll\.concurrency: expected a number, got str 'many'",
         ),
         ("poll:\n  workers: 2.5\n", r"warning\.yaml:2: poll\.workers: expected a whole number"),
-        ("feeds: {name: a}\n", r"warning\.yaml:1: feeds: expected a list of feeds"),
-        ("feeds:\n  - just-a-string\n", r"warning\.yaml:2: feeds\[0\]: expected a mapping"),
+        (
+            "feeds: {name: a}\n",
+            r"warning\.yaml:1: feeds: expected a list of feeds \(each `- name: \.\.\.`\)",
+        ),
+        (
+            "feeds:\n  - just-a-string\n",
+            r"warning\.yaml:2: feeds\[0\]: expected a mapping with at least name and url",
+        ),
         (
             "notify:\n  email:\n    host: h\n    sender: s\n    to: [a]\n"
             "    starttls: yes please\n",

@@ -239,30 +239,18 @@ def _sqlite_url(path: Path, scheme: str = "sqlite") -> str:
 
 
 def _feeds(reader: Reader, value: Any) -> tuple[Feed, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        reader.error(("feeds",), "expected a list of feeds (each `- name: ...`)")
-        return ()
-    feeds: list[Feed] = []
-    seen: dict[str, KeyPath] = {}
-    for i, entry in enumerate(value):
-        feed = _feed(reader, entry, ("feeds", i))
-        if feed is None:
-            continue
-        if reader.unique(seen, feed.name, ("feeds", i), "feed"):
-            feeds.append(feed)
-    return tuple(feeds)
+    return reader.named(
+        value, ("feeds",), "feed", "name: ...", lambda entry, at: _feed(reader, entry, at)
+    )
 
 
 def _feed(reader: Reader, entry: Any, path: KeyPath) -> Feed | None:
-    if not isinstance(entry, dict):
-        reader.error(path, "expected a mapping with at least name and url")
-        return None
-    kind = entry.get("kind", "rss")
-    source_cls = reader.kind(REGISTRY, entry, path, "kind", "source kind", default="rss")
+    source_cls = reader.entry_kind(
+        REGISTRY, entry, path, "kind", "source kind", "at least name and url", default="rss"
+    )
     if source_cls is None:
         return None
+    kind = entry.get("kind", "rss")
     common = {k: entry[k] for k in FEED_KEYS if k in entry}
     specific = {k: v for k, v in entry.items() if k not in FEED_KEYS}
     before = len(reader.problems)

@@ -26,6 +26,14 @@ from .yamlsrc import Document, KeyPath
 
 T = TypeVar("T")
 
+
+class _Named(typing.Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?", re.IGNORECASE)
@@ -174,6 +182,45 @@ class Reader:
             return False
         seen[name] = path
         return True
+
+    def named(
+        self,
+        value: Any,
+        path: KeyPath,
+        what: str,
+        shape: str,
+        parse: Callable[[Any, KeyPath], N | None],
+    ) -> tuple[N, ...]:
+        """The list at ``path`` (feeds, zones), each entry built by ``parse`` (None when it
+        reported a problem) and its name unique; ``shape`` is an entry, for the message."""
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.error(path, f"expected a list of {what}s (each `- {shape}`)")
+            return ()
+        out: list[N] = []
+        seen: dict[str, KeyPath] = {}
+        for i, entry in enumerate(value):
+            got = parse(entry, (*path, i))
+            if got is not None and self.unique(seen, got.name, (*path, i), what):
+                out.append(got)
+        return tuple(out)
+
+    def entry_kind(
+        self,
+        registry: typing.Mapping[str, T],
+        entry: Any,
+        path: KeyPath,
+        key: str,
+        what: str,
+        needs: str,
+        default: str | None = None,
+    ) -> T | None:
+        """:meth:`kind` for a list entry, which must first be a mapping with ``needs``."""
+        if not isinstance(entry, dict):
+            self.error(path, f"expected a mapping with {needs}")
+            return None
+        return self.kind(registry, entry, path, key, what, default)
 
     def kind(
         self,

@@ -284,27 +284,13 @@ def load_zones(reader: Reader, value: Any, path: KeyPath = ("zones",)) -> tuple[
 
     Returns the valid zones only; the caller raises when the reader has problems.
     """
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        reader.error(path, "expected a list of zones (each `- name: ..., type: ...`)")
-        return ()
-    zones: list[Zone] = []
-    seen: dict[str, KeyPath] = {}
-    for i, entry in enumerate(value):
-        zone = _zone(reader, entry, (*path, i))
-        if zone is None:
-            continue
-        if reader.unique(seen, zone.name, (*path, i), "zone"):
-            zones.append(zone)
-    return tuple(zones)
+    return reader.named(
+        value, path, "zone", "name: ..., type: ...", lambda entry, at: _zone(reader, entry, at)
+    )
 
 
 def _zone(reader: Reader, entry: Any, path: KeyPath) -> Zone | None:
-    if not isinstance(entry, dict):
-        reader.error(path, "expected a mapping with name and type")
-        return None
-    cls = reader.kind(ZONE_TYPES, entry, path, "type", "zone type")
+    cls = reader.entry_kind(ZONE_TYPES, entry, path, "type", "zone type", "name and type")
     if cls is None:
         return None
     before = len(reader.problems)

@@ -81,10 +81,7 @@ def load_rules(
 def _rule(
     reader: Reader, entry: Any, path: KeyPath, zone_names: set[str], feeds: set[str]
 ) -> Rule | None:
-    if not isinstance(entry, dict):
-        reader.error(path, "expected a mapping with at least name and type")
-        return None
-    cls = reader.kind(REGISTRY, entry, path, "type", "rule type")
+    cls = reader.entry_kind(REGISTRY, entry, path, "type", "rule type", "at least name and type")
     if cls is None:
         return None
     before = len(reader.problems)
