@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .gazetteer import ACRONYM, CAP, FIRST_CONCERN, Entry, Gazetteer
 from .names import Token, tokens
+from .roles import role
 
 #: Towns outside the countries of first concern smaller than this need support when
 #: they open a sentence or stand next to other capitalised words ("Police said",
@@ -90,6 +91,7 @@ class Mention:
     title_weight: bool = False  # counts with the title bonus
     person: bool = False  # part of a person's name: not a mention
     pos: int = 0  # order of appearance across title and text
+    role: str | None = None  # the country's part if not where the event is (roles.py)
 
 
 def _title_case(toks: list[Token]) -> bool:
@@ -215,6 +217,7 @@ def _match(
             if any(e.kind == "demonym" for e in entries)
             else 0,
             end=end,
+            role=role(text, toks, i, end),
         )
         if m.in_name and mkey in person:
             # A country's name as a person's name: neither it nor the name next to it

@@ -31,6 +31,7 @@ from datetime import date
 from ..records import CountryScore, GeoTag, Place
 from .gazetteer import FIRST_CONCERN, Entry, Gazetteer
 from .mentions import BIG_CITY, Mention, find
+from .roles import ROLE_KINDS, ROLE_WEIGHT
 
 #: Evidence per mention, by kind of name: naming the country is the surest sign.
 WEIGHTS = {
@@ -142,7 +143,17 @@ def _countries_of(e: Entry, anchors: dict[str, float]) -> tuple[str, ...]:
     return e.countries[:1] if e.kind == "actor" else e.countries
 
 
+def _role(e: Entry, m: Mention) -> str | None:
+    """The mention's role (roles.py) where it applies to this kind of name."""
+    return m.role if m.role is not None and e.kind in ROLE_KINDS[m.role] else None
+
+
 def _grade(e: Entry, m: Mention) -> int:
+    role = _role(e, m)
+    if role == "nationality":
+        return DEMONYM  # people from there, as "French tourists"
+    if role in ("host", "owner"):
+        return VENUE  # a place things about another country happen in
     if e.kind == "demonym":
         return DIRECT if m.state else DEMONYM
     if e.kind in ("city", "capital") and e.countries[0] not in FIRST_CONCERN:
@@ -159,8 +170,12 @@ class Evidence:
     share of a zone) is decided there, and :meth:`about` decides from the totals.
     """
 
-    #: Country -> summed weight of its mentions.
+    #: Country -> summed weight of its mentions, each discounted by its role: what
+    #: decides which countries the item is about.
     weight: dict[str, float] = field(default_factory=dict)
+    #: Country -> the same without the discounts: how much a kept country is named,
+    #: its score ("Mali condemns the attack" is about Mali as much as "attack in Mali").
+    named: dict[str, float] = field(default_factory=dict)
     #: Country -> the best grade of evidence for it (DIRECT, DEMONYM, VENUE).
     grade: dict[str, int] = field(default_factory=dict)
     #: Country -> the foreign towns that are its only evidence (venues).
@@ -176,13 +191,16 @@ class Evidence:
         kind = "country" if e.kind == "demonym" and m.state == 2 else e.kind
         weight = WEIGHTS.get(kind, 0.5) * (TITLE_BONUS if m.title_weight else 1.0)
         weight *= factor / len(countries)
+        role = _role(e, m)
+        discount = ROLE_WEIGHT[role] if role else 1.0
         for c in countries:
-            self.weight[c] = self.weight.get(c, 0.0) + weight
+            self.weight[c] = self.weight.get(c, 0.0) + weight * discount
+            self.named[c] = self.named.get(c, 0.0) + weight
             self.grade[c] = min(self.grade.get(c, g), g)
             if g == VENUE:
                 self.towns.setdefault(c, set()).add(e.name)
             self.first.setdefault(c, m.pos)
-            if m.title_weight:
+            if m.title_weight and role is None:
                 self.titled.add(c)
 
     def about(self) -> list[str]:
@@ -207,7 +225,7 @@ class Evidence:
 
     def score(self, country: str) -> float:
         """A country's evidence as a score from 0 to 1."""
-        return round(1.0 - math.exp(-self.weight[country] / 2.0), 3)
+        return round(1.0 - math.exp(-self.named[country] / 2.0), 3)
 
 
 def geotag(
