@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.feedgen import make_rss
+from tests.support import poll_once, write_config
 from warning import cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,3 +148,43 @@ def test_score_without_text_exits_2(
     monkeypatch.setattr("sys.stdin", io.StringIO("  \n"))
     code, _, err = run(["score"], capsys)
     assert code == 2 and "no text" in err
+
+
+def test_score_gives_what_the_daemon_stored_for_the_same_item(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Task Force Takuba names Mali from 2020 to 2022 only: the item's date and the
+    # feed's language decide its countries, and `score` is told them as the feed did.
+    title = "Les Soldats De Takuba Pris En Embuscade"
+    summary = "La force a perdu deux hommes dans une attaque près de la frontière."
+    published = datetime(2021, 6, 10, 8, 0, tzinfo=UTC)
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(
+        make_rss(
+            [{"title": title, "description": summary, "guid": "t-1", "published": published}],
+            language=None,
+        )
+    )
+    cfg = write_config(tmp_path, [{"name": "desk", "url": feed.as_uri(), "lang": "fr"}])
+    assert poll_once(cfg, capsys)["items_new"] == 1
+    with sqlite3.connect(tmp_path / "warning.db") as db:
+        [(item,)] = db.execute("SELECT id FROM items").fetchall()
+        countries = db.execute(
+            "SELECT code, score FROM item_countries WHERE item_id = ? ORDER BY rank", (item,)
+        ).fetchall()
+        labels = dict(
+            db.execute("SELECT label, probability FROM item_scores WHERE item_id = ?", (item,))
+        )
+    assert countries  # the item is about somewhere, or the comparison says little
+
+    text = f"{title}\n{summary}"
+    code, out, err = run(
+        ["--config", str(cfg), "score", "--json", "--lang", "fr", "--date", "2021-06-10", text],
+        capsys,
+    )
+    assert code == 0, err
+    scored = json.loads(out)
+    assert [(c["code"], c["score"]) for c in scored["countries"]] == [
+        (code, round(score, 4)) for code, score in countries
+    ]
+    assert scored["labels"] == {label: round(p, 4) for label, p in labels.items()}

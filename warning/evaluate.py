@@ -2,8 +2,9 @@
 
 The CSV format is DESIGN.md's: columns ``text`` and ``labels``, optionally
 ``countries``, ``lang``, ``date`` and ``id``; labels and countries are ``;``-separated,
-empty for none. Metrics are computed here from plain tuples, so they can be
-checked by hand and reused by the benchmarks.
+empty for none. Rows are assessed as the daemon assesses an item
+(:mod:`warning.pipeline.assessment`); metrics are computed here from plain tuples,
+so they can be checked by hand and reused by the benchmarks.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .classify import LABELS
 from .errors import DataError
+from .pipeline.assessment import Model, Text, assess_all, labels
+from .records import Assessment
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,30 @@ def read_rows(path: Path) -> list[EvalRow]:
     if not rows:
         raise DataError(f"{path}: no rows")
     return rows
+
+
+def measure(rows: Sequence[EvalRow], model: Model) -> tuple[dict[str, Any], list[Assessment]]:
+    """The model's report on labelled rows, and each row's assessment.
+
+    Each row is assessed with its language and date as an item's; the report has
+    per-label and per-language figures, and countries when the rows have them.
+    """
+    texts = [Text.parse(row.text, lang=row.lang, when=row.date) for row in rows]
+    assessed = assess_all(texts, model, explain=False)
+    report: dict[str, Any] = {
+        "rows": len(rows),
+        "model": model.version,
+        **label_report(
+            LABELS,
+            [r.labels for r in rows],
+            [labels(a) for a in assessed],
+            [r.lang for r in rows],
+        ),
+    }
+    if rows and rows[0].countries is not None:
+        gold = [row.countries or () for row in rows]
+        report["countries"] = set_counts(gold, [a.geo.codes for a in assessed]).as_dict()
+    return report, assessed
 
 
 def set_counts(gold: Sequence[tuple[str, ...]], predicted: Sequence[tuple[str, ...]]) -> Counts:

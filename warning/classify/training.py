@@ -111,18 +111,16 @@ def evaluate(model: Model, source: Path | list[EvalRow] | str) -> dict[str, Any]
 
 
 def _evaluate_article(model: Model, text: str) -> dict[str, Any]:
-    from ..geo import gazetteer
-    from ..geo.resolve import geotag
-    from ..normalize import title_and_body
+    # Assessed as the daemon assesses an item (the pipeline's one way), not scored here.
+    from ..pipeline.assessment import assess, labels, probabilities, terms
 
-    [scored] = model.score([text])
-    tag = geotag(*title_and_body(text), gazetteer.load())
+    assessed = assess(text, model)
     return {
         "kind": "article",
-        "labels": list(scored.labels),
-        "probabilities": {k: round(v, 4) for k, v in scored.probabilities.items()},
-        "terms": {k: list(v) for k, v in scored.terms.items()},
-        "primary_country": tag.primary,
+        "labels": list(labels(assessed)),
+        "probabilities": {k: round(v, 4) for k, v in probabilities(assessed).items()},
+        "terms": {k: list(v) for k, v in terms(assessed).items()},
+        "primary_country": assessed.geo.primary,
     }
 
 

@@ -1,8 +1,4 @@
-"""The operator's alert commands: list, show, acknowledge, silence, test-notify.
-
-Kept beside cli.py (which wires them in) so that each file stays about one thing.
-Like cli.py, this is a place that prints.
-"""
+"""The operator's alert commands: list, show, acknowledge, silence, test-notify."""
 
 from __future__ import annotations
 
@@ -10,7 +6,6 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,13 +13,10 @@ from ..config import Settings
 from ..errors import DataError, DeliveryError
 from ..redact import scrub
 from ..settings import parse_duration
+from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Add, iso, json_option
 
 if TYPE_CHECKING:
     from ..store import Store
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def _store(settings: Settings, *, create: bool = False) -> Store:
@@ -34,10 +26,6 @@ def _store(settings: Settings, *, create: bool = False) -> Store:
     # an error naming the path, not a new empty one that silently shows nothing. Only a
     # silence may come first (created before the daemon's first start, it still counts).
     return open_store(settings.database.reveal(), create=create)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _user() -> str:
@@ -67,9 +55,9 @@ def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
                 "items": list(a.items),
                 "model": a.model,
                 "rules_hash": a.rules_hash,
-                "opened_at": _iso(a.opened_at),
-                "updated_at": _iso(a.updated_at),
-                "resolved_at": _iso(a.resolved_at),
+                "opened_at": iso(a.opened_at),
+                "updated_at": iso(a.updated_at),
+                "resolved_at": iso(a.resolved_at),
                 "acknowledged_by": a.acknowledged_by,
             }
             for a in found
@@ -109,21 +97,30 @@ def cmd_alerts_show(args: argparse.Namespace, settings: Settings) -> int:
             title, link, outlet, _ = headlines[item_id]
             print(f"  - {title!r} ({outlet}) {link or ''}")
     for ev in events:
-        print(f"  {ev['seq']}. {ev['decision']} at {_iso(ev['at'])} score {ev['score']:.2f}")
+        print(f"  {ev['seq']}. {ev['decision']} at {iso(ev['at'])} score {ev['score']:.2f}")
         for d in ev["deliveries"]:
             err = f" last error: {scrub(d['last_error'])}" if d["last_error"] else ""
             print(f"       {d['route']}: {d['status']} after {d['attempts']} attempt(s){err}")
     return EXIT_OK
 
 
+def _done(done: bool, missing: str, message: str) -> int:
+    """The outcome of a change to one row: ``message``, or ``missing`` and failure."""
+    if not done:
+        print(missing, file=sys.stderr)
+        return EXIT_FAILURE
+    print(message)
+    return EXIT_OK
+
+
 def cmd_alerts_ack(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings) as store:
         done = store.alerts.acknowledge(args.id, args.by or _user(), datetime.now(UTC))
-    if not done:
-        print(f"no alert #{args.id}", file=sys.stderr)
-        return EXIT_FAILURE
-    print(f"alert #{args.id} acknowledged: no more reminders (escalations and all-clear still go)")
-    return EXIT_OK
+    return _done(
+        done,
+        f"no alert #{args.id}",
+        f"alert #{args.id} acknowledged: no more reminders (escalations and all-clear still go)",
+    )
 
 
 def _until(args: argparse.Namespace, now: datetime) -> datetime:
@@ -219,7 +216,7 @@ def cmd_silence_list(args: argparse.Namespace, settings: Settings) -> int:
             "country": s.subject,
             "label": s.label,
             "rule": s.rule,
-            "until": _iso(s.until),
+            "until": iso(s.until),
             "reason": s.reason,
             "by": s.created_by,
         }
@@ -239,11 +236,7 @@ def cmd_silence_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_silence_lift(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings) as store:
         done = store.alerts.lift(args.id, datetime.now(UTC))
-    if not done:
-        print(f"no active silence #{args.id}", file=sys.stderr)
-        return EXIT_FAILURE
-    print(f"silence #{args.id} lifted")
-    return EXIT_OK
+    return _done(done, f"no active silence #{args.id}", f"silence #{args.id} lifted")
 
 
 def cmd_test_notify(args: argparse.Namespace, settings: Settings) -> int:
@@ -305,13 +298,12 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_parsers(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    """Wire the alert commands into the main parser (``add`` is cli.build_parser's)."""
+def add_parsers(sub: Any, add: Add) -> None:
     alerts = sub.add_parser("alerts", help="list, show and acknowledge alerts")
     asub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
     lst = asub.add_parser("list", help="alerts, newest first")
     lst.set_defaults(func=cmd_alerts_list)
-    lst.add_argument("--json", action="store_true", help="print a JSON list")
+    json_option(lst, "print a JSON list")
     lst.add_argument("--status", choices=["open", "resolved", "all"], default="all")
     lst.add_argument("--limit", type=_positive, default=50, help="at most this many (50)")
     show = asub.add_parser("show", help="one alert with its evidence, events and deliveries")

@@ -1,6 +1,5 @@
 """``warning replay`` and ``warning backtest``: try rules on past data before they go live.
 
-Kept beside cli.py (which wires them in); like it, a place that prints.
 docs/backtest.md is the operator's guide.
 """
 
@@ -10,7 +9,6 @@ import argparse
 import json
 import sys
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +17,7 @@ from .. import config
 from ..config import Settings
 from ..errors import ConfigError, DataError
 from ..settings import format_duration, parse_duration
-
-EXIT_OK, EXIT_USAGE = 0, 2
+from .common import EXIT_OK, EXIT_USAGE, Add, json_option, step_option
 
 
 def _with_rules(settings: Settings, rules: str | None) -> Settings | None:
@@ -162,7 +159,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def add_parsers(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+def add_parsers(sub: Any, add: Add) -> None:
     replay = add(
         "replay", cmd_replay, "run archived items through the pipeline on a simulated clock"
     )
@@ -174,12 +171,7 @@ def add_parsers(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     replay.add_argument(
         "--rules", metavar="FILE", help="a rules file to try instead of the configured rules"
     )
-    replay.add_argument(
-        "--step",
-        default="5m",
-        metavar="DURATION",
-        help="poll and alert every DURATION of simulated time (default 5m)",
-    )
+    step_option(replay, "poll and alert", " of simulated time")
     replay.add_argument(
         "--until", metavar="TIME", help="keep the clock running until TIME (default: the last item)"
     )
@@ -191,7 +183,7 @@ def add_parsers(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="URL",
         help="keep the replay in this new database (default: a temporary one)",
     )
-    replay.add_argument("--json", action="store_true", help="print one JSON object")
+    json_option(replay)
     backtest = add("backtest", cmd_backtest, "what rules files would have alerted on stored items")
     backtest.add_argument(
         "--rules",
@@ -225,13 +217,8 @@ def add_parsers(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="DURATION",
         help="how far from an event an alert still counts for it (default 3d)",
     )
-    backtest.add_argument(
-        "--step",
-        default="5m",
-        metavar="DURATION",
-        help="evaluate the rules every DURATION (default 5m)",
-    )
+    step_option(backtest, "evaluate the rules")
     backtest.add_argument(
         "--database", metavar="URL", help="the database to read (default: the configuration's)"
     )
-    backtest.add_argument("--json", action="store_true", help="print one JSON object")
+    json_option(backtest)

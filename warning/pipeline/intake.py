@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import ModelError
-from ..records import Assessment, FeedState, FetchResult, Item, LabelScore, ParseResult
+from ..records import Assessment, FeedState, FetchResult, Item, ParseResult
 from ..sources import Source
 from ..sources.http import FetchLimits
 from ..store import Store
+from .assessment import Text, assess_all
 from .workers import WorkerPool, default_workers
 
 if TYPE_CHECKING:
@@ -104,30 +105,14 @@ def store_parsed(
 
 
 def assess(items: Sequence[Item]) -> list[Assessment]:
-    """Geotag and score new items: each is scored once, here, and stored with its result."""
+    """Geotag and score new items with the shipped model: each is assessed once, here,
+    and stored with its result (:mod:`.assessment` is how)."""
     if not items:
         return []  # spares a worker loading the gazetteer and model for event data
-    # Imported here: a process that stores nothing new (a cycle of 304s) never needs them.
-    from ..geo import gazetteer
-    from ..geo.resolve import geotag
-
-    gaz = gazetteer.load()
-    model = _model()
-    scored = model.score([f"{i.title}\n{i.summary}" for i in items]) if model and items else []
-    out = []
-    for n, item in enumerate(items):
-        when = item.published.date() if item.published else None
-        geo = geotag(item.title, item.summary, gaz, when=when, lang=item.lang)
-        if model is None:
-            out.append(Assessment(geo))
-            continue
-        s = scored[n]
-        scores = tuple(
-            LabelScore(label, p, label in s.labels, s.terms.get(label, ()))
-            for label, p in s.probabilities.items()
-        )
-        out.append(Assessment(geo, scores, model.version))
-    return out
+    texts = [
+        Text(i.title, i.summary, i.lang, i.published.date() if i.published else None) for i in items
+    ]
+    return assess_all(texts, _model())
 
 
 #: The shipped model's scoring pack once loaded, or why it could not be: either way,

@@ -25,15 +25,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .. import config
 from ..config import Settings
 from ..errors import ConfigError, StoreError
-from ..notify import Notifiers
-from ..pipeline import Pipeline, fetch_limits, worker_pool
 from ..pipeline.polling import poll_budget
 from ..sources import Feed
-from ..sources.http import Fetcher
-from ..store import Store
 from ..store.engine import safe_url
 from . import sdnotify
 from .health import Health, HealthServer
+from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -59,25 +56,24 @@ class Daemon:
 
     def __init__(self, config_path: Path, settings: Settings, *, dry_run: bool = False) -> None:
         self.config_path = config_path
-        self.settings = settings
         # Set by signal handlers; acted on by the main loop, which `wake` rouses.
         self.stop_requested = False
         self.reload_requested = False
         self.wake = threading.Event()
         self.stopping = False
         self.last_beat = time.monotonic()
-        self.store = Store(settings.database.reveal())
-        self.fetcher = Fetcher(fetch_limits(settings), concurrency=settings.poll.concurrency)
-        self.workers = worker_pool(settings)
-        self.dry_run = dry_run
+        self.runtime = Runtime(settings, dry_run=dry_run)
         self.health: HealthServer | None = None
-        self.notifiers = Notifiers(settings.notify, dry_run=dry_run)
-        self.pipeline = Pipeline(settings, self.store, self.fetcher, self.workers, self.notifiers)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(settings.poll.workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration running now (a reload replaces it)."""
+        return self.runtime.settings
 
     # --- signals: flags only ------------------------------------------------
 
@@ -99,8 +95,7 @@ class Daemon:
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit status."""
         self.install_signal_handlers()
-        self.store.migrate()
-        self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in self.settings.feeds)
+        self.runtime.start()
         self._schedule(self.settings.feeds)
         self.scheduler.add_job(
             self._beat,
@@ -109,7 +104,7 @@ class Daemon:
             misfire_grace_time=None,
         )
         self.scheduler.add_job(
-            self.workers.retire_idle,
+            self.runtime.workers.retire_idle,
             IntervalTrigger(minutes=1),
             args=(WORKER_IDLE.total_seconds(),),
             id="retire-workers",
@@ -154,13 +149,11 @@ class Daemon:
         # doing anything. Worker tasks get STOP_GRACE to finish their transactions, then
         # are killed (one may be stuck in C code for good): the workers close before the
         # scheduler, whose shutdown waits for poll jobs that wait for their tasks.
-        self.fetcher.close()
-        self.workers.close(STOP_GRACE.total_seconds())
+        self.runtime.stop(STOP_GRACE.total_seconds())
         self.scheduler.shutdown(wait=True)
         if self.health is not None:
             self.health.close()
-        self.notifiers.close()
-        self.store.close()
+        self.runtime.close()
         log.info("stopped")
 
     def reload(self) -> None:
@@ -172,19 +165,15 @@ class Daemon:
             for problem in exc.problems:
                 log.error("reload failed, keeping the running configuration: %s", problem)
             # An operator alert until a reload succeeds (a new pipeline starts clean).
-            self.pipeline.alerter.reload_problems = tuple(str(p) for p in exc.problems)
+            self.runtime.pipeline.alerter.reload_problems = tuple(str(p) for p in exc.problems)
             sdnotify.notify("READY=1", "STATUS=reload failed; running the previous configuration")
             return
         old = self.settings
         for key in ("database", "poll", "health"):
             if getattr(new, key) != getattr(old, key):
                 log.warning("reload: `%s` changed; it takes effect after a restart", key)
-        self.settings = new = replace(new, database=old.database, poll=old.poll, health=old.health)
-        self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in new.feeds)
-        old_notifiers = self.notifiers
-        self.notifiers = Notifiers(new.notify, dry_run=self.dry_run)
-        self.pipeline = Pipeline(new, self.store, self.fetcher, self.workers, self.notifiers)
-        old_notifiers.close()
+        new = replace(new, database=old.database, poll=old.poll, health=old.health)
+        self.runtime.reconfigure(new)
         old_feeds = {f.name: f for f in old.feeds}
         new_feeds = {f.name: f for f in new.feeds}
         for name in old_feeds.keys() - new_feeds.keys():
@@ -206,7 +195,7 @@ class Daemon:
     # --- jobs ---------------------------------------------------------------
 
     def _schedule(self, feeds: tuple[Feed, ...] | list[Feed]) -> None:
-        states = self.store.feed_states()
+        states = self.runtime.store.feed_states()
         now = datetime.now(UTC)
         for feed in feeds:
             every = feed.every.total_seconds()
@@ -228,7 +217,7 @@ class Daemon:
     def _poll_job(self, name: str) -> None:
         if self.stopping:
             return
-        pipeline = self.pipeline  # a reload swaps it whole; use one consistent snapshot
+        pipeline = self.runtime.pipeline  # a reload swaps it whole: one consistent snapshot
         if name in pipeline.sources:
             pipeline.poll(name)
 
@@ -239,7 +228,7 @@ class Daemon:
             return
         every = [f.every for f in self.settings.feeds]
         judge = Health(
-            self.store,
+            self.runtime.store,
             ALERT_EVERY,
             min(every) if every else None,
             feeds=lambda: {f.name: f.every for f in self.settings.feeds},  # follows reloads
@@ -255,7 +244,7 @@ class Daemon:
         if self.stopping:
             return
         try:
-            self.pipeline.alert_cycle()
+            self.runtime.pipeline.alert_cycle()
         except StoreError as exc:
             log.error("alert cycle skipped: %s", exc)
 

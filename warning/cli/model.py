@@ -1,0 +1,239 @@
+"""The model's commands: ``score``, ``evaluate`` and ``train``.
+
+``score`` and ``evaluate`` assess text as the daemon assesses an item
+(:mod:`warning.pipeline.assessment`), so what they print is what it would store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..errors import AppError
+from .common import EXIT_OK, EXIT_USAGE, Add, json_option, model_option
+
+
+def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    from ..pipeline.assessment import assess, labels, probabilities, terms
+
+    text = args.text if args.text is not None else sys.stdin.read()
+    if not text.strip():
+        print("warning score: no text (give TEXT or pipe it on standard input)", file=sys.stderr)
+        return EXIT_USAGE
+    from ..classify.scorer import load as load_model
+
+    model = load_model(Path(args.model) if args.model else None)
+    assessed = assess(text, model, lang=args.lang, when=args.date)
+    tag, above, why = assessed.geo, labels(assessed), terms(assessed)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "countries": [
+                        {"code": c.code, "score": round(c.score, 4)} for c in tag.countries
+                    ],
+                    "labels": {k: round(v, 4) for k, v in probabilities(assessed).items()},
+                    "model": model.version,
+                    "above_threshold": list(above),
+                    "terms": {k: list(v) for k, v in why.items()},
+                    "primary": tag.primary,
+                    "places": [dataclasses.asdict(p) for p in tag.places],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    for label, probability in probabilities(assessed).items():
+        mark = "  <- above threshold" if label in above else ""
+        reasons = f" ({', '.join(why[label])})" if why.get(label) else ""
+        print(f"{label:<17} {probability:.2f}{mark}{reasons}")
+    print(f"model: {model.version}")
+    if not tag.countries:
+        print("countries: none found")
+    for c in tag.countries:
+        print(f"{c.code} {c.score:.2f}{'  (primary)' if c.code == tag.primary else ''}")
+    for p in tag.places:
+        where = f" {p.lat:.2f},{p.lon:.2f}" if p.lat is not None and p.lon is not None else ""
+        admin1 = f", {p.admin1}" if p.admin1 else ""
+        print(f"  {p.name} ({p.country}{admin1}; {p.kind}){where}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from ..classify import LABELS
+    from ..classify.scorer import load as load_model
+    from ..evaluate import measure, read_rows
+    from ..pipeline.assessment import labels, probabilities
+
+    rows = read_rows(Path(args.data))
+    model = load_model(Path(args.model) if args.model else None)
+    report, assessed = measure(rows, model)
+    if args.predictions:
+        with open(args.predictions, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "labels", "countries", *(f"p_{label}" for label in LABELS)])
+            for row, a in zip(rows, assessed, strict=True):
+                p = probabilities(a)
+                writer.writerow(
+                    [
+                        row.id,
+                        ";".join(labels(a)),
+                        ";".join(a.geo.codes),
+                        *(f"{p[label]:.4f}" for label in LABELS),
+                    ]
+                )
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"rows: {report['rows']}  model: {report['model']}")
+        print(f"macro-F1: {report['macro_f1']:.3f}")
+        for label, m in report["per_label"].items():
+            print(
+                f"  {label:<17} precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
+                f"f1 {m['f1']:.3f}  (tp {m['tp']}, fp {m['fp']}, fn {m['fn']})"
+            )
+        for lang, m in report["per_lang"].items():
+            print(f"  lang {lang}: {m['rows']} rows, macro-F1 {m['macro_f1']:.3f}")
+        if "countries" in report:
+            c = report["countries"]
+            print(
+                f"countries: precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
+                f"f1 {c['f1']:.3f}  (tp {c['tp']}, fp {c['fp']}, fn {c['fn']})"
+            )
+    return EXIT_OK
+
+
+#: What `warning train` needs beyond the runtime, the `train` extra (pyproject.toml):
+#: module -> the project's name.
+TRAIN_EXTRA = {"sklearn": "scikit-learn", "scipy": "SciPy", "skops": "skops"}
+
+
+def require_train_extra() -> None:
+    """Say how to install the `train` extra when it is missing, before any work starts."""
+    import importlib.util
+
+    def importable(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # a broken or blocked installation
+            return False
+
+    missing = [project for name, project in TRAIN_EXTRA.items() if not importable(name)]
+    if missing:
+        raise AppError(
+            f"warning train needs {', '.join(missing)}, which this installation does not have "
+            "(scoring needs only numpy; fitting a model needs scikit-learn, SciPy and skops)",
+            "install the train extra into the same environment as warning: "
+            "pip install 'warning[train]' (from a checkout: pip install '.[train]')",
+        )
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    if args.pack_only and (args.data or args.eval):
+        print("warning train: --pack-only takes only --out", file=sys.stderr)
+        return EXIT_USAGE
+    require_train_extra()
+    from ..classify import training
+
+    if args.pack_only:
+        from ..classify.artifact import repack
+
+        card = repack(Path(args.out) if args.out else None)
+        print(
+            f"scoring pack {card['pack']['file']} rebuilt from {card['artifact']['file']} "
+            f"(model {card['version']})"
+        )
+        return EXIT_OK
+    files = [Path(p) for p in args.data] if args.data else None
+    if files and not args.out:
+        # The default output is the shipped model: only the project's own corpus may
+        # replace it, never a user's (possibly licensed) data by accident.
+        print(
+            "warning train: --data needs --out PATH (the default is the shipped model, "
+            "which only the project's corpus builds)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    card = training.run(files, Path(args.out) if args.out else None, [Path(p) for p in args.eval])
+    cv = card["cross_validation"]
+    print(
+        f"model {card['version']} written to {card['artifact']['file']} "
+        f"({card['training']['rows']} rows)"
+    )
+    print(f"cross-validated macro-F1 {cv['macro_f1']:.3f}; thresholds {card['thresholds']}")
+    for name, figures in card["evaluation"].items():
+        if figures.get("kind") == "article":
+            found = ", ".join(
+                f"{label} {figures['probabilities'][label]:.2f}" for label in figures["labels"]
+            )
+            print(f"{name}: {found or 'no label'}; primary country {figures['primary_country']}")
+            continue
+        share = f"any label on {figures['any_label_share']:.1%} of rows"
+        if any(m["support"] for m in figures["per_label"].values()):
+            print(f"{name}: macro-F1 {figures['macro_f1']:.3f}, {share}")
+        else:  # ordinary news with no labels: only false alarms can be measured
+            print(f"{name}: no labelled rows, {share}")
+    return EXIT_OK
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-20") from None
+
+
+def add_parsers(sub: Any, add: Add) -> None:
+    score = add("score", cmd_score, "the countries (and places) a text is about")
+    score.add_argument("text", nargs="?", metavar="TEXT", help="the text (default: standard input)")
+    json_option(score)
+    model_option(score)
+    score.add_argument(
+        "--lang", metavar="CODE", help="the text's language (en, fr), as a feed's lang hint"
+    )
+    score.add_argument(
+        "--date",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="when it was published, which decides the actors of the day (default: today)",
+    )
+    evaluate = add(
+        "evaluate", cmd_evaluate, "measure against a labelled CSV (text,labels[,countries,lang,id])"
+    )
+    evaluate.add_argument("--data", required=True, metavar="CSV", help="the labelled CSV")
+    model_option(evaluate)
+    json_option(evaluate)
+    evaluate.add_argument(
+        "--predictions", metavar="OUT.csv", help="write each row's id and predictions here"
+    )
+    train = add("train", cmd_train, "train the classifier (default: on models/corpus/*.csv)")
+    train.add_argument(
+        "--data",
+        action="append",
+        metavar="FILE",
+        help="a training file (our CSV, ACLED, UCDP GED or GDELT GKG); repeat for several",
+    )
+    train.add_argument(
+        "--out", metavar="PATH", help="where to write PATH.skops, PATH.pack and PATH.json"
+    )
+    train.add_argument(
+        "--pack-only",
+        action="store_true",
+        help="rebuild PATH.pack (the scoring pack) from PATH.skops without training",
+    )
+    train.add_argument(
+        "--eval",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a labelled CSV, or a .txt article, to evaluate the new model on (recorded in "
+        "its card); repeat for several",
+    )
