@@ -1,5 +1,7 @@
 """The pipeline: the only package that calls several stages, in DESIGN.md's order.
 
+- :mod:`.assessment`: a text's countries and scores, the one way every caller
+  (the pipeline, ``warning score``, ``warning evaluate``, training) assesses one;
 - :mod:`.intake`: the CPU-bound half of a poll (parse, geotag, score, store), run in
   worker processes;
 - :mod:`.polling`: one poll of one source and one cycle over all of them;
