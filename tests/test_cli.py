@@ -188,3 +188,55 @@ def test_score_gives_what_the_daemon_stored_for_the_same_item(
         (code, round(score, 4)) for code, score in countries
     ]
     assert scored["labels"] == {label: round(p, 4) for label, p in labels.items()}
+
+
+def test_old_news_is_stored_with_its_reason_and_no_label_above_threshold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two items about one coup: the news, and its first anniversary a year later. The
+    # model reads both as coup talk; only the news may count for an alert.
+    news = ("Soldiers seize power in Niger and detain the president", "2023-07-26")
+    old = (
+        "Un an après le coup d'État, le Niger célèbre la prise du pouvoir par le CNSP",
+        "2024-07-26",
+    )
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(
+        make_rss(
+            [
+                {
+                    "title": title,
+                    "description": "",
+                    "guid": f"n-{n}",
+                    "published": datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC),
+                }
+                for n, (title, day) in enumerate((news, old))
+            ]
+        )
+    )
+    cfg = write_config(tmp_path, [{"name": "desk", "url": feed.as_uri()}])
+    assert poll_once(cfg, capsys)["items_new"] == 2
+    with sqlite3.connect(tmp_path / "warning.db") as db:
+        stored = {
+            title: (past, above)
+            for title, past, above in db.execute(
+                "SELECT title, past, (SELECT COUNT(*) FROM item_scores s "
+                "WHERE s.item_id = items.id AND s.above) FROM items"
+            )
+        }
+        coup_p = dict(
+            db.execute(
+                "SELECT i.title, s.probability FROM items i JOIN item_scores s "
+                "ON s.item_id = i.id WHERE s.label = 'coup'"
+            )
+        )
+    assert stored[news[0]] == (None, 1)
+    past, above = stored[old[0]]
+    assert above == 0
+    assert past is not None and "retrospective" in past and "Un an après" in past
+    assert coup_p[old[0]] > 0.5  # the model did see coup talk: the recency check held it
+
+    code, out, _ = run(["--config", str(cfg), "score", "--json", "--date", old[1], old[0]], capsys)
+    assert code == 0
+    scored = json.loads(out)
+    assert scored["past"] == past and scored["above_threshold"] == []

@@ -201,11 +201,14 @@ class Assessment:
     """What the pipeline concluded about one new item: where, and what kind of signal.
 
     ``scores`` is empty (and ``model`` None) when no usable model was loaded.
+    ``past`` says why the item reports a past event (old news: an anniversary, a
+    trial, a retrospective), in which case no label is above its threshold.
     """
 
     geo: GeoTag = field(default_factory=GeoTag)
     scores: tuple[LabelScore, ...] = ()
     model: str | None = None
+    past: str | None = None
 
 
 # --- signals and alerts -----------------------------------------------------------

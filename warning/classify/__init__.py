@@ -6,6 +6,7 @@ card, refusing files it cannot trust, ``adapters`` read licensed third-party dat
 for training. Scoring (numpy and the standard library only): ``pack`` is the file
 format of the runtime form of a model, ``scorer`` loads and scores with it, with
 the features of ``vectors``; ``text`` is what both sides see of a text.
+``recency`` tells old news (anniversaries, trials, retrospectives) from new events.
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
                     "terms": {k: list(v) for k, v in why.items()},
                     "primary": tag.primary,
                     "places": [dataclasses.asdict(p) for p in tag.places],
+                    "past": assessed.past,
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -56,6 +57,8 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         reasons = f" ({', '.join(why[label])})" if why.get(label) else ""
         print(f"{label:<17} {probability:.2f}{mark}{reasons}")
     print(f"model: {model.version}")
+    if assessed.past:
+        print(f"{assessed.past}: no label counts (docs/recency.md)")
     if not tag.countries:
         print("countries: none found")
     for c in tag.countries:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Protocol
 
+from ..classify.recency import describe, past_event
 from ..normalize import title_and_body
 from ..records import Assessment, LabelScore
 
@@ -70,6 +71,9 @@ def assess_all(
 ) -> list[Assessment]:
     """Geotag and score texts, scored in one batch; without a model, geotagged only.
 
+    A text about a past event (classify/recency.py: an anniversary, a trial of past
+    plotters, a retrospective) keeps its probabilities, but no label is above its
+    threshold: old news is never evidence for an alert (docs/recency.md).
     ``explain`` False leaves out the terms behind each label (evaluations need none).
     """
     if not texts:
@@ -86,11 +90,13 @@ def assess_all(
             out.append(Assessment(geo))
             continue
         s = scored[n]
+        published = datetime.combine(text.when, time(12), UTC) if text.when else None
+        cue = past_event(text.title, text.body, text.lang, published) if s.labels else None
         scores = tuple(
-            LabelScore(label, p, label in s.labels, s.terms.get(label, ()))
+            LabelScore(label, p, cue is None and label in s.labels, s.terms.get(label, ()))
             for label, p in s.probabilities.items()
         )
-        out.append(Assessment(geo, scores, model.version))
+        out.append(Assessment(geo, scores, model.version, describe(cue) if cue else None))
     return out
 
 

@@ -87,6 +87,9 @@ items = Table(
     Column("revision", Text),
     # records.Item.tags, "|"-separated: source facts such as GKG themes or advisory levels.
     Column("tags", Text),
+    # Why the item reports a past event (records.Assessment.past), or NULL: old news,
+    # whose labels are never above their thresholds.
+    Column("past", Text),
 )
 
 #: Which feeds (and so outlets) carried each story: a story counts once per outlet.

@@ -156,6 +156,7 @@ class ItemWriter:
                     published=item.published,
                     revision=item.revision,
                     tags="|".join(item.tags) or None,
+                    past=None,  # the new revision's assessment says again
                 )
             )
         if assessments is not None:
@@ -185,6 +186,9 @@ class ItemWriter:
             for item_id, a in done
             for s in a.scores
         ]
+        for item_id, a in done:
+            if a.past is not None:  # rare: an update per old-news item
+                conn.execute(items.update().where(items.c.id == item_id).values(past=a.past))
         _insert_plain(conn, item_countries, ("item_id", "code", "score", "rank"), countries)
         _insert_plain(conn, item_places, ("item_id", *PLACE_FIELDS), places)
         _insert_plain(
