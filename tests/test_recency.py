@@ -12,6 +12,14 @@ JUNE_2023 = datetime(2023, 6, 1)
 
 # (title, body, expected kind or None); published 1 June 2023 unless the case says otherwise.
 PAST = [
+    # trials with the charge far from the event
+    (
+        "Ex-minister charged with treason for his alleged role in a failed coup attempt",
+        "",
+        "trial",
+    ),
+    ("Trois officiers inculpés pour leur rôle présumé dans la tentative de putsch", "", "trial"),
+    ("Un ancien ministre condamné à 20 ans de prison pour le putsch manqué", "", "trial"),
     # anniversary, English
     ("Burkina Faso marks one year since the January coup", "", "anniversary"),
     ("Ten years ago, soldiers seized power in Bamako", "", "anniversary"),
@@ -92,6 +100,10 @@ PAST = [
 ]
 
 NEW = [
+    # reactions and assaults: "condamne" and "charged" as news, not a court's words
+    ("La CEDEAO condamne la tentative de coup d'État en Guinée-Bissau", ""),
+    ("La France condamne fermement le putsch au Niger", ""),
+    ("Soldiers charged the presidential palace in a coup attempt overnight", ""),
     # English: new events, some with a past year or a past event in passing
     ("Soldiers seize power in Niger, the third coup in the Sahel since 2020", ""),
     ("Gunfire in the capital a year after the coup", ""),

@@ -122,10 +122,12 @@ _OLD_EVENT_FR_MODIFIER = (
     r"(?:\s+(?:manque|avorte|rate|militaire|meurtriere?|sanglante?|terroriste|"
     r"jihadiste|djihadiste|presidentielle|legislatives?))?"
 )
+# "charged" and "condamne" only as a court's words ("charged with", "condamné à"): soldiers
+# who charge the palace, and capitals that condemn a coup, report news.
 _TRIAL_WORD = (
-    r"(?:trials?|retrial|sentenc\w*|convict\w*|acquit\w*|jailed|charged|charges|"
-    r"indict\w*|court[\s-]martial|verdict|prosecut\w*|proces|condamn\w*|jug(?:e|es|ement)|"
-    r"inculp\w*|tribunal)"
+    r"(?:trials?|retrial|sentenc\w*|convict\w*|acquit\w*|jailed|charged\s+(?:with|over|for)|"
+    r"charges|indict\w*|court[\s-]martial|verdict|prosecut\w*|proces|"
+    r"condamn\w*\s+(?:a|pour)|jug(?:e|es|ement)|inculp\w*|tribunal)"
 )
 _TRIAL_EVENT = r"(?:coups?|putsch\w*|attack\w*|attaqu\w*|attentats?|mutin\w*|massacres?|bombings?)"
 # A word between a trial word and its event, never a conjunction that starts news.
@@ -164,7 +166,8 @@ _RETROSPECTIVE = _cues(
 )
 # The trial word first ("procès du putsch"), else the event just before it
 # ("coup plotters jailed"), so that "attack during the trial" stays the news.
-_TRIAL_FIRST = re.compile(rf"\b{_TRIAL_WORD}{_GAP}{{0,6}}?\s+(?:[dl]')?{_TRIAL_EVENT}\b")
+# Up to nine words between: "charged with treason for his alleged role in a failed coup".
+_TRIAL_FIRST = re.compile(rf"\b{_TRIAL_WORD}{_GAP}{{0,9}}?\s+(?:[dl]')?{_TRIAL_EVENT}\b")
 _TRIAL_LAST = re.compile(rf"\b{_TRIAL_EVENT}{_GAP}{{0,2}}?\s+{_TRIAL_WORD}\b")
 _OLD_DATE = _cues(
     rf"\b{_DATE}\s+{_OLD_EVENT_EN_MODIFIER}{_OLD_EVENT}",
