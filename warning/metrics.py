@@ -23,64 +23,66 @@ from .records import Decided, PollOutcome
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)  # memory, CPU, open files of this process
 
-POLLS = Counter("warning_polls", "Polls of a source, by outcome", ["status"], registry=REGISTRY)
-ITEMS = Counter(
-    "warning_items", "Items seen in polls: new (stored) or duplicate", ["kind"], registry=REGISTRY
-)
-POLL_SECONDS = Histogram(
+# Every metric is declared in REGISTRY, never in prometheus-client's global registry.
+
+
+def _counter(name: str, doc: str, *labels: str) -> Counter:
+    return Counter(name, doc, labels, registry=REGISTRY)
+
+
+def _gauge(name: str, doc: str) -> Gauge:
+    return Gauge(name, doc, registry=REGISTRY)
+
+
+def _histogram(name: str, doc: str, buckets: tuple[float, ...]) -> Histogram:
+    return Histogram(name, doc, buckets=buckets, registry=REGISTRY)
+
+
+POLLS = _counter("warning_polls", "Polls of a source, by outcome", "status")
+ITEMS = _counter("warning_items", "Items seen in polls: new (stored) or duplicate", "kind")
+POLL_SECONDS = _histogram(
     "warning_poll_seconds",
     "Wall time of one poll of one source (fetch, parse, assess, store)",
-    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
-    registry=REGISTRY,
+    (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
-ALERT_DECISIONS = Counter(
+ALERT_DECISIONS = _counter(
     "warning_alert_decisions",
     "Alert decisions recorded, by decision (new, escalated, ongoing, resolved)",
-    ["decision"],
-    registry=REGISTRY,
+    "decision",
 )
-ALERT_CYCLE_SECONDS = Histogram(
+ALERT_CYCLE_SECONDS = _histogram(
     "warning_alert_cycle_seconds",
     "Wall time of one alert cycle (signals, rules, deliveries)",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-    registry=REGISTRY,
+    (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-DELIVERIES = Counter(
+DELIVERIES = _counter(
     "warning_deliveries",
     "Delivery attempts, by route kind and result (sent, retrying, failed)",
-    ["notifier", "result"],
-    registry=REGISTRY,
+    "notifier",
+    "result",
 )
-DELIVERY_LATENCY = Histogram(
+DELIVERY_LATENCY = _histogram(
     "warning_delivery_latency_seconds",
     "From an alert decision to its message being accepted by the notifier",
-    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
-    registry=REGISTRY,
+    (0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
 )
-QUEUE_DEPTH = Gauge(
+QUEUE_DEPTH = _gauge(
     "warning_delivery_queue_depth",
     "Deliveries pending or being sent (read from the database at scrape time)",
-    registry=REGISTRY,
 )
-LAST_ALERT_CYCLE = Gauge(
+LAST_ALERT_CYCLE = _gauge(
     "warning_last_alert_cycle_timestamp_seconds",
     "When the last alert cycle finished without error (Unix time)",
-    registry=REGISTRY,
 )
-LAST_POLL = Gauge(
+LAST_POLL = _gauge(
     "warning_last_successful_poll_timestamp_seconds",
     "When a source was last polled without error (Unix time)",
-    registry=REGISTRY,
 )
-
-PARSE_TIMEOUTS = Counter(
+PARSE_TIMEOUTS = _counter(
     "warning_parse_timeouts",
     "Polls whose parse outlived poll.deadline, so that their worker process was killed",
-    registry=REGISTRY,
 )
-POLLS_IN_FLIGHT = Gauge(
-    "warning_polls_in_flight", "Polls started and not finished yet", registry=REGISTRY
-)
+POLLS_IN_FLIGHT = _gauge("warning_polls_in_flight", "Polls started and not finished yet")
 
 #: Polls in progress in this process: token -> (feed, Unix start time). /healthz reads it.
 _in_flight: dict[int, tuple[str, float]] = {}

@@ -17,7 +17,7 @@ from .. import config
 from ..config import Settings
 from ..errors import ConfigError, DataError
 from ..settings import format_duration, parse_duration
-from .common import EXIT_OK, EXIT_USAGE, Add, json_option, step_option
+from .common import EXIT_OK, EXIT_USAGE, Add, json_option, repeatable_option, step_option
 
 
 def _with_rules(settings: Settings, rules: str | None) -> Settings | None:
@@ -185,11 +185,11 @@ def add_parsers(sub: Any, add: Add) -> None:
     )
     json_option(replay)
     backtest = add("backtest", cmd_backtest, "what rules files would have alerted on stored items")
-    backtest.add_argument(
+    repeatable_option(
+        backtest,
         "--rules",
-        action="append",
-        metavar="FILE",
-        help="a rules file; give it twice to compare two (default: the configured rules)",
+        "FILE",
+        "a rules file; give it twice to compare two (default: the configured rules)",
     )
     backtest.add_argument(
         "--from", dest="since", metavar="DATE", help="start (default: the first stored item)"
@@ -200,11 +200,8 @@ def add_parsers(sub: Any, add: Add) -> None:
         metavar="DATE",
         help="end; a date includes its whole day (default: the last stored item)",
     )
-    backtest.add_argument(
-        "--events",
-        action="append",
-        metavar="CSV",
-        help="known events (country,label,date) to score alerts against",
+    repeatable_option(
+        backtest, "--events", "CSV", "known events (country,label,date) to score alerts against"
     )
     backtest.add_argument(
         "--coups",

@@ -37,3 +37,8 @@ def step_option(parser: argparse.ArgumentParser, what: str, of: str = "") -> Non
     parser.add_argument(
         "--step", default="5m", metavar="DURATION", help=f"{what} every DURATION{of} (default 5m)"
     )
+
+
+def repeatable_option(parser: argparse.ArgumentParser, flag: str, metavar: str, help: str) -> None:
+    """An option that may be given several times: a list of its values, None when absent."""
+    parser.add_argument(flag, action="append", metavar=metavar, help=help)

@@ -16,23 +16,19 @@ worker has its own pipe and one task at a time, so a kill costs exactly the task
 it was running. No queue is shared whose lock a killed worker could leave held;
 the other tasks in flight carry on, with nothing to fail or retry.
 
-This module only runs functions; what they do is the pipeline's business.
+This module only runs functions; what they do is the pipeline's business. What runs
+inside a worker (its loop, and its death with the daemon) is in worker_process.py.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import gc
 import logging
 import multiprocessing
 import multiprocessing.util  # registers its exit hook now, so that ours runs before it
 import os
-import signal
-import sys
 import threading
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,8 +36,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from .. import logs
-from ..errors import AppError, SourceError
+from ..errors import SourceError
+from .worker_process import worker_main
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +49,6 @@ DEFAULT_DEADLINE_S = 300.0
 CLOSE_GRACE_S = 10.0
 #: A new worker must have imported and run its initializer within this.
 STARTUP_S = 120.0
-#: How often a worker checks that the daemon is still its parent, where prctl is missing.
-PARENT_CHECK_S = 0.5
-#: prctl(2) option: the signal this process gets when the thread that started it exits.
-PR_SET_PDEATHSIG = 1
 
 
 def default_workers() -> int:
@@ -81,90 +73,6 @@ class WorkCancelled(SourceError):
 
     def __init__(self) -> None:
         super().__init__("the worker pool closed before this task finished")
-
-
-# --- in the worker process -------------------------------------------------------
-
-
-def _worker_main(
-    conn: Connection,
-    parent: int,
-    log_level: int,
-    initializer: Callable[..., None],
-    initargs: tuple[Any, ...],
-) -> None:
-    """A worker's life: initialise, say ready, then run one task per message until EOF."""
-    # The parent decides when workers stop: a SIGTERM or Ctrl-C sent to the whole
-    # process group must not kill a database write half-way.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _die_with_parent(parent)
-    logs.setup(log_level)
-    try:
-        initializer(*initargs)
-    except BaseException as exc:
-        _reply(conn, "error", exc)
-        return
-    _reply(conn, "ready", None)
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            # The pool closed our pipe: stop. The pool's close(), and with it every
-            # poll --once, waits for this exit: the interpreter's last collection would
-            # walk every object of the pack and the table's caches (~0.1 s) only to free
-            # memory the system takes back anyway (as `warning` itself does, cli.run()).
-            gc.freeze()
-            return
-        fn, args = task
-        try:
-            result = fn(*args)
-        except BaseException as exc:
-            if not isinstance(exc, AppError):  # a bug: keep where it happened
-                exc.add_note("".join(traceback.format_exception(exc)).rstrip())
-            _reply(conn, "error", exc)
-        else:
-            _reply(conn, "ok", result)
-
-
-def _reply(conn: Connection, kind: str, value: Any) -> None:
-    try:
-        conn.send((kind, value))
-    except (EOFError, OSError):
-        os._exit(1)  # the parent is gone or gave up on us
-    except Exception as exc:  # the value does not pickle; say so rather than hang the caller
-        conn.send(("error", RuntimeError(f"worker {kind} value could not be sent: {exc!r}")))
-
-
-def _die_with_parent(parent: int) -> None:
-    """Exit when the daemon dies, even by SIGKILL, even while this worker is busy.
-
-    Otherwise a killed daemon leaves its workers behind (~230 MB each) outside
-    systemd's cgroup cleanup, and one stuck in C code spins forever. On Linux the
-    kernel does it (PR_SET_PDEATHSIG), needing nothing from this process, not even
-    the GIL. It fires when the *thread* that started the worker exits, so the pool
-    starts every worker from one thread that lives as long as the pool. Elsewhere a
-    thread watches the parent, which a task holding the GIL delays.
-    """
-    by_kernel = False
-    if sys.platform.startswith("linux"):
-        import ctypes  # here: only a worker needs it, and the daemon and CLI start faster
-
-        with contextlib.suppress(OSError, AttributeError):
-            by_kernel = ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0
-    if os.getppid() != parent:  # the parent died before this worker got here
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_S)
-        os._exit(1)
-
-    if not by_kernel:
-        threading.Thread(target=watch, name="warning-parent-watch", daemon=True).start()
-
-
-# --- in the daemon ---------------------------------------------------------------
 
 
 @dataclass(eq=False)  # compared and hashed by identity
@@ -208,7 +116,7 @@ class WorkerPool:
         self._claims = 0  # callers waiting for one of those rather than starting their own
         self._closed = False
         # Every worker is started from this one thread, which lives as long as the pool
-        # (see _die_with_parent); an executor's thread waits for work until shutdown.
+        # (see worker_process._die_with_parent); an executor's thread waits for work until shutdown.
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="warning-spawner")
 
     @property
@@ -330,7 +238,7 @@ class WorkerPool:
         ours, theirs = context.Pipe()
         level = logging.getLogger().level
         args = (theirs, os.getpid(), level, self._initializer, self._initargs)
-        process = context.Process(target=_worker_main, args=args, name="warning-worker")
+        process = context.Process(target=worker_main, args=args, name="warning-worker")
         _open_pools.add(self)
         try:
             self._spawner.submit(process.start).result()

@@ -34,7 +34,7 @@ from ...settings import option, positive
 from ..caps import DEFAULT_CAPS, Clipper
 from .cameo import CameoTable, load_cameo_table
 from .fetching import GdeltSource
-from .options import DEFAULT_MAX_UNZIPPED, size, size_or_none
+from .options import GdeltCaps
 from .rows import BadRow, read_rows, timestamp
 
 EXPORT_COLUMNS = 61
@@ -49,7 +49,7 @@ def label_list(value: Any) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class EventsOptions:
+class EventsOptions(GdeltCaps):
     """Keys of a ``gdelt-events`` feed beyond the common ones (docs/configuration.md)."""
 
     #: Events that fewer sources reported in their first 15 minutes are dropped.
@@ -58,10 +58,6 @@ class EventsOptions:
     countries: tuple[str, ...] = option((), parse=parse_filter)
     #: Keep only these labels; empty: all four.
     labels: tuple[str, ...] = option((), parse=label_list)
-    #: Cap on the downloaded body; None: ``poll.max_bytes``.
-    max_bytes: int | None = option(None, parse=size_or_none, check=positive)
-    #: Cap on the file inside a zip archive.
-    max_unzipped: int = option(DEFAULT_MAX_UNZIPPED, parse=size, check=positive)
 
 
 class GdeltEventsSource(GdeltSource):

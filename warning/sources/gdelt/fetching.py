@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 from ...errors import FetchError, ParseError
 from ...records import FeedState, FetchResult
 from ..base import Source
-from .options import DEFAULT_MAX_UNZIPPED
+from .options import GdeltCaps
 
 if TYPE_CHECKING:
     from ..http import Fetcher, FetchLimits
@@ -52,12 +52,11 @@ class GdeltSource(Source):
         )
 
     def _limits(self, fetcher: Fetcher) -> FetchLimits | None:
-        cap = getattr(self.feed.options, "max_bytes", None)
+        cap = self.options_as(GdeltCaps).max_bytes
         return dataclasses.replace(fetcher.limits, max_bytes=cap) if cap else None
 
     def _unpacked(self, fetched: FetchResult) -> bytes:
-        cap = getattr(self.feed.options, "max_unzipped", DEFAULT_MAX_UNZIPPED)
-        return unpack(fetched.body, cap)
+        return unpack(fetched.body, self.options_as(GdeltCaps).max_unzipped)
 
 
 def follow_index(

@@ -23,10 +23,10 @@ from ...geo.countries import parse_filter
 from ...geo.fips import fips_to_iso
 from ...normalize import canonical_url, lang_code
 from ...records import FetchResult, Item, ParseResult
-from ...settings import option, positive
+from ...settings import option
 from ..caps import DEFAULT_CAPS, Clipper
 from .fetching import GdeltSource
-from .options import DEFAULT_MAX_UNZIPPED, size, size_or_none
+from .options import GdeltCaps
 from .rows import BadRow, read_rows, timestamp
 
 __all__ = ["GKG_COLUMNS", "KEPT_THEMES", "GdeltGkgSource", "GkgOptions", "parse_gkg"]
@@ -60,15 +60,11 @@ _SOURCE_LANG = re.compile(r"srclc:([A-Za-z]{2,3})")
 
 
 @dataclass(frozen=True, slots=True)
-class GkgOptions:
+class GkgOptions(GdeltCaps):
     """Keys of a ``gdelt-gkg`` feed beyond the common ones (docs/configuration.md)."""
 
     #: Keep only rows with a location in one of these countries; empty: all rows.
     countries: tuple[str, ...] = option((), parse=parse_filter)
-    #: Cap on the downloaded body; None: ``poll.max_bytes``.
-    max_bytes: int | None = option(None, parse=size_or_none, check=positive)
-    #: Cap on the file inside a zip archive.
-    max_unzipped: int = option(DEFAULT_MAX_UNZIPPED, parse=size, check=positive)
 
 
 class GdeltGkgSource(GdeltSource):
