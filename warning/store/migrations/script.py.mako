@@ -1,29 +1,34 @@
-"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-"""
+<%!
+    def literal(value):
+        # repr() quotes with ', the migrations (ruff) with ": revision ids hold no quotes
+        return repr(value).replace("'", '"')
+%>\
+"""${message}"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
-${imports if imports else ""}
-
-revision: str = ${repr(up_revision)}
-down_revision: str | Sequence[str] | None = ${repr(down_revision)}
-branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
-depends_on: str | Sequence[str] | None = ${repr(depends_on)}
+${imports + "\n" if imports else ""}
+revision = ${literal(up_revision)}
+down_revision = ${literal(down_revision)}
+% if branch_labels:
+branch_labels = ${literal(branch_labels)}
+% endif
+% if depends_on:
+depends_on = ${literal(depends_on)}
+% endif
 
 
 def upgrade() -> None:
     """Upgrade the schema."""
-    ${upgrades if upgrades else "pass"}
+% if upgrades:
+    ${upgrades}
+% endif
 
 
 def downgrade() -> None:
     """Downgrade the schema."""
-    ${downgrades if downgrades else "pass"}
+% if downgrades:
+    ${downgrades}
+% endif
