@@ -32,6 +32,7 @@ class EvalRow:
     countries: tuple[str, ...] | None  # None when the file has no countries column
     lang: str | None
     date: date | None = None  # when the item was published, for dated actors
+    url: str | None = None  # where it was published: its host is its outlet (--alerts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ def read_rows(path: Path) -> list[EvalRow]:
                         ),
                         lang=(record.get("lang") or "").strip() or None,
                         date=published,
+                        url=(record.get("url") or "").strip() or None,
                     )
                 )
     except FileNotFoundError:

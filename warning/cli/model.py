@@ -11,7 +11,7 @@ import csv
 import dataclasses
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,14 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from ..evaluate import measure, read_rows
     from ..pipeline.assessment import labels, probabilities
 
-    rows = read_rows(Path(args.data))
+    if args.alerts:
+        return _evaluate_alerts(args, settings)
+    if len(args.data) > 1:
+        print(
+            "warning evaluate: give one --data file (several only with --alerts)", file=sys.stderr
+        )
+        return EXIT_USAGE
+    rows = read_rows(Path(args.data[0]))
     model = load_model(Path(args.model) if args.model else None)
     report, assessed = measure(rows, model)
     if args.predictions:
@@ -137,6 +144,49 @@ def require_train_extra() -> None:
             "install the train extra into the same environment as warning: "
             "pip install 'warning[train]' (from a checkout: pip install '.[train]')",
         )
+
+
+def _evaluate_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    from ..backtest.alert_eval import evaluate_alerts
+    from ..evaluate import read_rows
+    from .backtest import _with_rules
+
+    if args.model or args.predictions:
+        print(
+            "warning evaluate --alerts: scores with the shipped model and writes no "
+            "predictions; leave out --model and --predictions",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    variant = _with_rules(settings, args.rules)
+    if variant is None:
+        return EXIT_USAGE
+    files = [read_rows(Path(f)) for f in args.data]
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    result = evaluate_alerts(variant, files, start=start, span=timedelta(hours=args.hours))
+    report = result.as_dict()
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(
+        f"rows: {report['rows']} over {args.hours:g} h, rules {variant.rules.file}\n"
+        f"alerts: {report['alerts']}, backed {report['backed']}, "
+        f"precision {report['precision']:.3f}"
+    )
+    for label, m in report["per_label"].items():
+        precision = "-" if m["precision"] is None else f"{m['precision']:.3f}"
+        recall = "-" if m["recall"] is None else f"{m['recall']:.3f}"
+        print(
+            f"  {label:<17} alerts {m['alerts']:>3}  precision {precision:>5}   "
+            f"pairs {m['pairs']:>3}  recall {recall:>5}"
+            + (f"  missed: {', '.join(m['missed'])}" if m["missed"] else "")
+        )
+    for a in report["unbacked"]:
+        print(
+            f"  unbacked: alert {a['alert']} {a['rule']} {a['subject']} {a['label']} "
+            f"(rows {', '.join(a['rows']) or 'none'})"
+        )
+    return EXIT_OK
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
@@ -211,7 +261,29 @@ def add_parsers(sub: Any, add: Add) -> None:
     evaluate = add(
         "evaluate", cmd_evaluate, "measure against a labelled CSV (text,labels[,countries,lang,id])"
     )
-    evaluate.add_argument("--data", required=True, metavar="CSV", help="the labelled CSV")
+    evaluate.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        metavar="CSV",
+        help="the labelled CSV (with --alerts: give it again to stream several together)",
+    )
+    evaluate.add_argument(
+        "--alerts",
+        action="store_true",
+        help="stream the rows through the pipeline and rules as a few hours of news, "
+        "and measure the alerts they raise (docs/performance.md)",
+    )
+    evaluate.add_argument(
+        "--rules", metavar="FILE", help="with --alerts: a rules file other than the configured"
+    )
+    evaluate.add_argument(
+        "--hours",
+        type=float,
+        default=6.0,
+        metavar="N",
+        help="with --alerts: the hours the rows arrive over (default 6)",
+    )
     model_option(evaluate)
     json_option(evaluate)
     evaluate.add_argument(

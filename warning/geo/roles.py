@@ -14,7 +14,9 @@ and still be elsewhere:
 - **nationality**: where people come from ("une ressortissante suisse enlevée à
   Agadez", "a Swiss national");
 - **border**: a neighbour the scene is near ("near the border with Burkina Faso",
-  "près de la frontière du Burkina Faso").
+  "près de la frontière du Burkina Faso");
+- **slogan**: the object of a crowd's chant ("à bas la France", "vive la Russie",
+  "down with France"): the crowd is elsewhere.
 
 Each is read from the few words next to the mention, within its sentence, in
 English and French (words are folded: no case, no accents). A mention in one of
@@ -38,13 +40,15 @@ ROLE_WEIGHT = {
     "owner": 0.1,
     "nationality": 0.2,
     "border": 0.25,
+    "slogan": 0.1,
 }
 
 #: How far from the mention the words of a role may stand.
 WINDOW = 6
 
-# A colon ends the clause too: "Mali : la France salue l'accord" is about Mali.
-_SENTENCE_END = frozenset('.!?:;\n"«»“”|()[]')
+# A colon ends the clause too: "Mali : la France salue l'accord" is about Mali. Quotes
+# do not: 'La France "condamne la tentative"' is one clause.
+_SENTENCE_END = frozenset(".!?:;\n|()[]")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -109,6 +113,7 @@ ROLE_KINDS = {
     "owner": frozenset({"country", "demonym"}),
     "nationality": frozenset({"country", "demonym"}),
     "border": frozenset({"country", "demonym"}),
+    "slogan": frozenset({"country", "demonym", "actor"}),
 }
 
 
@@ -157,6 +162,15 @@ def _reacting(text: str, toks: Sequence[Token], i: int, j: int) -> bool:
     return False
 
 
+def _slogan(before: list[str]) -> bool:
+    """Whether the words before a mention (nearest first) open a chant."""
+    words = [w for w in before[:4] if w not in ("the", "la", "le", "l", "les")]
+    return bool(words) and (
+        words[0] in ("vive", "vivent")
+        or words[:2] in (["bas", "a"], ["with", "down"], ["live", "long"])
+    )
+
+
 def role(text: str, toks: Sequence[Token], i: int, j: int) -> str | None:
     """The role of the country named by tokens i..j-1 of ``text``, or None where its
     event happens (see the module docstring)."""
@@ -172,6 +186,8 @@ def role(text: str, toks: Sequence[Token], i: int, j: int) -> str | None:
         return "nationality"
     if any(w in _NEAR for w in before):
         return "border"
+    if _slogan(before):
+        return "slogan"
     if before and before[0] in _IN and any(w in _MEETINGS for w in before[1:]):
         return "host"
     if _reacting(text, toks, i, j):

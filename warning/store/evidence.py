@@ -117,6 +117,11 @@ class EvidenceQueries:
 
     # --- what an alert message shows of its items ------------------------------------
 
+    def geotags(self, item_ids: Sequence[int]) -> dict[int, GeoTag]:
+        """The stored geotag (countries and places) of each item that has one."""
+        with self.db.read() as conn:
+            return _geotags(conn, item_ids)
+
     def headlines(
         self, item_ids: Sequence[int]
     ) -> dict[int, tuple[str, str | None, str, datetime]]:

@@ -107,6 +107,12 @@ class ItemQueries:
             for i, item in enumerate(items_)
         ]
 
+    def matching(self, items_: Sequence[Item]) -> list[int | None]:
+        """For each item, the id of the stored item it deduplicated into, or None."""
+        with self.db.read() as conn:
+            matched = match_stored(conn, items_)
+        return [matched.get(i) for i in range(len(items_))]
+
     def count(self) -> int:
         """How many distinct items are stored."""
         with self.db.read() as conn:

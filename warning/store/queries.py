@@ -35,6 +35,7 @@ class Store:
         # The polling side's two item calls, bound rather than restated: one signature.
         self.record_poll = self._items.record_poll
         self.stored_already = self._items.stored_already
+        self.matching_items = self._items.matching
         self.alerts = AlertQueries(self.db)
         self.advisories = AdvisoryQueries(self.db)
 
