@@ -6,8 +6,8 @@ read. A feed points at one such file (over http(s) or ``file://``, zipped or not
 the ``lastupdate.txt`` index, whose newest file of the feed's kind it follows.
 
 The package, one module per concern: fetching.py (index, zip: shared by both kinds),
-rows.py (tab-separated rows, shared by both parsers), options.py (shared option
-parsers), cameo.py (the CAMEO table), events.py and gkg.py (the two kinds). Every name
+rows.py (tab-separated rows, shared by both parsers), options.py (the byte caps both
+kinds' options extend), cameo.py (the CAMEO table), events.py and gkg.py (the two kinds). Every name
 below is importable from here; docs/gdelt.md has the tables, the formula and the reasons.
 """
 
