@@ -117,35 +117,32 @@ ROLE_KINDS = {
 }
 
 
-def _same_sentence(text: str, toks: Sequence[Token], a: int, b: int) -> bool:
-    """Whether tokens a..b (a <= b) stand in one sentence."""
-    if a < 0 or b >= len(toks) or a > b:
-        return False
-    return not any(c in _SENTENCE_END for c in text[toks[a].end : toks[b].start])
+def _breaks(text: str, toks: Sequence[Token], k: int) -> bool:
+    """Whether the gap before token k ends a clause."""
+    return not _SENTENCE_END.isdisjoint(text[toks[k - 1].end : toks[k].start])
 
 
 def _before(text: str, toks: Sequence[Token], i: int, n: int) -> list[str]:
-    """Up to ``n`` words before token i, nearest first, within its sentence."""
+    """Up to ``n`` words before token i, nearest first, within its clause."""
     out: list[str] = []
     k = i - 1
-    while k >= 0 and len(out) < n and _same_sentence(text, toks, k, i):
+    while k >= 0 and len(out) < n and not _breaks(text, toks, k + 1):
         out.append(toks[k].folded)
         k -= 1
     return out
 
 
 def _after(text: str, toks: Sequence[Token], j: int, n: int) -> list[Token]:
-    """Up to ``n`` tokens from token j on, within the sentence of token j - 1."""
+    """Up to ``n`` tokens from token j on, within the clause of token j - 1."""
     out: list[Token] = []
     k = j
-    while k < len(toks) and len(out) < n and _same_sentence(text, toks, j - 1, k):
+    while k < len(toks) and len(out) < n and not _breaks(text, toks, k):
         out.append(toks[k])
         k += 1
     return out
 
 
-def _reacting(text: str, toks: Sequence[Token], i: int, j: int) -> bool:
-    before = _before(text, toks, i, 2)
+def _reacting(text: str, toks: Sequence[Token], before: list[str], j: int) -> bool:
     if before and (
         before[0] in _PLACE_PREPOSITIONS
         or (len(before) > 1 and before[0] in ("le", "la", "l") and before[1] in ("a", "de"))
@@ -190,6 +187,6 @@ def role(text: str, toks: Sequence[Token], i: int, j: int) -> str | None:
         return "slogan"
     if before and before[0] in _IN and any(w in _MEETINGS for w in before[1:]):
         return "host"
-    if _reacting(text, toks, i, j):
+    if _reacting(text, toks, before, j):
         return "reacting"
     return None
