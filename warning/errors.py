@@ -141,6 +141,10 @@ class StoreError(AppError):
     """The database failed or is unreachable."""
 
 
+class VerdictError(AppError):
+    """A verdict on an alert names no stored alert, or no known decision; nothing is recorded."""
+
+
 class DeliveryError(AppError):
     """A notifier could not deliver a message.
 

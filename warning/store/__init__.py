@@ -8,7 +8,8 @@ The shape, and the rule for adding a query:
 - Query classes, one per subject, each built on the Database and using only its
   public methods, never another class's privates: ``feeds.py`` (FeedQueries),
   ``items.py`` (ItemQueries; the poll writer in ``writer.py``), ``alerts.py``
-  (AlertQueries, with its bases ``evidence.py`` and ``outbox.py``), ``advisories.py``.
+  (AlertQueries, with its bases ``evidence.py`` and ``outbox.py``), ``advisories.py``,
+  ``verdicts.py`` (VerdictQueries: the desk's verdicts on alerts and their feedback).
 - ``queries.py``: the :class:`Store`, which only composes them. Callers reach a query
   through its object (``store.alerts.due(...)``, ``store.advisories.history(...)``);
   the feed and item queries of the polling side are also thin methods of the Store

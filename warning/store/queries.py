@@ -2,7 +2,8 @@
 
 No other module talks SQL. The Store only composes: the engine and transactions are
 the Database's (database.py), the queries are small classes that each take it
-(feeds.py, items.py, alerts.py with evidence.py and outbox.py, advisories.py).
+(feeds.py, items.py, alerts.py with evidence.py and outbox.py, advisories.py,
+verdicts.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from warning.store.alerts import AlertQueries
 from warning.store.database import Database
 from warning.store.feeds import FeedQueries
 from warning.store.items import ItemQueries, StoredItem
+from warning.store.verdicts import VerdictQueries
 
 __all__ = ["Store", "StoredItem"]
 
@@ -23,9 +25,9 @@ __all__ = ["Store", "StoredItem"]
 class Store:
     """The database behind the daemon: feeds and their state, items, alerts, advisories.
 
-    ``store.alerts`` and ``store.advisories`` are query objects; the feed and item
-    queries, which the polling side calls everywhere, are also methods of the Store
-    (``record_poll`` and ``stored_already`` are the item queries' own, bound).
+    ``store.alerts``, ``store.advisories`` and ``store.verdicts`` are query objects; the
+    feed and item queries, which the polling side calls everywhere, are also methods of
+    the Store (``record_poll`` and ``stored_already`` are the item queries' own, bound).
     """
 
     def __init__(self, url: str) -> None:
@@ -38,6 +40,7 @@ class Store:
         self.matching_items = self._items.matching
         self.alerts = AlertQueries(self.db)
         self.advisories = AdvisoryQueries(self.db)
+        self.verdicts = VerdictQueries(self.db)
 
     @property
     def dialect(self) -> str:

@@ -238,3 +238,38 @@ silences = Table(
     Column("created_by", Text),
     Column("lifted_at", UTCDateTime),
 )
+
+# --- verdicts ----------------------------------------------------------------------
+
+#: What the desk said about an alert (warning.alerting.verdicts): every click and every
+#: ``alerts verdict``, oldest first; the latest judgement is the one shown.
+verdicts = Table(
+    "verdicts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    # ack | confirmed | false_alarm | wrong_country | old_news
+    Column("decision", Text, nullable=False),
+    Column("by_id", Text),  # the Slack user id; NULL from the shell and email
+    Column("by_name", Text, nullable=False),
+    Column("note", Text),
+    Column("source", Text, nullable=False),  # slack | shell | email
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_verdicts_alert_id", "alert_id"),
+)
+
+#: What a verdict says about each evidence item: the item does (carries) or does not
+#: carry ``label`` for ``country`` (NULL: any country). The desk's own labels, kept
+#: apart from the shipped training corpus.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("verdict_id", Integer, ForeignKey("verdicts.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("label", Text),
+    Column("country", Text),
+    Column("carries", Boolean, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_feedback_verdict_id", "verdict_id"),
+)
