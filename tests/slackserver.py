@@ -13,7 +13,17 @@
 It answers ``chat.postMessage``, ``chat.update`` and ``auth.test`` like Slack
 (``{"ok": true, "channel": "C0123", "ts": ...}``), takes JSON bodies (what
 slack-sdk sends for methods with blocks) and form bodies (the others), and
-records every request, failed ones included.
+records every request, failed ones included. Posts to :attr:`SlackServer.response_url`
+(what a click's ``response_url`` would be) are answered ``ok`` and kept as
+:meth:`SlackServer.notes`. ``apps.connections.open`` answers :attr:`SlackServer.socket_url`,
+which a test points at a :class:`SocketModeServer`, the WebSocket end of Socket Mode::
+
+    with SocketModeServer() as socket_mode:
+        slack.socket_url = socket_mode.url
+        ...                                   # a SocketModeClient connects
+        socket_mode.send(envelope)            # an envelope as Slack sends it
+        socket_mode.wait_ack(envelope["envelope_id"])
+        socket_mode.drop()                    # the TCP connection cut, no close frame
 """
 
 from __future__ import annotations
@@ -29,7 +39,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import Server, ServerConnection, serve
+
 from tests.servers import ServerThread
+
+#: The workspace the bot belongs to (``auth.test``).
+TEAM_ID = "T0TEST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +87,17 @@ class Canned:
 class SlackServer:
     """Threaded loopback server; scripted failures are consumed first, in order."""
 
-    def __init__(self, *, token: str | None = None, first_channel_id: int = 123) -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        app_token: str | None = None,
+        first_channel_id: int = 123,
+    ) -> None:
         self.token = token
+        self.app_token = app_token
+        #: What ``apps.connections.open`` answers (a SocketModeServer's url).
+        self.socket_url = "ws://127.0.0.1:9/unset"
         self.requests: list[Request] = []
         self._messages: list[Message] = []
         self._updates: list[Message] = []
@@ -96,6 +121,11 @@ class SlackServer:
     def base_url(self) -> str:
         """What WebClient's ``base_url`` wants: ends with ``/api/``."""
         return f"http://127.0.0.1:{self.port}/api/"
+
+    @property
+    def response_url(self) -> str:
+        """A click's ``response_url``, as Slack would give it, on this server."""
+        return f"http://127.0.0.1:{self.port}/actions/{TEAM_ID}/1/response"
 
     def start(self) -> SlackServer:
         self._serving.start()
@@ -172,6 +202,11 @@ class SlackServer:
         with self._lock:
             return list(self._updates)
 
+    def notes(self) -> list[dict[str, Any]]:
+        """What was posted to :attr:`response_url` (ephemeral notes to a clicker), in order."""
+        with self._lock:
+            return [r.body for r in self.requests if r.path.startswith("/actions/")]
+
     def calls(self, method: str) -> list[Request]:
         """Every request of one API method, answered well or not."""
         with self._lock:
@@ -193,10 +228,24 @@ class SlackServer:
     # --- the API ----------------------------------------------------------------
 
     def answer(self, method: str, headers: dict[str, str], args: dict[str, Any]) -> dict[str, Any]:
+        if method.startswith("/actions/"):
+            return {"ok": True}
+        if method == "apps.connections.open":
+            if self.app_token is not None and headers.get("Authorization") != (
+                f"Bearer {self.app_token}"
+            ):
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": self.socket_url}
         if self.token is not None and headers.get("Authorization") != f"Bearer {self.token}":
             return {"ok": False, "error": "invalid_auth"}
         if method == "auth.test":
-            return {"ok": True, "team": "test", "user": "warning", "user_id": "U0BOT"}
+            return {
+                "ok": True,
+                "team": "test",
+                "team_id": TEAM_ID,
+                "user": "warning",
+                "user_id": "U0BOT",
+            }
         if method not in ("chat.postMessage", "chat.update"):
             return {"ok": False, "error": "unknown_method"}
         if not args.get("channel"):
@@ -302,3 +351,80 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (a timeout): nothing to do
+
+
+class SocketModeServer:
+    """A WebSocket server on 127.0.0.1 standing in for Slack's end of Socket Mode.
+
+    Each connection is greeted with ``hello``, as Slack does; what the client sends
+    back (acknowledgements: ``{"envelope_id": ...}``) is kept in :attr:`received`.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.connections = 0
+        self._current: ServerConnection | None = None
+        self._changed = threading.Condition()
+        self._server: Server = serve(self._session, "127.0.0.1", 0)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="socketmode", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        port = self._server.socket.getsockname()[1]
+        return f"ws://127.0.0.1:{port}/link/?ticket=test-ticket"
+
+    def __enter__(self) -> SocketModeServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+    def _session(self, connection: ServerConnection) -> None:
+        with self._changed:
+            self._current = connection
+            self.connections += 1
+            self._changed.notify_all()
+        connection.send(json.dumps({"type": "hello", "num_connections": 1}))
+        with contextlib.suppress(ConnectionClosed):
+            for message in connection:
+                with self._changed:
+                    self.received.append(json.loads(message))
+                    self._changed.notify_all()
+
+    def wait_connections(self, count: int, timeout: float = 20.0) -> None:
+        """Until ``count`` connections have been made in all (a reconnection makes two)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.connections >= count, timeout):
+                raise AssertionError(f"{self.connections} connections, expected {count}")
+
+    def send(self, envelope: dict[str, Any]) -> None:
+        """Send ``envelope`` on the latest connection."""
+        with self._changed:
+            connection = self._current
+        assert connection is not None, "no client connected"
+        connection.send(json.dumps(envelope))
+
+    def wait_ack(self, envelope_id: str, timeout: float = 20.0) -> dict[str, Any]:
+        """The client's acknowledgement of ``envelope_id``."""
+
+        def found() -> dict[str, Any] | None:
+            return next((m for m in self.received if m.get("envelope_id") == envelope_id), None)
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: found() is not None, timeout):
+                raise AssertionError(f"no acknowledgement of {envelope_id}: {self.received}")
+            ack = found()
+        assert ack is not None
+        return ack
+
+    def drop(self) -> None:
+        """Cut the latest connection's TCP stream, as a network failure would: no close frame."""
+        with self._changed:
+            connection = self._current
+        assert connection is not None, "no client connected"
+        with contextlib.suppress(OSError):
+            connection.socket.shutdown(socket.SHUT_RDWR)

@@ -107,7 +107,7 @@ def assert_within_limits(blocks: list[dict[str, Any]], text: str | None) -> None
     assert text and len(text) <= TEXT_MAX
     assert 0 < len(header(blocks)) <= HEADER_MAX
     for block in blocks:
-        assert block["type"] in ("header", "section", "context")
+        assert block["type"] in ("header", "section", "context", "actions")
         if block["type"] == "section":
             assert 0 < len(block["text"]["text"]) <= SECTION_MAX
         if block["type"] == "context":

@@ -72,6 +72,13 @@ class HealthSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class InteractionSettings:
+    """``interactions``: the listener for Slack's verdict clicks over HTTP (docs/alerts.md)."""
+
+    listen: tuple[str, int] | None = option(None, parse=_listen)
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorSettings:
     """``operator``: alerts about the daemon itself (alerting/watcher.py) and where they go."""
 
@@ -93,12 +100,23 @@ class Settings:
     zones: tuple[Zone, ...] = ()
     health: HealthSettings = field(default_factory=HealthSettings)
     operator: OperatorSettings = field(default_factory=OperatorSettings)
+    interactions: InteractionSettings = field(default_factory=InteractionSettings)
 
     def feed(self, name: str) -> Feed:
         return next(f for f in self.feeds if f.name == name)
 
 
-TOP_KEYS = ("database", "feeds", "poll", "notify", "rules", "zones", "health", "operator")
+TOP_KEYS = (
+    "database",
+    "feeds",
+    "poll",
+    "notify",
+    "rules",
+    "zones",
+    "health",
+    "operator",
+    "interactions",
+)
 FEED_KEYS = ("name", "kind", "url", "every", "lang", "outlet")
 DEFAULT_EVERY = timedelta(minutes=10)
 MIN_EVERY = timedelta(seconds=30)
@@ -133,6 +151,9 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
     notify = _notify(reader, top.get("notify"), path)
     health = reader.options(HealthSettings, top.get("health"), ("health",))
     operator = reader.options(OperatorSettings, top.get("operator"), ("operator",))
+    interactions = reader.options(InteractionSettings, top.get("interactions"), ("interactions",))
+    if interactions is not None and interactions.listen is not None and notify is not None:
+        _check_interactions(reader, notify)
     zones = load_zones(reader, top.get("zones"))
     feed_names = [f.name for f in feeds]
     if rules is not None:
@@ -153,8 +174,27 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
     reader.raise_if_problems()
     zones = zones + rule_zones
     assert database is not None and poll is not None and notify is not None
-    assert health is not None and operator is not None
-    return Settings(path, database, feeds, poll, notify, rule_set, zones, health, operator)
+    assert health is not None and operator is not None and interactions is not None
+    return Settings(
+        path, database, feeds, poll, notify, rule_set, zones, health, operator, interactions
+    )
+
+
+def _check_interactions(reader: Reader, notify: NotifySettings) -> None:
+    """Clicks over HTTP are verified with the Slack app's signing secret: without it,
+    every click would be refused, so the listener is a mistake to catch at load."""
+    slack = notify.get("slack")
+    if slack is None:
+        reader.error(
+            ("interactions", "listen"),
+            "receives clicks on Slack's verdict buttons, but notify.slack is not configured",
+        )
+    elif slack.signing_secret is None:
+        reader.error(
+            ("interactions", "listen"),
+            "needs notify.slack.signing_secret to verify Slack's clicks (the app's "
+            "Basic Information > Signing Secret)",
+        )
 
 
 _RULES_HINT = (

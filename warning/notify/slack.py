@@ -7,14 +7,21 @@ shows the current state, then posts the new message as a thread reply.
 Headlines, links and terms come from feeds and are untrusted: every mrkdwn and
 ``text`` field is escaped (``&``, ``<``, ``>``, Slack's documented escaping), so
 ``<!channel>`` in a headline reaches Slack as literal text and pings no one.
+
+Every alert message ends with the verdict buttons (block ``warning-verdict``, one
+button per analyst verdict, each carrying the alert id); the click is received by
+``service/interactions.py`` (HTTP) or ``service/socketmode.py`` and shown back with
+:meth:`SlackNotifier.show_verdict`.
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -32,7 +39,7 @@ if TYPE_CHECKING:  # a type only: the SDK is imported where a client is made
 log = logging.getLogger(__name__)
 
 # Slack's limits (Block Kit reference, chat.postMessage), counted after escaping. We
-# send at most four blocks, far from the limit of 50.
+# send at most six blocks, far from the limit of 50.
 HEADER_MAX = 150
 SECTION_MAX = 3000
 TEXT_MAX = 4000
@@ -43,6 +50,20 @@ OUTLET_MAX = 80
 URL_MAX = 1000
 TERMS_MAX = 1000
 ELLIPSIS = "…"
+
+#: The actions block of every alert message (DESIGN.md, "Analyst verdicts").
+VERDICT_BLOCK = "warning-verdict"
+#: The context line naming the latest verdict, replaced by each new one.
+VERDICT_SHOWN = "warning-verdict-shown"
+#: Button action id -> label. The action ids are the contract (DESIGN.md); what each
+#: records is the verdicts' business (alerting/verdicts.py, ACTIONS).
+BUTTONS = {
+    "ack": "Acknowledge",
+    "confirm": "Confirmed",
+    "false_alarm": "False alarm",
+    "wrong_country": "Wrong country",
+    "old_news": "Old news",
+}
 
 _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # Everything else (space, quotes, <, >, |, non-ASCII) is percent-encoded: a URL
@@ -154,7 +175,40 @@ def render_blocks(message: AlertMessage) -> list[dict[str, Any]]:
     model = escape(_line(message.model or "none", 200))
     context.append(_mrkdwn(f"model {model} · alert {message.alert_id}"))
     blocks.append({"type": "context", "elements": context})
+    if message.kind != "test":  # a test message has no alert to judge
+        blocks.append(verdict_buttons(message.alert_id))
     return blocks
+
+
+def verdict_buttons(alert_id: int) -> dict[str, Any]:
+    """The actions block: one button per verdict, each valued with the alert id."""
+    buttons = [
+        {
+            "type": "button",
+            "action_id": action,
+            "text": {"type": "plain_text", "text": label},
+            "value": str(alert_id),
+        }
+        for action, label in BUTTONS.items()
+    ]
+    return {"type": "actions", "block_id": VERDICT_BLOCK, "elements": buttons}
+
+
+def verdict_line(title: str, user: str, at: datetime) -> str:
+    """``False alarm — @amina, 03:12 UTC``, escaped: the user name comes from Slack."""
+    name = escape(_line(user, OUTLET_MAX))
+    return f"{escape(title)} — @{name}, {at.astimezone(UTC):%H:%M} UTC"
+
+
+def with_verdict(blocks: Sequence[dict[str, Any]], line: str) -> list[dict[str, Any]]:
+    """``blocks`` with ``line`` as the latest verdict, just above the buttons.
+
+    A previous verdict line is replaced, so the message names only the latest one.
+    """
+    kept = [dict(b) for b in blocks if b.get("block_id") != VERDICT_SHOWN]
+    shown = {"type": "context", "block_id": VERDICT_SHOWN, "elements": [_mrkdwn(line)]}
+    at = next((i for i, b in enumerate(kept) if b.get("block_id") == VERDICT_BLOCK), len(kept))
+    return [*kept[:at], shown, *kept[at:]]
 
 
 def fallback_text(message: AlertMessage) -> str:
@@ -176,14 +230,40 @@ def parse_reference(reference: str) -> tuple[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class SlackOptions:
-    """``notify.slack``: a bot token and the default channel."""
+    """``notify.slack``: a bot token and the default channel; for the verdict buttons,
+    the signing secret (clicks over HTTP) or an app-level token (Socket Mode), and
+    optionally the Slack user ids allowed to record verdicts."""
 
     token: Secret
     channel: str
     base_url: str = "https://slack.com/api/"
+    signing_secret: Secret | None = None
+    app_token: Secret | None = None
+    verdict_users: tuple[str, ...] = ()
 
     def problems(self) -> list[tuple[str, str]]:
-        """The bot token goes with every request: never over plain HTTP off this machine."""
+        """Tokens that cannot work, and the bot token never over plain HTTP off this machine."""
+        found = []
+        if self.app_token is not None and not self.app_token.reveal().startswith("xapp-"):
+            found.append(
+                (
+                    "app_token",
+                    "expected an app-level token (xapp-...) with the "
+                    "connections:write scope, from the app's Basic Information page",
+                )
+            )
+        for user in self.verdict_users:
+            if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user):
+                found.append(
+                    (
+                        "verdict_users",
+                        f"{user!r} is not a Slack user id like U024BE7LH "
+                        "(a profile's ⋮ menu > Copy member ID)",
+                    )
+                )
+        return found + self._url_problems()
+
+    def _url_problems(self) -> list[tuple[str, str]]:
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return [("base_url", "expected an https:// URL, like https://slack.com/api/")]
@@ -212,6 +292,8 @@ class SlackNotifier(Notifier):
         from slack_sdk import WebClient
 
         self._server = urlsplit(settings.base_url).hostname or settings.base_url
+        self._timeout = timeout
+        self._team: str | None = None
         self._client = WebClient(
             token=settings.token.reveal(),
             base_url=settings.base_url,
@@ -253,6 +335,62 @@ class SlackNotifier(Notifier):
             log.warning("alert %s: parent message not updated: %s", message.alert_id, exc)
         self._post(channel, content, thread_ts=ts, reply_broadcast=False)
         return thread
+
+    def team_id(self) -> str:
+        """The workspace of the bot token (``auth.test``), asked once: clicks from any
+        other workspace are refused."""
+        if self._team is None:
+            answer = self._call("auth.test", "the workspace", self._client.auth_test)
+            if not answer.get("team_id"):
+                raise DeliveryError(
+                    "Slack auth.test: the answer has no team_id",
+                    "check notify.slack.base_url points at the Slack Web API",
+                    retryable=False,
+                )
+            self._team = str(answer["team_id"])
+        return self._team
+
+    def show_verdict(
+        self, channel: str, ts: str, blocks: Sequence[dict[str, Any]], text: str, line: str
+    ) -> None:
+        """Edit the alert's message (``blocks`` and ``text``, as Slack last showed them) to
+        name the latest verdict, then say it in the thread; raise DeliveryError."""
+        content: dict[str, Any] = {
+            "text": text,
+            "blocks": with_verdict(blocks, line),
+            "parse": "none",
+            "link_names": False,
+        }
+        update = self._client.chat_update
+        self._call("chat.update", channel, lambda: update(channel=channel, ts=ts, **content))
+        reply = {"text": line, "parse": "none", "link_names": False}
+        self._post(channel, reply, thread_ts=ts, reply_broadcast=False)
+
+    def tell(self, response_url: str, text: str) -> None:
+        """An ephemeral note to the analyst who clicked, through the click's ``response_url``.
+
+        Only to Slack's own hosts (or the configured API host): the URL comes in the
+        payload, and must not make the daemon post anywhere it is told to.
+        """
+        from slack_sdk.webhook import WebhookClient
+
+        parts = urlsplit(response_url)
+        host = (parts.hostname or "").lower()
+        slack_host = parts.scheme == "https" and (
+            host == "slack.com" or host.endswith(".slack.com")
+        )
+        if not (slack_host or host == self._server.lower()):
+            log.warning("verdict: not answering through response_url on %s", host or "?")
+            return
+        try:
+            answer = WebhookClient(response_url, timeout=self._timeout).send(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            log.warning("verdict: the note to the analyst was not sent: %s", exc)
+            return
+        if answer.status_code != 200:
+            log.warning("verdict: the note to the analyst got HTTP %d", answer.status_code)
 
     def _post(self, channel: str, content: dict[str, Any], **extra: Any) -> SlackResponse:
         post = self._client.chat_postMessage

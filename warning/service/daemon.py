@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,7 +31,9 @@ from ..sources import Feed
 from ..store.engine import safe_url
 from . import sdnotify
 from .health import Health, HealthServer
+from .interactions import Clicks, InteractionServer
 from .runtime import Runtime
+from .socketmode import SocketMode
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,8 @@ class Daemon:
         self.last_beat = time.monotonic()
         self.runtime = Runtime(settings, dry_run=dry_run)
         self.health: HealthServer | None = None
+        self.interactions: InteractionServer | None = None
+        self.socket_mode: SocketMode | None = None
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(settings.poll.workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -119,6 +124,7 @@ class Daemon:
         )
         self.scheduler.start()
         self._start_health()
+        self._start_verdicts()
         sdnotify.notify("READY=1", f"STATUS=polling {len(self.settings.feeds)} feeds")
         log.info(
             "started: %d feeds, database %s",
@@ -151,8 +157,9 @@ class Daemon:
         # scheduler, whose shutdown waits for poll jobs that wait for their tasks.
         self.runtime.stop(STOP_GRACE.total_seconds())
         self.scheduler.shutdown(wait=True)
-        if self.health is not None:
-            self.health.close()
+        for listener in (self.health, self.interactions, self.socket_mode):
+            if listener is not None:
+                listener.close()
         self.runtime.close()
         log.info("stopped")
 
@@ -169,10 +176,18 @@ class Daemon:
             sdnotify.notify("READY=1", "STATUS=reload failed; running the previous configuration")
             return
         old = self.settings
-        for key in ("database", "poll", "health"):
+        for key in ("database", "poll", "health", "interactions"):
             if getattr(new, key) != getattr(old, key):
                 log.warning("reload: `%s` changed; it takes effect after a restart", key)
-        new = replace(new, database=old.database, poll=old.poll, health=old.health)
+        if _app_token(new) != _app_token(old):
+            log.warning("reload: notify.slack.app_token changed; it takes effect after a restart")
+        new = replace(
+            new,
+            database=old.database,
+            poll=old.poll,
+            health=old.health,
+            interactions=old.interactions,
+        )
         self.runtime.reconfigure(new)
         old_feeds = {f.name: f for f in old.feeds}
         new_feeds = {f.name: f for f in new.feeds}
@@ -239,6 +254,31 @@ class Daemon:
         except OSError as exc:  # a taken port must not stop the alerting itself
             log.error("health listener on %s:%d not started: %s", *listen, exc)
 
+    def _start_verdicts(self) -> None:
+        """What receives Slack's verdict clicks: the HTTP listener (``interactions.listen``)
+        and Socket Mode (``notify.slack.app_token``), each when configured."""
+        slack = self.settings.notify.get("slack")
+        if slack is None or self.runtime.dry_run:
+            return
+
+        def options() -> Any:  # follows reloads, as the notifier does
+            return self.settings.notify.get("slack")
+
+        def secret() -> Any:
+            return getattr(options(), "signing_secret", None)
+
+        def clicks() -> Clicks:
+            return Clicks(self.runtime.store, options, self.runtime.slack)
+
+        listen = self.settings.interactions.listen
+        if listen is not None:
+            try:
+                self.interactions = InteractionServer(*listen, clicks(), secret).start()
+            except OSError as exc:  # a taken port must not stop the alerting itself
+                log.error("Slack interactions listener on %s:%d not started: %s", *listen, exc)
+        if slack.app_token is not None:
+            self.socket_mode = SocketMode(slack.app_token, slack.base_url, clicks()).start()
+
     def _alert_job(self) -> None:
         """Evaluate the rules and deliver what is due; a failure waits for the next run."""
         if self.stopping:
@@ -250,6 +290,10 @@ class Daemon:
 
     def _beat(self) -> None:
         self.last_beat = time.monotonic()
+
+
+def _app_token(settings: Settings) -> Any:
+    return getattr(settings.notify.get("slack"), "app_token", None)
 
 
 def _job_id(name: str) -> str:

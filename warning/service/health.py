@@ -145,14 +145,17 @@ def _stuck(feed: str, since: float, what: str, limit: float) -> dict[str, Any]:
     return {"feed": feed, "since": when, "reason": f"{what} (limit {limit:.0f}s)"}
 
 
-class _Server(ThreadingHTTPServer):
-    """A thread per connection, at most MAX_CONNECTIONS of them."""
+class BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them; ``owner`` is the
+    listener its handlers serve (this one's, and the Slack interactions')."""
 
     daemon_threads = True
     request_queue_size = 64  # the listen backlog: a burst is accepted, then judged
 
-    def __init__(self, address: tuple[str, int], owner: HealthServer) -> None:
-        super().__init__(address, _Handler)
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], owner: Any
+    ) -> None:
+        super().__init__(address, handler)
         self.owner = owner
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
@@ -178,7 +181,7 @@ class HealthServer:
 
     def __init__(self, host: str, port: int, health: Health) -> None:
         self.health = health
-        self.httpd = _Server((host, port), self)
+        self.httpd = BoundedServer((host, port), _Handler, self)
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="health", daemon=True)
 
     @property
@@ -210,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # scrapes every few seconds would flood the journal
 
     def do_GET(self) -> None:
-        assert isinstance(self.server, _Server)
+        assert isinstance(self.server, BoundedServer)
         owner = self.server.owner
         path = self.path.split("?", 1)[0]
         if path == "/healthz":

@@ -11,6 +11,7 @@ from contextlib import ExitStack
 
 from ..config import Settings
 from ..notify import Notifiers
+from ..notify.slack import SlackNotifier
 from ..pipeline import Pipeline, fetch_limits, worker_pool
 from ..sources.http import Fetcher
 from ..store import Store
@@ -37,6 +38,11 @@ class Runtime:
         settings = self.settings
         self.notifiers = Notifiers(settings.notify, dry_run=self.dry_run)
         self.pipeline = Pipeline(settings, self.store, self.fetcher, self.workers, self.notifiers)
+
+    def slack(self) -> SlackNotifier | None:
+        """The running Slack notifier (a reload replaces it), which shows verdict clicks."""
+        notifier = self.notifiers.configured.get("slack")
+        return notifier if isinstance(notifier, SlackNotifier) else None
 
     def sync_feeds(self) -> None:
         """The stored feeds in line with the configured ones."""
