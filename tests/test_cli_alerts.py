@@ -386,6 +386,118 @@ def test_ack_without_a_user_name_still_records_it(
     assert acked["acknowledged_by"] == "unknown"
 
 
+# --- verdicts and the precision report ----------------------------------------------------
+
+
+def test_a_verdict_from_the_shell_is_recorded_once_and_shown(desk: Desk) -> None:
+    desk.publish("sahel-wire", NIGER_COUP)
+    desk.poll()
+    [alert] = desk.run_json("alerts", "list", "--json")
+    assert alert["verdict"] is None
+    code, out, _ = desk.run("alerts", "show", str(alert["id"]))
+    assert code == 0 and out.splitlines()[-1] == "  no verdict yet"
+    n = alert["id"]
+
+    code, out, err = desk.run(
+        "alerts", "verdict", str(n), "false-alarm", "--by", "amina", "--note", "a film"
+    )
+    assert code == 0, err
+    assert out.startswith(f"alert #{n}: False alarm — amina, ") and out.endswith(" UTC\n")
+    code, out, _ = desk.run("alerts", "verdict", str(n), "false-alarm", "--by", "amina")
+    assert code == 0 and out.startswith(f"alert #{n}: already recorded: False alarm — amina, ")
+    # Someone else's later verdict is recorded too, and stands.
+    code, out, _ = desk.run("alerts", "verdict", str(n), "confirmed", "--by", "moussa")
+    assert code == 0 and out.startswith(f"alert #{n}: Confirmed — moussa, ")
+
+    code, out, _ = desk.run("alerts", "show", str(n))
+    lines = out.splitlines()
+    at = lines.index("  verdicts:")
+    assert lines[at + 1].startswith("    False alarm — amina, ")
+    assert lines[at + 1].endswith(" UTC via shell: a film")
+    assert lines[at + 2].startswith("    Confirmed — moussa, ") and lines[at + 2].endswith("shell")
+    assert lines[at + 3].startswith("  verdict: Confirmed — moussa, ") and len(lines) == at + 4
+
+    [listed] = desk.run_json("alerts", "list", "--json")
+    assert listed["verdict"]["decision"] == "confirmed" and listed["verdict"]["by"] == "moussa"
+    # Judging an alert is looking at it: the first verdict acknowledged it, for good.
+    assert listed["acknowledged_by"] == "amina"
+    code, out, _ = desk.run("alerts", "list")
+    assert out.splitlines()[0].endswith(" · Confirmed (moussa) ack by amina")
+
+
+def test_ack_is_a_verdict_shown_with_the_others(desk: Desk) -> None:
+    desk.publish("sahel-wire", NIGER_COUP)
+    desk.poll()
+    [alert] = desk.run_json("alerts", "list", "--json")
+    for _ in range(2):  # the same ack again changes nothing
+        code, _, err = desk.run("alerts", "ack", str(alert["id"]), "--by", "alice")
+        assert code == 0, err
+    code, out, _ = desk.run("alerts", "show", str(alert["id"]))
+    listed, stands = out.splitlines()[-2:]
+    assert listed.startswith("    Acknowledged — alice, ") and listed.endswith(" UTC via shell")
+    assert stands.startswith("  verdict: Acknowledged — alice, ")
+    assert out.count("Acknowledged") == 2  # recorded once
+
+
+def test_a_verdict_on_an_unknown_alert_or_of_an_unknown_kind_is_refused(desk: Desk) -> None:
+    desk.publish("sahel-wire", NIGER_COUP)
+    desk.poll()
+    [alert] = desk.run_json("alerts", "list", "--json")
+    code, out, err = desk.run("alerts", "verdict", "999", "confirmed")
+    assert code == 1 and out == ""
+    assert "error: no alert #999" in err and "hint: `warning alerts list`" in err
+    with pytest.raises(SystemExit) as info:
+        desk.run("alerts", "verdict", str(alert["id"]), "maybe")
+    assert info.value.code == 2
+    _, err = desk.capsys.readouterr()
+    assert "invalid choice: 'maybe'" in err
+    assert "'confirmed', 'false-alarm', 'wrong-country', 'old-news'" in err
+    [after] = desk.run_json("alerts", "list", "--json")
+    assert after["verdict"] is None and after["acknowledged_by"] is None
+
+
+def test_the_shell_words_are_the_verdicts_own() -> None:
+    from warning.alerting.verdicts import SHELL
+    from warning.cli.verdicts import VERDICT_WORDS
+
+    assert tuple(SHELL) == VERDICT_WORDS
+
+
+def test_alerts_report_counts_verdicts_per_rule(desk: Desk) -> None:
+    code, out, _ = desk.run("alerts", "report")
+    assert code == 0 and out.splitlines()[-1] == "no alerts"
+    assert desk.run_json("alerts", "report", "--json") == {"rules": []}
+
+    resolve_in_the_past(desk, MALI_COUP)
+    desk.publish("sahel-wire", NIGER_COUP)
+    desk.poll()
+    niger, mali = desk.run_json("alerts", "list", "--json")
+    desk.run("alerts", "verdict", str(niger["id"]), "confirmed", "--by", "amina")
+    desk.run("alerts", "verdict", str(mali["id"]), "old-news", "--by", "amina")
+    [row] = desk.run_json("alerts", "report", "--json")["rules"]
+    assert {k: row[k] for k in list(row)[:8]} == {
+        "rule": "coup",
+        "label": "coup",
+        "alerts": 2,
+        "confirmed": 1,
+        "false_alarm": 0,
+        "wrong_country": 0,
+        "old_news": 1,
+        "precision": 0.5,
+    }
+    assert row["judged"] == 2 and row["median_seconds_to_first_verdict"] > 0
+    # Mali's alert opened two days ago: outside a one-day report.
+    [recent] = desk.run_json("alerts", "report", "--since", "1d", "--json")["rules"]
+    assert (recent["alerts"], recent["confirmed"], recent["precision"]) == (1, 1, 1.0)
+
+    code, out, _ = desk.run("alerts", "report")
+    header, line = out.splitlines()[1:]
+    assert header.split("  ")[0] == "rule" and "precision" in header
+    assert line.split()[:9] == ["coup", "coup", "2", "1", "0", "0", "1", "2", "0.50"]
+    code, _, err = desk.run("alerts", "report", "--since", "soon")
+    assert code == 2 and "--since 'soon'" in err
+
+
 # --- silences ----------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The operator's alert commands: list, show, acknowledge, silence, test-notify."""
+"""The operator's alert commands: list, show, acknowledge, verdict, report, silence, test-notify."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..errors import DataError, DeliveryError
 from ..redact import scrub
 from ..settings import parse_duration
 from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Add, iso, json_option
+from .verdicts import VERDICT_WORDS, print_report, print_verdicts, verdict_json
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -37,10 +38,13 @@ def _user() -> str:
 
 
 def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
+    from ..alerting.verdicts import standing
     from ..notify.render import label_name, place_name
 
     with _store(settings) as store:
         found = store.alerts.recent(None if args.status == "all" else args.status, args.limit)
+        answers = store.verdicts.of_alerts([a.id for a in found])
+        stands = {a.id: standing(answers.get(a.id, [])) for a in found}
         rows: list[dict[str, Any]] = [
             {
                 "id": a.id,
@@ -59,6 +63,7 @@ def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
                 "updated_at": iso(a.updated_at),
                 "resolved_at": iso(a.resolved_at),
                 "acknowledged_by": a.acknowledged_by,
+                "verdict": verdict_json(stands[a.id]),
             }
             for a in found
         ]
@@ -70,11 +75,14 @@ def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
         print("no alerts")
     for r in rows:
         ack = f" ack by {r['acknowledged_by']}" if r["acknowledged_by"] else ""
+        # The standing judgement; an ack alone is already in the ack column.
+        judged = r["verdict"] if r["verdict"] and r["verdict"]["decision"] != "ack" else None
+        verdict = f" · {judged['title']} ({judged['by']})" if judged else ""
         n = len(r["outlets"])
         print(
             f"#{r['id']} {r['status']:<8} {r['severity']:<8} {label_name(r['label'])} · "
             f"{place_name(r['subject'])} · score {r['score']:.2f} · {n} outlet"
-            f"{'s' if n != 1 else ''} · rule {r['rule']} · opened {r['opened_at']}{ack}"
+            f"{'s' if n != 1 else ''} · rule {r['rule']} · opened {r['opened_at']}{verdict}{ack}"
         )
     if pending:
         print(f"{pending} deliveries pending")
@@ -89,6 +97,7 @@ def cmd_alerts_show(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_FAILURE
         events = store.alerts.events(alert.id)
         headlines = store.alerts.headlines(alert.items[:10])
+        answers = store.verdicts.of_alert(alert.id)
     print(f"#{alert.id} {alert.status} rule={alert.rule} {alert.subject} {alert.label}")
     print(f"  score {alert.score:.2f}, outlets: {', '.join(alert.outlets) or 'none'}")
     print(f"  model {alert.model}, rules {alert.rules_hash}, key {alert.dedup_key}")
@@ -101,6 +110,7 @@ def cmd_alerts_show(args: argparse.Namespace, settings: Settings) -> int:
         for d in ev["deliveries"]:
             err = f" last error: {scrub(d['last_error'])}" if d["last_error"] else ""
             print(f"       {d['route']}: {d['status']} after {d['attempts']} attempt(s){err}")
+    print_verdicts(answers)
     return EXIT_OK
 
 
@@ -114,13 +124,44 @@ def _done(done: bool, missing: str, message: str) -> int:
 
 
 def cmd_alerts_ack(args: argparse.Namespace, settings: Settings) -> int:
+    from ..alerting.verdicts import record_verdict
+
+    # An ack is a verdict like a Slack button's: listed by `alerts show`, written once.
     with _store(settings) as store:
-        done = store.alerts.acknowledge(args.id, args.by or _user(), datetime.now(UTC))
-    return _done(
-        done,
-        f"no alert #{args.id}",
-        f"alert #{args.id} acknowledged: no more reminders (escalations and all-clear still go)",
+        record_verdict(store, args.id, "ack", args.by or _user(), now=datetime.now(UTC))
+    print(f"alert #{args.id} acknowledged: no more reminders (escalations and all-clear still go)")
+    return EXIT_OK
+
+
+def cmd_alerts_verdict(args: argparse.Namespace, settings: Settings) -> int:
+    from ..alerting.verdicts import describe, record_verdict
+
+    with _store(settings) as store:
+        done = record_verdict(
+            store, args.id, args.decision, args.by or _user(), note=args.note, now=datetime.now(UTC)
+        )
+    said = describe(done.verdict)
+    print(
+        f"alert #{args.id}: {said}" if done.new else f"alert #{args.id}: already recorded: {said}"
     )
+    return EXIT_OK
+
+
+def cmd_alerts_report(args: argparse.Namespace, settings: Settings) -> int:
+    from ..alerting.verdicts import report
+
+    now = datetime.now(UTC)
+    try:
+        since = now - parse_duration(args.since)
+    except ValueError as exc:
+        raise DataError(f"--since {args.since!r}: {exc}", "write it like 7d or 30d") from None
+    with _store(settings) as store:
+        rows = report(store.verdicts.opened_since(since))
+    if args.json:
+        print(json.dumps({"rules": [r.as_json() for r in rows]}, indent=2))
+        return EXIT_OK
+    print_report(rows, since)
+    return EXIT_OK
 
 
 def _until(args: argparse.Namespace, now: datetime) -> datetime:
@@ -299,7 +340,7 @@ def _positive(text: str) -> int:
 
 
 def add_parsers(sub: Any, add: Add) -> None:
-    alerts = sub.add_parser("alerts", help="list, show and acknowledge alerts")
+    alerts = sub.add_parser("alerts", help="list, show, acknowledge and judge alerts")
     asub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
     lst = asub.add_parser("list", help="alerts, newest first")
     lst.set_defaults(func=cmd_alerts_list)
@@ -313,6 +354,16 @@ def add_parsers(sub: Any, add: Add) -> None:
     ack.set_defaults(func=cmd_alerts_ack)
     ack.add_argument("id", type=int)
     ack.add_argument("--by", help="who acknowledges (default: your user name)")
+    verdict = asub.add_parser("verdict", help="say whether an alert was right (also acknowledges)")
+    verdict.set_defaults(func=cmd_alerts_verdict)
+    verdict.add_argument("id", type=int)
+    verdict.add_argument("decision", choices=VERDICT_WORDS)
+    verdict.add_argument("--by", help="who judges (default: your user name)")
+    verdict.add_argument("--note", help="why (kept with the verdict)")
+    rep = asub.add_parser("report", help="precision per rule and label, from the verdicts")
+    rep.set_defaults(func=cmd_alerts_report)
+    rep.add_argument("--since", default="30d", help="alerts opened in this long (30d)")
+    json_option(rep, 'print {"rules": [...]}')
 
     silence = sub.add_parser("silence", help="record matching alerts without sending them")
     ssub = silence.add_subparsers(dest="silence_command", metavar="ACTION", required=True)

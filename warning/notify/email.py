@@ -152,7 +152,9 @@ class EmailNotifier(Notifier):
             mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
         except ValueError as exc:
             raise DeliveryError(f"email: cannot build the message: {exc}", retryable=False) from exc
-        mail.set_content(render.plain_text(message, max_headlines=MAX_HEADLINES))
+        text = render.plain_text(message, max_headlines=MAX_HEADLINES)
+        verdict = render.verdict_line(message)
+        mail.set_content(f"{text}\n\n{verdict}" if verdict else text)
         mail.add_alternative(_html(message), subtype="html")
         return mail
 
@@ -300,5 +302,8 @@ def _html(message: AlertMessage) -> str:
         f"<p><small>Alert {message.alert_id} · opened {message.opened:%Y-%m-%d %H:%M} UTC"
         f" · model {e(message.model or 'none')}</small></p>"
     )
+    verdict = render.verdict_line(message)
+    if verdict:
+        parts.append(f"<p>{e(verdict)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)

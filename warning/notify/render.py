@@ -109,3 +109,13 @@ def plain_text(message: AlertMessage, *, max_headlines: int = 5) -> str:
         f" · model {message.model or 'none'}"
     )
     return "\n".join(lines)
+
+
+def verdict_line(message: AlertMessage) -> str | None:
+    """How to answer an alert from where email is read; None for operator and test alerts."""
+    if message.kind != "alert":
+        return None
+    return (
+        f"Verdict: warning alerts verdict {message.alert_id}"
+        " confirmed|false-alarm|wrong-country|old-news (or use the buttons in Slack)"
+    )
