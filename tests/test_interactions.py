@@ -18,7 +18,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from tests.slackserver import TEAM_ID, Message, SlackServer, SocketModeServer
-from tests.support import wait_for
+from tests.support import Daemon, NotifySocket, free_port, wait_for, write_config
 from tests.test_notify_slack import make_message
 from warning import config
 from warning.alerting.verdicts import ACTIONS
@@ -523,3 +523,48 @@ def test_configuration_of_the_verdict_clicks(tmp_path: Path) -> None:
     found = problems(bad)
     assert any("notify.slack.app_token: expected an app-level token (xapp-...)" in p for p in found)
     assert any("'amina' is not a Slack user id like U024BE7LH" in p for p in found)
+
+
+# --- the daemon -------------------------------------------------------------------------
+
+
+def test_the_daemon_receives_clicks_both_ways_and_a_restart_loses_none(
+    desk: Desk, tmp_path: Path
+) -> None:
+    port = free_port()
+    with SocketModeServer() as sockets:
+        desk.slack.socket_url = sockets.url
+        slack = {
+            "token": TOKEN,
+            "channel": CHANNEL,
+            "base_url": desk.slack.base_url,
+            "signing_secret": SECRET,
+            "app_token": APP_TOKEN,
+        }
+        cfg = write_config(
+            tmp_path,
+            [],
+            database=desk.db,
+            notify={"slack": slack},
+            interactions={"listen": f"127.0.0.1:{port}"},
+            rules=[],
+        )
+        notify = NotifySocket()
+        daemon = Daemon(cfg, notify, tmp_path)
+        try:
+            wait_for(lambda: notify.count("READY=1"), 30, "the daemon ready")
+            sockets.wait_connections(1)
+            sockets.send(envelope(desk, "env-1", desk.payload("ack")))
+            sockets.wait_ack("env-1")
+            body = form(desk.payload("old_news", user="U0KOFI", name="kofi"))
+            listener = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            listener.request("POST", PATH, body=body, headers=signed(body))
+            assert listener.getresponse().status == 200
+            listener.close()
+            assert daemon.stop()[0] == 0
+        finally:
+            daemon.kill()
+            notify.close()
+    with open_store(desk.db) as restarted:
+        stored = restarted.verdicts.of_alert(desk.alert_id)
+    assert [(v.decision, v.by_name) for v in stored] == [("ack", "amina"), ("old_news", "kofi")]
