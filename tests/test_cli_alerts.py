@@ -397,6 +397,15 @@ def test_a_verdict_from_the_shell_is_recorded_once_and_shown(desk: Desk) -> None
     code, out, _ = desk.run("alerts", "show", str(alert["id"]))
     assert code == 0 and out.splitlines()[-1] == "  no verdict yet"
     n = alert["id"]
+    # The alert's email says how to answer it, in both parts.
+    [mail] = desk.smtp.messages
+    line = (
+        f"Verdict: warning alerts verdict {n} confirmed|false-alarm|wrong-country|old-news"
+        " (or use the buttons in Slack)"
+    )
+    for kind in ("plain", "html"):
+        part = mail.message.get_body((kind,))
+        assert part is not None and part.get_content().count(line) == 1
 
     code, out, err = desk.run(
         "alerts", "verdict", str(n), "false-alarm", "--by", "amina", "--note", "a film"

@@ -94,6 +94,60 @@ class VerdictQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def of_alert(self, alert_id: int) -> list[StoredVerdict]:
+        """Every verdict on one alert, oldest first."""
+        return self.of_alerts([alert_id]).get(alert_id, [])
+
+    def of_alerts(self, alert_ids: Sequence[int]) -> dict[int, list[StoredVerdict]]:
+        """Every verdict on each of these alerts, oldest first; alerts without one are absent."""
+        found: dict[int, list[StoredVerdict]] = {}
+        with self.db.read() as conn:
+            for part in chunks(list(alert_ids)):
+                rows = conn.execute(
+                    select(verdicts).where(verdicts.c.alert_id.in_(part)).order_by(verdicts.c.id)
+                )
+                for row in rows:
+                    found.setdefault(row.alert_id, []).append(_verdict(row))
+        return found
+
+    def opened_since(self, since: datetime) -> list[JudgedAlert]:
+        """Every alert opened at or after ``since``, with its verdicts (``alerts report``)."""
+        query = (
+            select(alerts.c.id, alerts.c.rule, alerts.c.label, alerts.c.opened_at)
+            .where(alerts.c.opened_at >= since)
+            .order_by(alerts.c.id)
+        )
+        with self.db.read() as conn:
+            opened = conn.execute(query).all()
+        answers = self.of_alerts([row.id for row in opened])
+        return [
+            JudgedAlert(row.id, row.rule, row.label, row.opened_at, tuple(answers.get(row.id, ())))
+            for row in opened
+        ]
+
+    def feedback(self, since: datetime | None = None) -> list[StoredFeedback]:
+        """The feedback of each alert's latest judgement (a verdict other than ``ack``),
+        given at or after ``since``; by id.
+
+        An earlier judgement that someone overruled keeps its rows, for the record, but
+        they are not returned: the desk's last word on an alert is the one to learn from.
+        """
+        latest = (
+            select(func.max(verdicts.c.id))
+            .where(verdicts.c.decision != "ack")
+            .group_by(verdicts.c.alert_id)
+        )
+        query = (
+            select(feedback, verdicts.c.alert_id)
+            .join(verdicts, verdicts.c.id == feedback.c.verdict_id)
+            .where(feedback.c.verdict_id.in_(latest))
+            .order_by(feedback.c.id)
+        )
+        if since is not None:
+            query = query.where(verdicts.c.at >= since)
+        with self.db.read() as conn:
+            return [StoredFeedback(**row._mapping) for row in conn.execute(query)]
+
     def record(
         self,
         alert_id: int,
@@ -166,57 +220,3 @@ class VerdictQueries:
             return StoredVerdict(id=int(verdict_id), **values), True
 
         return self.db.write(work)
-
-    def of_alert(self, alert_id: int) -> list[StoredVerdict]:
-        """Every verdict on one alert, oldest first."""
-        return self.of_alerts([alert_id]).get(alert_id, [])
-
-    def of_alerts(self, alert_ids: Sequence[int]) -> dict[int, list[StoredVerdict]]:
-        """Every verdict on each of these alerts, oldest first; alerts without one are absent."""
-        found: dict[int, list[StoredVerdict]] = {}
-        with self.db.read() as conn:
-            for part in chunks(list(alert_ids)):
-                rows = conn.execute(
-                    select(verdicts).where(verdicts.c.alert_id.in_(part)).order_by(verdicts.c.id)
-                )
-                for row in rows:
-                    found.setdefault(row.alert_id, []).append(_verdict(row))
-        return found
-
-    def opened_since(self, since: datetime) -> list[JudgedAlert]:
-        """Every alert opened at or after ``since``, with its verdicts (``alerts report``)."""
-        query = (
-            select(alerts.c.id, alerts.c.rule, alerts.c.label, alerts.c.opened_at)
-            .where(alerts.c.opened_at >= since)
-            .order_by(alerts.c.id)
-        )
-        with self.db.read() as conn:
-            opened = conn.execute(query).all()
-        answers = self.of_alerts([row.id for row in opened])
-        return [
-            JudgedAlert(row.id, row.rule, row.label, row.opened_at, tuple(answers.get(row.id, ())))
-            for row in opened
-        ]
-
-    def feedback(self, since: datetime | None = None) -> list[StoredFeedback]:
-        """The feedback of each alert's latest judgement (a verdict other than ``ack``),
-        given at or after ``since``; by id.
-
-        An earlier judgement that someone overruled keeps its rows, for the record, but
-        they are not returned: the desk's last word on an alert is the one to learn from.
-        """
-        latest = (
-            select(func.max(verdicts.c.id))
-            .where(verdicts.c.decision != "ack")
-            .group_by(verdicts.c.alert_id)
-        )
-        query = (
-            select(feedback, verdicts.c.alert_id)
-            .join(verdicts, verdicts.c.id == feedback.c.verdict_id)
-            .where(feedback.c.verdict_id.in_(latest))
-            .order_by(feedback.c.id)
-        )
-        if since is not None:
-            query = query.where(verdicts.c.at >= since)
-        with self.db.read() as conn:
-            return [StoredFeedback(**row._mapping) for row in conn.execute(query)]
