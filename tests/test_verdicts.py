@@ -389,3 +389,55 @@ def test_feedback_records_are_what_feedback_for_builds(store: Store) -> None:
     assert alert is not None
     assert verdicts.feedback_for(alert, "confirmed", [a, a]) == [Feedback(a, "coup", "ML", True)]
     assert verdicts.feedback_for(replace(alert, subject="feed:x"), "wrong_country", [a]) == []
+
+
+def test_metrics_count_alerts_by_standing_verdict_and_precision_per_rule(store: Store) -> None:
+    from warning import metrics
+    from warning.service.health import Health, HealthServer
+
+    now = datetime.now(UTC)
+    items = stored_items(store, 1, 2, 3)
+    judged = [
+        open_alert(store, [i], subject=c, at=now - timedelta(days=1))
+        for i, c in zip(items, ("NE", "ML", "BF"), strict=True)
+    ]
+    record_verdict(store, judged[0], "confirmed", "amina", now=now)
+    record_verdict(store, judged[1], "false_alarm", "moussa", now=now)
+    # judged[2] has no verdict: counted as none, and precision is 1 of 2 judged.
+    server = HealthServer("127.0.0.1", 0, Health(store, timedelta(seconds=30), None)).start()
+    try:
+        text = server.metrics_body().decode()  # what a scrape of /metrics returns
+    finally:
+        server.close()
+    assert 'warning_alert_verdicts{label="coup",rule="coup",verdict="confirmed"} 1.0' in text
+    assert 'warning_alert_verdicts{label="coup",rule="coup",verdict="false_alarm"} 1.0' in text
+    assert 'warning_alert_verdicts{label="coup",rule="coup",verdict="none"} 1.0' in text
+    assert 'warning_rule_precision{label="coup",rule="coup"} 0.5' in text
+    metrics.verdicts_reported([])  # leave the shared registry as other tests expect it
+
+
+def test_a_later_message_of_a_judged_alert_still_shows_the_verdict(store: Store) -> None:
+    from warning.alerting.outbox import message
+    from warning.notify.slack import VERDICT_BLOCK, VERDICT_SHOWN, render_blocks
+
+    [item] = stored_items(store, 1)
+    alert_id = open_alert(store, [item])
+    record_verdict(store, alert_id, "false_alarm", "amina", now=T1)
+    escalate(store, alert_id, [item], T1 + timedelta(hours=1))  # its update is queued
+    alert = store.alerts.get(alert_id)
+    assert alert is not None
+    later = T1 + timedelta(hours=2)
+    for first in store.alerts.due(later):  # the first message went out before the click
+        store.alerts.finish(first.id, "sent")
+    [update] = [d for d in store.alerts.due(later) if d.decision == "escalated"]
+    built = message(alert, update, store)
+    assert built.verdict is not None and (built.verdict.title, built.verdict.by) == (
+        "False alarm",
+        "amina",
+    )
+    blocks = render_blocks(built)
+    ids = [b.get("block_id") for b in blocks]
+    # The verdict line stands just above the buttons, as after the click itself.
+    assert ids.index(VERDICT_SHOWN) == ids.index(VERDICT_BLOCK) - 1
+    shown = blocks[ids.index(VERDICT_SHOWN)]["elements"][0]["text"]
+    assert shown.startswith("False alarm — @amina, ")

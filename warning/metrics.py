@@ -12,13 +12,17 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.process_collector import ProcessCollector
 
 from .records import Decided, PollOutcome
+
+if TYPE_CHECKING:
+    from .alerting.verdicts import RuleReport
 
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)  # memory, CPU, open files of this process
@@ -30,8 +34,8 @@ def _counter(name: str, doc: str, *labels: str) -> Counter:
     return Counter(name, doc, labels, registry=REGISTRY)
 
 
-def _gauge(name: str, doc: str) -> Gauge:
-    return Gauge(name, doc, registry=REGISTRY)
+def _gauge(name: str, doc: str, *labels: str) -> Gauge:
+    return Gauge(name, doc, labels, registry=REGISTRY)
 
 
 def _histogram(name: str, doc: str, buckets: tuple[float, ...]) -> Histogram:
@@ -69,6 +73,22 @@ DELIVERY_LATENCY = _histogram(
 QUEUE_DEPTH = _gauge(
     "warning_delivery_queue_depth",
     "Deliveries pending or being sent (read from the database at scrape time)",
+)
+ALERT_VERDICTS = _gauge(
+    "warning_alert_verdicts",
+    "Alerts opened in the last 30 days, by rule, label and the verdict that stands on "
+    "each (confirmed, false_alarm, wrong_country, old_news; none when unjudged). Read "
+    "from the database at scrape time, so verdicts given from the shell count too",
+    "rule",
+    "label",
+    "verdict",
+)
+RULE_PRECISION = _gauge(
+    "warning_rule_precision",
+    "Confirmed / judged alerts over the last 30 days, per rule and label (absent when "
+    "nothing is judged); read at scrape time",
+    "rule",
+    "label",
 )
 LAST_ALERT_CYCLE = _gauge(
     "warning_last_alert_cycle_timestamp_seconds",
@@ -139,3 +159,15 @@ def delivery_done(route: str, result: str, latency: float | None = None) -> None
     DELIVERIES.labels(route.partition(":")[0], result).inc()
     if latency is not None:
         DELIVERY_LATENCY.observe(max(latency, 0.0))
+
+
+def verdicts_reported(rows: Iterable[RuleReport]) -> None:
+    """Set the verdict gauges from ``warning alerts report``'s rows (last 30 days)."""
+    ALERT_VERDICTS.clear()
+    RULE_PRECISION.clear()
+    for r in rows:
+        for verdict, n in r.counts.items():
+            ALERT_VERDICTS.labels(r.rule, r.label, verdict).set(n)
+        ALERT_VERDICTS.labels(r.rule, r.label, "none").set(r.alerts - r.judged)
+        if r.precision is not None:
+            RULE_PRECISION.labels(r.rule, r.label).set(r.precision)

@@ -291,6 +291,15 @@ class Headline:
 
 
 @dataclass(frozen=True, slots=True)
+class VerdictShown:
+    """The analyst verdict that stands on an alert, as its messages show it."""
+
+    title: str  # "False alarm"
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AlertMessage:
     """Everything a notifier renders: one decision about one alert.
 
@@ -321,6 +330,9 @@ class AlertMessage:
     #: The rule's level for this decision: 0 unconfirmed, 1 corroborated (the rule's
     #: ``corroborate`` outlets). None outside rules: two outlets then count as corroboration.
     level: int | None = None
+    #: The desk's standing verdict when the message is built, so that a later update
+    #: of the alert's Slack message keeps showing it.
+    verdict: VerdictShown | None = None
 
     @property
     def corroborated(self) -> bool:

@@ -25,10 +25,11 @@ from .. import metrics
 from ..errors import DeliveryError
 from ..notify import Notifiers
 from ..notify.render import place_name
-from ..records import AlertMessage, Decision, Headline
+from ..records import AlertMessage, Decision, Headline, VerdictShown
 from ..store import Store
 from ..store.alerts import Delivery, StoredAlert
 from . import watcher
+from .verdicts import TITLES, standing
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def compose(
     spike: float | None,
     level: int | None,
     note: str | None = None,
+    verdict: VerdictShown | None = None,
 ) -> AlertMessage:
     """The one way an alert message is built, whether it is sent or only logged (a dry
     run): the place named from the subject, at most MAX_HEADLINES headlines, and the
@@ -98,6 +100,7 @@ def compose(
         level=level,
         kind="operator" if rule.startswith(watcher.PREFIX) else "alert",
         note=note,
+        verdict=verdict,
     )
 
 
@@ -127,7 +130,16 @@ def message(alert: StoredAlert, delivery: Delivery, store: Store) -> AlertMessag
         spike=delivery.spike,
         level=delivery.level,
         note=delivery.note,
+        verdict=shown(store, alert.id),
     )
+
+
+def shown(store: Store, alert_id: int) -> VerdictShown | None:
+    """The verdict standing on an alert, for its messages (None when nobody judged it)."""
+    verdict = standing(store.verdicts.of_alert(alert_id))
+    if verdict is None:
+        return None
+    return VerdictShown(TITLES.get(verdict.decision, verdict.decision), verdict.by_name, verdict.at)
 
 
 def deliver(store: Store, notifiers: Notifiers, now: datetime, limit: int = 100) -> DeliveryReport:

@@ -177,6 +177,9 @@ def render_blocks(message: AlertMessage) -> list[dict[str, Any]]:
     blocks.append({"type": "context", "elements": context})
     if message.kind != "test":  # a test message has no alert to judge
         blocks.append(verdict_buttons(message.alert_id))
+    if message.verdict is not None:  # an update keeps the verdict the desk gave
+        v = message.verdict
+        blocks = with_verdict(blocks, verdict_line(v.title, v.by, v.at))
     return blocks
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .. import metrics
+from ..alerting.verdicts import report
 from ..errors import StoreError
 from ..store import Store
 
@@ -44,6 +45,8 @@ TOLERANCE = 3
 CLIENT_TIMEOUT_S = 5.0
 #: Connections served at once; more are closed at once (a scraper and a probe need two).
 MAX_CONNECTIONS = 32
+#: The period the verdict gauges cover, as ``warning alerts report``'s default.
+VERDICT_PERIOD = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +204,10 @@ class HealthServer:
     def metrics_body(self) -> bytes:
         # With the database down /healthz says so; the gauge keeps its last value.
         with contextlib.suppress(StoreError):
-            metrics.QUEUE_DEPTH.set(self.health.store.alerts.pending_count())
+            store = self.health.store
+            metrics.QUEUE_DEPTH.set(store.alerts.pending_count())
+            since = datetime.now(UTC) - VERDICT_PERIOD
+            metrics.verdicts_reported(report(store.verdicts.opened_since(since)))
         return generate_latest(metrics.REGISTRY)
 
 
