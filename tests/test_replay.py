@@ -145,3 +145,30 @@ def test_without_out_the_messages_go_to_the_log(
     logged = [r.getMessage() for r in caplog.records if r.name == "warning.alert"]
     assert any(m.startswith("replay slack:") for m in logged), logged
     assert "messages logged" in capsys.readouterr().out
+
+
+def test_a_backtest_marks_the_alerts_the_desk_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A replay leaves its alerts in the database; the desk calls one a false alarm; a
+    # backtest over the same items shows which of its alerts the desk judged, and how.
+    db = f"sqlite:///{tmp_path / 'kept.db'}"
+    later = {"published": "2026-11-06T11:00:00Z", "source": "other-wire", "title": "Markets"}
+    assert main(["replay", str(_archive(tmp_path, GOOD, later)), "--database", db]) == 0
+    cfg = tmp_path / "warning.yaml"
+    cfg.write_text(f"database: {db}\nfeeds: []\n", encoding="utf-8")
+    capsys.readouterr()
+    assert (
+        main(["--config", str(cfg), "alerts", "verdict", "1", "false-alarm", "--by", "amina"]) == 0
+    )
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "backtest", "--json"]) == 0
+    [run] = json.loads(capsys.readouterr().out)["runs"]
+    new = [o for o in run["outcomes"] if o["decision"] == "new"]
+    assert [(o["subject"], o["desk_verdict"]["verdict"], o["desk_verdict"]["by"]) for o in new] == [
+        ("NE", "False alarm", "amina")
+    ]
+    assert run["desk_verdicts"] == {"False alarm": 1}
+    assert main(["--config", str(cfg), "backtest"]) == 0
+    text = capsys.readouterr().out
+    assert "[desk: False alarm, amina]" in text and "judged by the desk" in text

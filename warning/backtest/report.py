@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..records import VerdictShown
 from ..settings import format_duration
 from .book import Outcome
+from .desk import DeskVerdict, verdict_for
 from .truth import Scorecard
 
 
@@ -22,6 +24,8 @@ class Run:
     digest: str
     outcomes: tuple[Outcome, ...]
     card: Scorecard | None = None
+    #: The desk's verdicts on the stored alerts of the period (backtest/desk.py).
+    desk: tuple[DeskVerdict, ...] = ()
 
     @property
     def new(self) -> list[Outcome]:
@@ -62,9 +66,13 @@ def _run(run: Run) -> dict[str, Any]:
                 "score": round(o.score, 4),
                 "outlets": list(o.outlets),
                 "headline": o.headline,
+                "desk_verdict": _verdict(verdict_for(o, run.desk)),
             }
             for o in run.outcomes
         ],
+        "desk_verdicts": _counts(
+            v.title for o in new if (v := verdict_for(o, run.desk)) is not None
+        ),
     }
     if run.card is not None:
         card = run.card
@@ -99,6 +107,10 @@ def _run(run: Run) -> dict[str, Any]:
             ],
         }
     return data
+
+
+def _verdict(v: VerdictShown | None) -> dict[str, str] | None:
+    return None if v is None else {"verdict": v.title, "by": v.by, "at": v.at.isoformat()}
 
 
 def _counts(values: Any) -> dict[str, int]:
@@ -153,6 +165,17 @@ def as_text(
             lines.append(title)
             for name in names:
                 row(f"  {name}", [sum(1 for o in r.new if getattr(o, key) == name) for r in runs])
+    verdicts = sorted({v.verdict.title for r in runs for v in r.desk})
+    if verdicts:
+        lines.append("judged by the desk (verdicts on the stored alerts these match)")
+        for title in verdicts:
+            row(
+                f"  {title}",
+                [
+                    sum(1 for o in r.new if (v := verdict_for(o, r.desk)) and v.title == title)
+                    for r in runs
+                ],
+            )
     cards = [r.card for r in runs]
     first = cards[0]
     if first is not None:
@@ -178,9 +201,11 @@ def as_text(
             lines.append("  nothing")
         for o in run.outcomes:
             headline = f"  {o.headline!r}" if o.headline else ""
+            v = verdict_for(o, run.desk) if o.decision == "new" else None
+            desk = f"  [desk: {v.title}, {v.by}]" if v else ""
             lines.append(
                 f"  {o.at:%Y-%m-%d %H:%M} {o.decision:<9} {o.rule} {o.subject} {o.label} "
-                f"score {o.score:.2f}, {len(o.outlets)} outlet(s){headline}"
+                f"score {o.score:.2f}, {len(o.outlets)} outlet(s){headline}{desk}"
             )
     return "\n".join(lines)
 

@@ -68,6 +68,7 @@ def _duration(text: str, option: str) -> timedelta:
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from ..backtest import StoredHistory, read_events, simulate
+    from ..backtest.desk import desk_verdicts
     from ..backtest.report import Run, as_data, as_text
     from ..backtest.truth import COUPS, score
     from ..store import open_store
@@ -98,6 +99,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
             )
         runs = []
         loaded = 0
+        desk = tuple(desk_verdicts(store, start, end))
         for name, variant in zip(files, variants, strict=True):
             assert variant is not None
             rules = [r for r in variant.rules.active]
@@ -106,7 +108,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
             outcomes = simulate(rules, history, start, end, step, variant.rules.digest)
             card = score(outcomes, events, start, end, tolerance, variant.zones) if events else None
             label = Path(name).name if name else f"{variant.rules.file.name} (configured)"
-            runs.append(Run(label, variant.rules.digest, tuple(outcomes), card))
+            runs.append(Run(label, variant.rules.digest, tuple(outcomes), card, desk))
     if args.json:
         print(json.dumps(as_data(runs, start, end, step, loaded), indent=2, ensure_ascii=False))
     else:
