@@ -22,6 +22,7 @@ from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.publicnames import PublicNames, loopback_names
 from warning import cli
+from warning.service import runtime
 from warning.sources import http
 from warning.store import Store
 
@@ -89,8 +90,11 @@ def test_a_poll_over_every_hostile_feed_ends_and_stores_the_honest_ones(
         feed_server.add("/redirect.xml", b"", status=302, location=inside.url("/admin"))
         loopback_names(monkeypatch)
         # The address check resolves *.example to public addresses; the connection
-        # still reaches this machine's servers.
-        monkeypatch.setattr(http, "Fetcher", functools.partial(http.Fetcher, resolve=PublicNames()))
+        # still reaches this machine's servers. Patched where the runtime builds its
+        # fetcher: that module holds its own name for the class once imported.
+        monkeypatch.setattr(
+            runtime, "Fetcher", functools.partial(http.Fetcher, resolve=PublicNames())
+        )
 
         feeds = [
             {"name": "good-1", "url": feed_server.url("/good-1.xml")},
