@@ -883,3 +883,108 @@ def test_bundled_advisory_rule_watches_the_countries_of_first_concern(
         "BJ",
         "NG",
     }
+
+
+# --- `rules:` as a list of files or a glob: one rule set, names unique across files ---
+
+OTHER = """\
+- name: unrest-watch
+  type: threshold
+  label: unrest
+  threshold: 0.6
+"""
+
+#: A file that brings a zone of its own, and a rule that watches it.
+ZONED = """\
+zones:
+  - name: sahel
+    type: countries
+    countries: [ML, BF, NE]
+rules:
+  - name: sahel-attacks
+    type: threshold
+    label: attack
+    threshold: 0.5
+    zone: sahel
+"""
+
+
+def main(rules: str) -> str:
+    return MAIN.replace("rules: rules.yaml", rules)
+
+
+def test_a_list_of_files_makes_one_rule_set_in_order(tmp_path: Path) -> None:
+    write(tmp_path, GOOD, "coups.yaml")
+    write(tmp_path, OTHER, "unrest.yaml")
+    settings = config.load(write(tmp_path, main("rules: [unrest.yaml, coups.yaml]"), "w.yaml"))
+    assert [r.name for r in settings.rules.rules] == ["unrest-watch", "coup"]
+    assert settings.rules.sources == (tmp_path / "unrest.yaml", tmp_path / "coups.yaml")
+
+
+def test_a_glob_reads_its_files_sorted_by_name(tmp_path: Path) -> None:
+    (tmp_path / "rules.d").mkdir()
+    write(tmp_path, OTHER, "rules.d/20-unrest.yaml")
+    write(tmp_path, GOOD, "rules.d/10-coups.yaml")
+    write(tmp_path, ZONED, "rules.d/30-sahel.yaml")
+    write(tmp_path, "not yaml rules", "rules.d/README.txt")
+    settings = config.load(write(tmp_path, main("rules: rules.d/*.yaml"), "w.yaml"))
+    assert [r.name for r in settings.rules.rules] == ["coup", "unrest-watch", "sahel-attacks"]
+    assert "sahel" in {z.name for z in settings.zones}
+
+
+def test_the_hash_covers_every_file(tmp_path: Path) -> None:
+    write(tmp_path, GOOD, "a.yaml")
+    write(tmp_path, OTHER, "b.yaml")
+    path = write(tmp_path, main("rules: [a.yaml, b.yaml]"), "w.yaml")
+    before = config.load(path).rules.digest
+    write(tmp_path, OTHER.replace("0.6", "0.7"), "b.yaml")
+    assert config.load(path).rules.digest != before
+
+
+def test_check_names_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, GOOD, "a.yaml")
+    write(tmp_path, OTHER, "b.yaml")
+    path = write(tmp_path, main("rules: [a.yaml, b.yaml]"), "w.yaml")
+    assert cli.main(["--config", str(path), "check"]) == 0
+    out = capsys.readouterr().out
+    assert f"from {tmp_path / 'a.yaml'}, {tmp_path / 'b.yaml'}" in out
+
+
+@pytest.mark.parametrize(
+    ("rules", "files", "expected"),
+    [
+        (
+            "rules: [a.yaml, b.yaml]",
+            {"a.yaml": GOOD, "b.yaml": GOOD},
+            "rules: rule 'coup' is defined in both",
+        ),
+        ("rules: rules.d/*.yaml", {}, "rules: 'rules.d/*.yaml' matches no file"),
+        ("rules: [a.yaml, missing.yaml]", {"a.yaml": GOOD}, "rules[1]: file not found:"),
+        ("rules: [a.yaml, a.yaml]", {"a.yaml": GOOD}, "names "),
+        (
+            "rules: [a.yaml, {name: x, type: threshold, label: coup, threshold: 0.5}]",
+            {"a.yaml": GOOD},
+            "mixes file names and rules",
+        ),
+        (
+            "rules: [a.yaml, b.yaml]",
+            {"a.yaml": ZONED, "b.yaml": ZONED.replace("sahel-attacks", "other")},
+            "zone 'sahel' is defined in both",
+        ),
+    ],
+)
+def test_each_mistake_with_several_files(
+    tmp_path: Path, rules: str, files: dict[str, str], expected: str
+) -> None:
+    (tmp_path / "rules.d").mkdir()
+    for name, text in files.items():
+        write(tmp_path, text, name)
+    found = problems(write(tmp_path, main(rules), "w.yaml"))
+    assert any(expected in p and p.startswith("w.yaml:") for p in found), found
+
+
+def test_a_mistake_inside_one_of_the_files_names_that_file(tmp_path: Path) -> None:
+    write(tmp_path, GOOD, "a.yaml")
+    write(tmp_path, OTHER.replace("0.6", "2"), "b.yaml")
+    [problem] = problems(write(tmp_path, main("rules: [a.yaml, b.yaml]"), "w.yaml"))
+    assert problem.startswith("b.yaml:4: [0].threshold") or problem.startswith("b.yaml:4:"), problem

@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from . import resources, yamlsrc
-from .alerting.rules import RuleSet, load_rules
+from .alerting.rules import RuleSet
 from .alerting.rules.base import parse_routes
-from .errors import ConfigError
+from .alerting.rules.files import read_rules
 from .geo.zones import Zone, load_zones
 from .notify import REGISTRY as NOTIFIERS
 from .notify import NotifySettings
@@ -157,18 +157,12 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
     zones = load_zones(reader, top.get("zones"))
     feed_names = [f.name for f in feeds]
     if rules is not None:
-        rule_set, rule_zones = _rules(reader, str(rules.resolve()), path, zones, feed_names)
+        rule_set, rule_zones = read_rules(reader, str(rules.resolve()), path, zones, feed_names)
     elif "rules" in top:
-        value = top["rules"]
-        if isinstance(value, str) and value.strip():
-            # A file of the configuration: missing, it is the configuration's mistake.
-            value = named_file(reader, ("rules",), value, path, _RULES_HINT)
-        rule_set, rule_zones = RuleSet(path, (), ""), ()
-        if value is not None:
-            rule_set, rule_zones = _rules(reader, value, path, zones, feed_names)
+        rule_set, rule_zones = read_rules(reader, top["rules"], path, zones, feed_names)
     else:
         # The bundled default rules; a zone of the same name in this file replaces theirs.
-        rule_set, rule_zones = _rules(
+        rule_set, rule_zones = read_rules(
             reader, str(resources.bundled_rules()), path, zones, feed_names, own_zones_win=False
         )
     reader.raise_if_problems()
@@ -195,11 +189,6 @@ def _check_interactions(reader: Reader, notify: NotifySettings) -> None:
             "needs notify.slack.signing_secret to verify Slack's clicks (the app's "
             "Basic Information > Signing Secret)",
         )
-
-
-_RULES_HINT = (
-    "copy config/rules.yaml beside the configuration, or give an inline list / an absolute path"
-)
 
 
 def named_file(
@@ -336,59 +325,3 @@ def _outlet_of(url: str) -> str:
         if host.startswith(prefix):
             host = host[len(prefix) :]
     return host
-
-
-def _rules(
-    reader: Reader,
-    value: Any,
-    config_file: Path,
-    zones: tuple[Zone, ...],
-    feeds: list[str],
-    *,
-    own_zones_win: bool = True,
-) -> tuple[RuleSet, tuple[Zone, ...]]:
-    """The rules inline, or from their own file (which may define zones of its own).
-
-    A rules file holds a list of rules, or a mapping with ``rules`` and ``zones``,
-    so that a rules file can ship with the zones it uses (the bundled one does).
-    """
-    if isinstance(value, list):
-        return load_rules(reader, value, config_file, zones, feeds, ("rules",)), ()
-    empty = RuleSet(config_file, (), "")
-    if not isinstance(value, str) or not value.strip():
-        reader.error(("rules",), "expected a file name (relative to this file) or a list of rules")
-        return empty, ()
-    rules_file = (config_file.parent / value).resolve()
-    try:
-        doc = yamlsrc.load(rules_file)
-    except ConfigError as exc:
-        reader.problems.extend(exc.problems)
-        return empty, ()
-    file_reader = Reader(doc)
-    data = doc.data if doc.data is not None else []
-    own_zones: tuple[Zone, ...] = ()
-    entries: Any = data
-    path: KeyPath = ()
-    if isinstance(data, dict):
-        top = file_reader.mapping(data, (), ("rules", "zones"))
-        own_zones = load_zones(file_reader, top.get("zones"))
-        if own_zones_win:
-            main = {z.name: i for i, z in enumerate(zones)}
-            for i, zone in enumerate(own_zones):
-                if zone.name in main:
-                    first = reader.doc.line(("zones", main[zone.name], "name"))
-                    file_reader.error(
-                        ("zones", i, "name"),
-                        f"duplicate zone name {zone.name!r} (first at {config_file}:{first}); "
-                        "rename one of them",
-                    )
-        else:
-            names = {z.name for z in zones}
-            own_zones = tuple(z for z in own_zones if z.name not in names)
-        entries, path = top.get("rules") or [], ("rules",)
-    if not isinstance(entries, list):
-        file_reader.error(path, "expected a list of rules (each `- name: ..., type: ...`)")
-        entries = []
-    rules = load_rules(file_reader, entries, rules_file, zones + own_zones, feeds, path)
-    reader.problems.extend(file_reader.problems)
-    return rules, own_zones

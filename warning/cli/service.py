@@ -27,7 +27,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     if settings.zones:
         print(f"  zones: {', '.join(f'{z.name} ({z.kind})' for z in settings.zones)}")
     rules = settings.rules
-    print(f"  rules: {len(rules.active)} active of {len(rules.rules)} from {rules.file}")
+    sources = ", ".join(map(str, rules.sources))
+    print(f"  rules: {len(rules.active)} active of {len(rules.rules)} from {sources}")
     fallback: dict[str, list[str]] = {}
     for rule in rules.rules:
         where = f"zone {rule.zone}" if rule.zone else ",".join(rule.countries)

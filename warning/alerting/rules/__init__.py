@@ -39,6 +39,13 @@ class RuleSet:
     file: Path
     rules: tuple[Rule, ...]
     digest: str
+    #: Every file the rules came from, when more than one (``rules:`` a list or a glob).
+    files: tuple[Path, ...] = ()
+
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        """The files the rules were read from (the configuration's own, for inline rules)."""
+        return self.files or (self.file,)
 
     @property
     def active(self) -> tuple[Rule, ...]:
