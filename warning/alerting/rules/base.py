@@ -19,7 +19,7 @@ from ...settings import option, positive
 
 LABELS = ("coup", "election_dispute", "attack", "unrest")
 SEVERITIES = ("low", "medium", "high", "critical")
-NOTIFIER_KINDS = ("slack", "email", "log")
+NOTIFIER_KINDS = ("slack", "email", "webhook", "log")
 ALL = "*"
 
 _ROUTE = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<target>.+))?$")
@@ -64,6 +64,11 @@ def parse_routes(value: Any) -> tuple[str, ...]:
             raise ValueError(
                 f"unknown route {item!r}; routes are {', '.join(NOTIFIER_KINDS)}, optionally "
                 "with a target, like slack:#other-channel or email:ops@example.org"
+            )
+        if m["kind"] == "webhook" and m["target"]:
+            raise ValueError(
+                f"route {item!r}: the webhook has one address, notify.webhook.url; "
+                "write webhook alone"
             )
         if m["kind"] == "email" and m["target"]:
             bad = [a for a in m["target"].split(",") if not _EMAIL.fullmatch(_address(a))]
