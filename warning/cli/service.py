@@ -159,6 +159,24 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_install_files(args: argparse.Namespace, settings: Settings) -> int:
+    from ..service.install import entry_point, install_files
+
+    bin = Path(args.bin) if args.bin else entry_point()
+    written = install_files(Path(args.folder), force=args.force, bin=bin)
+    width = max(len(str(w.path)) for w in written)
+    for w in written:
+        print(f"{w.path!s:<{width}}  -> {w.purpose}")
+    print(f"the unit runs {bin}; install the files as docs/operations.md shows")
+    if bin.is_relative_to("/home") or bin.is_relative_to("/root"):
+        print(
+            f"note: the unit's ProtectHome=yes hides {bin} from the service; install with "
+            "PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin (docs/operations.md)",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 def add_parsers(sub: Any, add: Add) -> None:
     add("check", cmd_check, "validate the configuration; print problems as file:line: key: message")
     run = add("run", cmd_run, "run the daemon in the foreground (systemd runs this)")
@@ -167,5 +185,16 @@ def add_parsers(sub: Any, add: Add) -> None:
     poll.add_argument("--once", action="store_true", help="required: poll each source once")
     json_option(poll)
     dry_run_option(poll)
+    files = add(
+        "install-files",
+        cmd_install_files,
+        "write the systemd unit, its sysusers file, the example configuration and the "
+        "default rules into a folder, for a service install from a wheel or pipx",
+    )
+    files.add_argument("folder", metavar="DIR", help="where to write them (made if missing)")
+    files.add_argument("--force", action="store_true", help="overwrite files already there")
+    files.add_argument(
+        "--bin", metavar="PATH", help="the warning the unit runs (default: this installation's)"
+    )
     feeds = add("feeds", cmd_feeds, "show each feed's health: last success, failures, errors")
     json_option(feeds, "print a JSON list")

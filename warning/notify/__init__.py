@@ -18,6 +18,7 @@ from .base import DeliveryError, Notifier
 from .email import EmailNotifier
 from .log import LogNotifier
 from .slack import SlackNotifier
+from .webhook import WebhookNotifier
 from .templates import Messages
 from .webhook import WebhookNotifier
 
