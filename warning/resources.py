@@ -46,6 +46,16 @@ def state_dir() -> Path:
     return Path(base) / "warning"
 
 
+def local_models() -> Path:
+    """Where a deployment keeps the model it trained on its desk's verdicts.
+
+    ``<state directory>/models``: ``warning train --with-feedback`` installs a model
+    here only when it is no worse than the one running, and scoring prefers it to the
+    shipped one (:func:`warning.classify.scorer.running_path`).
+    """
+    return state_dir() / "models"
+
+
 #: Where the installed unit keeps its configuration, state and credential files, below
 #: the root the system is installed in (``/`` on a server).
 SYSTEM_CONFIG = Path("etc/warning")

@@ -2,6 +2,8 @@
 
 With no ``--data`` it trains on the project's own corpus (``models/corpus/*.csv``),
 which is how the shipped model is made: same files, same seed, same model.
+``--with-feedback`` adds the desk's verdicts (:mod:`warning.classify.feedback`) and
+installs the model for the deployment only when it is no worse (:func:`with_feedback`).
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import resources
 from ..errors import DataError
@@ -21,6 +24,9 @@ from . import LABELS
 from .adapters import TrainRow, read_training_file
 from .artifact import MODEL_NAME, save
 from .model import Example, Model, settings, train
+
+if TYPE_CHECKING:
+    from .feedback import FeedbackItem, Learning
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +131,13 @@ def _evaluate_article(model: Model, text: str) -> dict[str, Any]:
 
 
 def run(
-    files: Sequence[Path] | None, out: Path | None, evaluation: Sequence[Path] = ()
+    files: Sequence[Path] | None,
+    out: Path | None,
+    evaluation: Sequence[Path] = (),
+    learning: Learning | None = None,
 ) -> dict[str, Any]:
-    """Train on ``files`` (default: the corpus), save to ``out``; returns the card."""
+    """Train on ``files`` (default: the corpus) and, when given, the desk's feedback;
+    save to ``out``; returns the card."""
     files = list(files or corpus_files())
     evaluations = {path.name: read_evaluation(path) for path in evaluation}
     rows, account = load_examples(files)
@@ -135,9 +145,14 @@ def run(
     chosen = settings()
     # The version names data and settings together: retraining the same corpus with
     # another threshold rule must not reuse a version that stored scores refer to.
-    version_of = hashlib.sha256((digest + json.dumps(chosen, sort_keys=True)).encode())
+    named = digest + json.dumps(chosen, sort_keys=True)
+    learnt = list(rows)
+    if learning is not None:  # the card's training section stays the files'
+        learnt += learning.rows
+        named += learning.digest
+    version_of = hashlib.sha256(named.encode())
     version = f"{MODEL_NAME}-{version_of.hexdigest()[:12]}"
-    examples = [Example(r.text, frozenset(r.labels), r.lang) for r in rows]
+    examples = [Example(r.text, frozenset(r.labels), r.lang) for r in learnt]
     model, cv = train(examples, version)
     label_counts = Counter(label for r in rows for label in r.labels)
     card: dict[str, Any] = {
@@ -155,5 +170,67 @@ def run(
         "intended_use": INTENDED_USE,
         "limits": LIMITS,
     }
+    if learning is not None:
+        card["feedback"] = learning.card(model, cv)
     out = out or resources.bundled("models") / f"{MODEL_NAME}.skops"
     return save(model, card, out)
+
+
+def candidate_path() -> Path:
+    """Where ``--with-feedback`` writes its model when not told: beside the deployment's."""
+    return resources.local_models() / "candidate" / f"{MODEL_NAME}.skops"
+
+
+def with_feedback(
+    items: Sequence[FeedbackItem],
+    files: Sequence[Path] | None,
+    out: Path | None,
+    evaluation: Sequence[Path] = (),
+) -> dict[str, Any]:
+    """Train on ``files`` plus the feedback ``items``, write the candidate to ``out``
+    (default :func:`candidate_path`), and install it as the deployment's model when it
+    is no worse than the running one (the card's ``feedback.replaces_running``).
+
+    A refused candidate stays where it was written, for a look; the running model is
+    left as it was.
+    """
+    from . import pack
+    from .feedback import prepare
+    from .scorer import load, running_path
+
+    out = (out or candidate_path()).with_suffix(".skops")
+    installed = resources.local_models() / f"{MODEL_NAME}.skops"
+    if out.resolve() == installed.resolve():
+        raise DataError(
+            f"--out {out.with_suffix('')} is the deployment's own model, which only a "
+            "candidate that passes the checks replaces",
+            "leave out --out, or name another path",
+        )
+    running_file = running_path()
+    shipped = str(pack.read_card(pack.default_path())["version"])
+    learning = prepare(items, load(running_file), pack.read_card(running_file), shipped)
+    card = run(files, out, evaluation, learning)
+    if card["feedback"]["replaces_running"]:
+        install(out, installed)
+    return card
+
+
+def install(candidate: Path, target: Path) -> None:
+    """Copy a model's three files to ``target``'s name, its card naming the new files.
+
+    Each file is written under a temporary name and then renamed into place. A process
+    that starts while they are swapped can find a pack and card that disagree, and
+    refuses them; the daemon takes the new model at its next start.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    card = json.loads(candidate.with_suffix(".json").read_text(encoding="utf-8"))
+    card["artifact"]["file"] = target.with_suffix(".skops").name
+    card["pack"]["file"] = target.with_suffix(".pack").name
+    for suffix in (".skops", ".pack", ".json"):
+        final = target.with_suffix(suffix)
+        partial = final.with_name(final.name + ".partial")
+        if suffix == ".json":
+            partial.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        else:
+            shutil.copyfile(candidate.with_suffix(suffix), partial)
+        partial.replace(final)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import AppError
-from .common import EXIT_OK, EXIT_USAGE, Add, json_option, model_option
+from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Add, json_option, model_option
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,6 +76,16 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from ..evaluate import measure, read_rows
     from ..pipeline.assessment import labels, probabilities
 
+    if args.feedback:
+        from .feedback import evaluate_feedback
+
+        return evaluate_feedback(args, settings)
+    if args.since:
+        print("warning evaluate: --since goes with --feedback", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.data:
+        print("warning evaluate: give --data CSV (or --feedback)", file=sys.stderr)
+        return EXIT_USAGE
     if args.alerts:
         return _evaluate_alerts(args, settings)
     if len(args.data) > 1:
@@ -190,12 +200,20 @@ def _evaluate_alerts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    if args.pack_only and (args.data or args.eval):
+    if args.pack_only and (args.data or args.eval or args.with_feedback):
         print("warning train: --pack-only takes only --out", file=sys.stderr)
         return EXIT_USAGE
     require_train_extra()
     from ..classify import training
 
+    if args.with_feedback:
+        from .feedback import learn, outcome
+
+        learnt = learn(args, settings)
+        if learnt is None:
+            return EXIT_FAILURE
+        _print_trained(learnt[0])
+        return outcome(*learnt)
     if args.pack_only:
         from ..classify.artifact import repack
 
@@ -216,6 +234,11 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_USAGE
     card = training.run(files, Path(args.out) if args.out else None, [Path(p) for p in args.eval])
+    _print_trained(card)
+    return EXIT_OK
+
+
+def _print_trained(card: dict[str, Any]) -> None:
     cv = card["cross_validation"]
     print(
         f"model {card['version']} written to {card['artifact']['file']} "
@@ -234,7 +257,6 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{name}: macro-F1 {figures['macro_f1']:.3f}, {share}")
         else:  # ordinary news with no labels: only false alarms can be measured
             print(f"{name}: no labelled rows, {share}")
-    return EXIT_OK
 
 
 def _day(text: str) -> date:
@@ -263,10 +285,20 @@ def add_parsers(sub: Any, add: Add) -> None:
     )
     evaluate.add_argument(
         "--data",
-        required=True,
         action="append",
         metavar="CSV",
         help="the labelled CSV (with --alerts: give it again to stream several together)",
+    )
+    evaluate.add_argument(
+        "--feedback",
+        action="store_true",
+        help="measure on the desk's verdicts in the configured database instead "
+        "(docs/alerts.md, 'Learning from verdicts')",
+    )
+    evaluate.add_argument(
+        "--since",
+        metavar="DURATION|DATE",
+        help="with --feedback: verdicts given in this long (30d) or since this day",
     )
     evaluate.add_argument(
         "--alerts",
@@ -298,6 +330,12 @@ def add_parsers(sub: Any, add: Add) -> None:
     )
     train.add_argument(
         "--out", metavar="PATH", help="where to write PATH.skops, PATH.pack and PATH.json"
+    )
+    train.add_argument(
+        "--with-feedback",
+        action="store_true",
+        help="add the desk's verdicts from the configured database; install the model for "
+        "this deployment only when it is no worse than the running one (docs/alerts.md)",
     )
     train.add_argument(
         "--pack-only",

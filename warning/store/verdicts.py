@@ -16,9 +16,16 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from warning.store.database import Database, chunks
-from warning.store.tables import alerts, feedback, verdicts
+from warning.store.tables import alerts, feedback, items, verdicts
 
-__all__ = ["Feedback", "JudgedAlert", "StoredFeedback", "StoredVerdict", "VerdictQueries"]
+__all__ = [
+    "Feedback",
+    "ItemText",
+    "JudgedAlert",
+    "StoredFeedback",
+    "StoredVerdict",
+    "VerdictQueries",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,16 @@ class StoredFeedback:
     country: str | None
     carries: bool
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ItemText:
+    """What the classifier read of a judged item: headline, lede and the feed's hints."""
+
+    title: str
+    summary: str | None
+    lang: str | None
+    published: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +164,16 @@ class VerdictQueries:
             query = query.where(verdicts.c.at >= since)
         with self.db.read() as conn:
             return [StoredFeedback(**row._mapping) for row in conn.execute(query)]
+
+    def texts(self, item_ids: Sequence[int]) -> dict[int, ItemText]:
+        """The text of each of these items that is still stored (learning from feedback)."""
+        found: dict[int, ItemText] = {}
+        columns = (items.c.id, items.c.title, items.c.summary, items.c.lang, items.c.published)
+        with self.db.read() as conn:
+            for part in chunks(sorted(set(item_ids))):
+                for row in conn.execute(select(*columns).where(items.c.id.in_(part))):
+                    found[row.id] = ItemText(row.title, row.summary, row.lang, row.published)
+        return found
 
     def record(
         self,
