@@ -273,3 +273,29 @@ feedback = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_feedback_verdict_id", "verdict_id"),
 )
+
+# --- the morning brief ---------------------------------------------------------------
+
+#: One row per brief and route, inserted under its unique dedup key (brief:ROUTE:DATE,
+#: the date in brief.timezone) before anything is sent, then delivered and retried as
+#: the alert outbox does. ``content`` is the brief as gathered (JSON): a retry, or
+#: another instance, sends exactly what was queued.
+briefs = Table(
+    "briefs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", Text, nullable=False, unique=True),
+    Column("route", Text, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    # pending | sending | sent | failed
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_try", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    Column("ref", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_briefs_status_next_try", "status", "next_try"),
+)
