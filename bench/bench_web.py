@@ -36,7 +36,19 @@ from warning.web.server import WebServer, open_site
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 COUNTRIES = ["ML", "BF", "NE", "TD", "GN", "SN", "MR", "CI", "GH", "TG", "BJ", "NG", "CM", "SD"]
 LABELS = ["coup", "election_dispute", "attack", "unrest"]
-WORDS = "army attack village jihadists protest vote palace soldiers gunmen convoy border".split()
+WORDS = [
+    "army",
+    "attack",
+    "village",
+    "jihadists",
+    "protest",
+    "vote",
+    "palace",
+    "soldiers",
+    "gunmen",
+    "convoy",
+    "border",
+]
 
 
 def fill(url: str, n: int, rng: random.Random) -> None:
