@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from ..errors import DeliveryError
 from ..records import AlertMessage
+from .templates import DEFAULT, Messages
 
 __all__ = ["LOOPBACK", "DeliveryError", "Notifier", "is_loopback"]
 
@@ -44,6 +45,9 @@ class Notifier(ABC):
     #: pairs) and ``FILES`` (keys naming files, resolved against the configuration's
     #: folder: key -> hint when missing). None: the kind takes no section (the log).
     Options: ClassVar[type[Any] | None] = None
+    #: The wording and templates of ``messages:`` (docs/messages.md), set by
+    #: ``Notifiers`` on each notifier it builds; English, no templates, by default.
+    messages: Messages = DEFAULT
 
     @abstractmethod
     def send(self, message: AlertMessage, target: str | None, thread: str | None) -> str:

@@ -2,120 +2,121 @@
 
 Plain text only. Each notifier escapes for its own medium (Slack mrkdwn, HTML);
 strings from feeds (headlines, terms) are untrusted and reach here unescaped.
+Every phrase comes from a language's table (wording.py); English unless given.
 """
 
 from __future__ import annotations
 
 import functools
 
-from ..geo.countries import labelled
+from ..geo.countries import labelled, name
 from ..records import AlertMessage
+from .wording import ENGLISH, Wording
 
-LABEL_NAMES = {
-    "coup": "Coup or coup attempt",
-    "election_dispute": "Disputed election",
-    "attack": "Armed attack",
-    "unrest": "Unrest",
-    "quiet": "Gone quiet",
-    "advisory": "Travel advisory changed",
-}
+LABEL_NAMES = ENGLISH.labels
 
 #: Labels whose signal is not corroborating news: an item count (flatline rules) or an
 #: advisory level. "unconfirmed — 1 outlet" would mislead there.
 NOT_NEWS = frozenset({"quiet", "advisory"})
 
-DECISION_WORDS = {
-    "new": "NEW",
-    "escalated": "ESCALATED",
-    "ongoing": "ONGOING",
-    "resolved": "RESOLVED",
-}
+DECISION_WORDS = ENGLISH.decisions
 
 
-def label_name(label: str) -> str:
-    return LABEL_NAMES.get(label, label.replace("_", " ").capitalize())
+def label_name(label: str, w: Wording = ENGLISH) -> str:
+    return w.label(label)
 
 
 @functools.cache
-def place_name(subject: str) -> str:
-    """ "Niger (NE)" for a country code; the zone's name for ``zone:NAME``."""
+def place_name(subject: str, w: Wording = ENGLISH) -> str:
+    """ "Niger (NE)" for a country code (``Tchad (TD)`` in French); the zone's name for
+    ``zone:NAME``."""
     if subject.startswith("zone:"):
-        return f"zone {subject[5:]}"
+        return w.zone.format(name=subject[5:])
     if subject.startswith("feed:"):
-        return f"feed {subject[5:]}"
-    return labelled(subject)
+        return w.feed.format(name=subject[5:])
+    if w is ENGLISH:
+        return labelled(subject)
+    full = name(subject, w.language)
+    return subject if full == subject else f"{full} ({subject})"
 
 
-def confidence(message: AlertMessage) -> str:
+def place(message: AlertMessage, w: Wording = ENGLISH) -> str:
+    """Where the message is about, in the language of ``w``."""
+    if w is ENGLISH:
+        return message.place or place_name(message.subject)
+    return place_name(message.subject, w)
+
+
+def confidence(message: AlertMessage, w: Wording = ENGLISH) -> str:
     """``unconfirmed — 1 outlet`` or ``corroborated — 3 outlets``, with the score."""
-    n = len(message.outlets)
-    word = "corroborated" if message.corroborated else "unconfirmed"
-    return f"{word} — {n} outlet{'s' if n != 1 else ''} (score {message.score:.2f})"
+    word = w.corroborated if message.corroborated else w.unconfirmed
+    outlets = w.count(len(message.outlets))
+    return w.confidence.format(word=word, outlets=outlets, score=f"{message.score:.2f}")
 
 
-def title(message: AlertMessage) -> str:
+def title(message: AlertMessage, w: Wording = ENGLISH) -> str:
     """One line: what happened and where, e.g. ``NEW · Coup or coup attempt · Niger (NE)``."""
     if message.kind == "test":
-        return "TEST · warning test-notify: this route works"
+        return w.test_title
     if message.kind == "operator":
-        return f"OPERATOR · {message.note or message.rule}"
-    return " · ".join(
-        (
-            DECISION_WORDS[message.decision],
-            label_name(message.label),
-            message.place or place_name(message.subject),
-        )
-    )
+        return f"{w.operator} · {message.note or message.rule}"
+    return " · ".join((w.decision(message.decision), w.label(message.label), place(message, w)))
 
 
-def thread_title(message: AlertMessage) -> str:
+def thread_title(message: AlertMessage, w: Wording = ENGLISH) -> str:
     """The same line for every message of one alert (mail clients thread on the subject):
     severity, label and place, e.g. ``CRITICAL · Coup or coup attempt · Niger (NE)``."""
     if message.kind != "alert":
-        return title(message)
-    place = message.place or place_name(message.subject)
-    return f"{message.severity.upper()} · {label_name(message.label)} · {place}"
+        return title(message, w)
+    severity = w.level(message.severity).upper()
+    return f"{severity} · {w.label(message.label)} · {place(message, w)}"
 
 
-def status_line(message: AlertMessage) -> str:
+def status_line(message: AlertMessage, w: Wording = ENGLISH) -> str:
     """Severity, confidence and rule, for the line under the title."""
-    parts = [f"severity {message.severity}", f"rule {message.rule}"]
+    parts = [
+        w.severity.format(severity=w.level(message.severity)),
+        w.rule.format(rule=message.rule),
+    ]
     if message.kind == "alert" and message.label not in NOT_NEWS:
-        parts.insert(1, confidence(message))
+        parts.insert(1, confidence(message, w))
     if message.spike is not None:
-        parts.insert(2, f"{message.spike:.1f}× usual volume")
+        parts.insert(2, w.spike.format(spike=f"{message.spike:.1f}"))
     return " · ".join(parts)
 
 
-def plain_text(message: AlertMessage, *, max_headlines: int = 5) -> str:
+def footer(message: AlertMessage, w: Wording = ENGLISH) -> str:
+    """``Alert 42 · opened 2023-07-26 08:00 UTC · model clf-1``."""
+    return w.footer.format(
+        id=message.alert_id,
+        opened=f"{message.opened:%Y-%m-%d %H:%M}",
+        model=message.model or w.no_model,
+    )
+
+
+def plain_text(message: AlertMessage, *, max_headlines: int = 5, w: Wording = ENGLISH) -> str:
     """The whole message as plain text (email text part, Slack's fallback ``text``)."""
-    lines = [title(message), status_line(message)]
+    lines = [title(message, w), status_line(message, w)]
     if message.note:
         lines.append(message.note)
     if message.headlines:
         lines.append("")
-        lines.append("Evidence:")
+        lines.append(w.evidence + w.colon)
         for h in message.headlines[:max_headlines]:
             lines.append(f"- {h.title} ({h.outlet})" + (f" {h.link}" if h.link else ""))
         more = len(message.headlines) - max_headlines
         if more > 0:
-            lines.append(f"- and {more} more")
+            lines.append("- " + w.more.format(n=more))
     if message.terms:
         lines.append("")
-        lines.append("Terms that drove the score: " + ", ".join(message.terms))
+        lines.append(f"{w.terms_long}{w.colon} " + ", ".join(message.terms))
     lines.append("")
-    lines.append(
-        f"Alert {message.alert_id} · opened {message.opened:%Y-%m-%d %H:%M} UTC"
-        f" · model {message.model or 'none'}"
-    )
+    lines.append(footer(message, w))
     return "\n".join(lines)
 
 
-def verdict_line(message: AlertMessage) -> str | None:
+def verdict_line(message: AlertMessage, w: Wording = ENGLISH) -> str | None:
     """How to answer an alert from where email is read; None for operator and test alerts."""
     if message.kind != "alert":
         return None
-    return (
-        f"Verdict: warning alerts verdict {message.alert_id}"
-        " confirmed|false-alarm|wrong-country|old-news (or use the buttons in Slack)"
-    )
+    return w.verdict_hint.format(id=message.alert_id)
