@@ -120,7 +120,7 @@ def outcome(card: dict[str, Any], out: Path) -> int:
     held = fb["held_back"]
     print(
         f"feedback: {fb['items']} items ({fb['first'][:10]} to {fb['last'][:10]}), "
-        f"{fb['trained_on']['rows']} rows trained on, {held['candidate']['items']} items held back"
+        f"{fb['trained_on']['rows']} rows trained on, {held['candidate']['items']} held back"
     )
     print(
         f"running model {fb['running']['version']}: cross-validated macro-F1 "
