@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -33,7 +34,14 @@ from warning import cli, config, logs
 from warning.alerting import outbox
 from warning.errors import ConfigError, DeliveryError
 from warning.notify import Notifiers
-from warning.notify.webhook import WebhookNotifier, WebhookOptions, parse_headers, retry_after
+from warning.notify.webhook import (
+    RESERVED,
+    WebhookNotifier,
+    WebhookOptions,
+    body,
+    parse_headers,
+    retry_after,
+)
 from warning.records import AlertMessage, Headline
 from warning.settings import Secret
 from warning.store import open_store
@@ -555,3 +563,14 @@ def test_a_refusing_receiver_fails_the_delivery_for_good(
     assert 'HTTP 400: {"error": "unknown field group"}' in line
     assert desk.deliver_later(timedelta(hours=2)) == outbox.DeliveryReport()
     assert len(desk.receiver.requests) == 1
+
+
+def test_docs_alerts_md_shows_the_body_and_its_headers() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "alerts.md").read_text("utf-8")
+    section = text.split("### By webhook", 1)[1].split("\n## ", 1)[0]
+    shown = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    sent = json.loads(body(message()))
+    assert shown.keys() == sent.keys() and shown["alert"].keys() == sent["alert"].keys()
+    assert shown["alert"]["headlines"][0].keys() == sent["alert"]["headlines"][0].keys()
+    named = {h.lower() for h in re.findall(r"`([A-Za-z-]+)`", section)}
+    assert named >= RESERVED  # every header warning keeps for itself is documented
