@@ -27,7 +27,7 @@ from tests.feedserver import FeedServer
 from tests.newsroom import NIGER_COUP, Newsroom, write_config
 from warning import cli, logs
 from warning.alerting.verdicts import record_verdict
-from warning.classify import pack, scorer
+from warning.classify import artifact, pack, scorer
 from warning.classify.feedback import (
     HOLD_OUT,
     FeedbackItem,
@@ -277,6 +277,7 @@ def test_a_candidate_no_worse_is_installed_and_scored_with(desk: Desk) -> None:
     assert scorer.running_path() == installed.with_suffix(".pack")
     card = pack.read_card(installed.with_suffix(".pack"))
     assert scorer.load().version == card["version"] != SHIPPED
+    assert artifact.load(installed.with_suffix(".skops")).version == card["version"]
     fb = card["feedback"]
     # Hand-checked: seven confirmed items; Chad's (item 3) is the one held back.
     assert [held_back(i) for i in desk.evidence("TD")] == [True]
