@@ -207,7 +207,8 @@ def main() -> None:
             times.append(time.perf_counter() - t)
         print(
             f"{path:<26} median {statistics.median(times[1:]) * 1000:6.1f} ms  "
-            f"max {max(times[1:]) * 1000:6.1f} ms  {size // 1024} KB"
+            f"max {max(times[1:]) * 1000:6.1f} ms  first {times[0] * 1000:6.1f} ms  "
+            f"{size // 1024} KB"
         )
     server.close()
 

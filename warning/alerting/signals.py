@@ -14,7 +14,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -206,13 +206,15 @@ def daily_outlets(
     *,
     since: datetime | None = None,
     floor: float = 0.0,
+    count: Callable[[list[Evidence]], int] | None = None,
 ) -> list[int]:
     """Independent outlets in each 24-hour slot of the ``days`` before ``end``, oldest first.
 
     Slot *i* is [end − (days − i) × 24 h, end − (days − i − 1) × 24 h). Pass the current
     window's start as ``end`` so that history never overlaps the window. Slots that begin
     before ``since`` (when the program started watching) are left out: a zero there would
-    mean "not watching", not "quiet". Each slot is clustered on its own.
+    mean "not watching", not "quiet". Each slot is clustered on its own, by ``count``
+    when given (a caller that keeps past days' counts: the situation page).
     """
     if days < 0:
         raise ValueError(f"days must not be negative, not {days}")
@@ -225,7 +227,8 @@ def daily_outlets(
     for e in evidence:
         if first <= e.seen < end and strength(e) >= floor:
             slots[(e.seen - first) // DAY].append(e)
-    return [len(independent(slot)) for slot in slots[skip:]]
+    count = count or (lambda slot: len(independent(slot)))
+    return [count(slot) for slot in slots[skip:]]
 
 
 def slot_counts(times: Sequence[datetime], end: datetime, slot: timedelta, slots: int) -> list[int]:

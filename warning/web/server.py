@@ -33,7 +33,7 @@ from ..service.health import CLIENT_TIMEOUT_S, BoundedServer
 from ..store import Store
 from ..store.situation import read_only
 from . import api, pages
-from .situation import countries, country, trend
+from .situation import countries, country
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +130,9 @@ class Site:
         return _json([api.alert(a) for a in found])
 
     def country(self, code: str, *, api_path: bool) -> Response:
-        from ..alerting.rules import LABELS
-
         if not is_code(code):
             return _missing(api_path, f"{code} is not an ISO 3166 country code")
-        now = self.clock()
-        state = country(self.store, code, now)
-        trends = {label: trend(self.store, code, label, now) for label in LABELS}
+        state, trends = country(self.store, code, self.clock())
         about = self.store.situation.alerts_about(code)
         latest = self.store.situation.latest_items(code)
         if api_path:

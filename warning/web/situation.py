@@ -10,6 +10,7 @@ the page and the alerts never disagree about a score.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,9 +23,11 @@ from ..alerting.signals import (
     baseline,
     daily_outlets,
     history_end,
+    independent,
     strength,
 )
 from ..geo.countries import name as country_name
+from ..records import Evidence
 from ..store import Store
 from ..store.alerts import StoredAlert
 
@@ -82,44 +85,87 @@ def countries(store: Store, now: datetime, only: Sequence[str] | None = None) ->
     outlets: dict[str, dict[str, int]] = {}
     for label in LABELS:
         for code, evidence in store.situation.evidence(label, start, now, only).items():
-            signal = aggregate(code, label, evidence, start, now)
-            if signal.outlets:
-                scores.setdefault(code, {})[label] = round(signal.score, 3)
-                outlets.setdefault(code, {})[label] = len(signal.outlets)
+            _score(scores, outlets, code, label, evidence, now)
     open_by: dict[str, list[StoredAlert]] = {}
     for alert in store.situation.open_alerts():
         if only is None or alert.subject in only:
             open_by.setdefault(alert.subject, []).append(alert)
     codes = (scores.keys() | open_by.keys()) - {s for s in open_by if ":" in s}
     found = [
-        CountryState(
-            code=code,
-            name=country_name(code),
-            level=level_of(scores.get(code, {}), open_by.get(code, [])),
-            labels=scores.get(code, {}),
-            outlets=outlets.get(code, {}),
-            open_alerts=len(open_by.get(code, [])),
-        )
+        _state(code, scores.get(code, {}), outlets.get(code, {}), open_by.get(code, []))
         for code in codes
     ]
     found.sort(key=lambda c: (-LEVELS.index(c.level), -max(c.labels.values(), default=0), c.code))
     return found
 
 
-def country(store: Store, code: str, now: datetime) -> CountryState:
-    """One country now; ``quiet`` when nothing holds for it."""
-    for state in countries(store, now, [code]):
-        return state
-    return CountryState(code, country_name(code), LEVELS[0], {}, {}, 0)
-
-
-def trend(store: Store, code: str, label: str, now: datetime, days: int = TREND_DAYS) -> list[Day]:
-    """``label``'s last ``days`` UTC days for country ``code``, oldest first (today last)."""
+def country(
+    store: Store, code: str, now: datetime, days: int = TREND_DAYS
+) -> tuple[CountryState, dict[str, list[Day]]]:
+    """One country now (``quiet`` when nothing holds for it) and each label's last ``days``
+    UTC days, oldest first (today last), from one read of its evidence."""
     end = history_end(now) + DAY
     span = days + HISTORY_DAYS
     first = end - span * DAY
-    evidence = store.situation.evidence(label, first, end, [code]).get(code, [])
-    counts = daily_outlets(evidence, span, end, since=store.situation.watching_since())
+    by_label = store.situation.country_evidence(code, LABELS, first, end)
+    since = store.situation.watching_since()
+    scores: dict[str, dict[str, float]] = {}
+    outlets: dict[str, dict[str, int]] = {}
+    trends = {}
+    for label, evidence in by_label.items():
+        _score(scores, outlets, code, label, evidence, now)
+        trends[label] = _trend(evidence, first, end, span, since)
+    about = [a for a in store.situation.open_alerts() if a.subject == code]
+    state = _state(code, scores.get(code, {}), outlets.get(code, {}), about)
+    return state, trends
+
+
+def _score(
+    scores: dict[str, dict[str, float]],
+    outlets: dict[str, dict[str, int]],
+    code: str,
+    label: str,
+    evidence: Sequence[Evidence],
+    now: datetime,
+) -> None:
+    """Note ``label``'s 24-hour signal for ``code`` when any outlet carries it."""
+    signal = aggregate(code, label, evidence, now - WINDOW, now)
+    if signal.outlets:
+        scores.setdefault(code, {})[label] = round(signal.score, 3)
+        outlets.setdefault(code, {})[label] = len(signal.outlets)
+
+
+def _state(
+    code: str, scores: dict[str, float], outlets: dict[str, int], open_alerts: list[StoredAlert]
+) -> CountryState:
+    return CountryState(
+        code=code,
+        name=country_name(code),
+        level=level_of(scores, open_alerts),
+        labels=scores,
+        outlets=outlets,
+        open_alerts=len(open_alerts),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _outlets_of_stories(day: tuple[Evidence, ...]) -> int:
+    return len(independent(day))
+
+
+def _outlets_of_day(day: list[Evidence]) -> int:
+    """Independent outlets in one day's evidence, remembered: a past day's items do not
+    change, so a page reloaded, or another label's, clusters only today's again. The
+    key is the evidence itself (items, titles, outlets, strengths), never a stale count."""
+    return _outlets_of_stories(tuple(sorted(day, key=lambda e: e.item_id)))
+
+
+def _trend(
+    evidence: Sequence[Evidence], first: datetime, end: datetime, span: int, since: datetime | None
+) -> list[Day]:
+    """Daily outlets, mean strength and baseline of the days after the first
+    :data:`HISTORY_DAYS` of [first, end), which are only the first day's history."""
+    counts = daily_outlets(evidence, span, end, since=since, count=_outlets_of_day)
     padded: list[int | None] = [None] * (span - len(counts)) + list(counts)
     strengths: list[list[float]] = [[] for _ in range(span)]
     for e in evidence:
