@@ -21,6 +21,7 @@ from .alerting.rules.files import read_rules
 from .geo.zones import Zone, load_zones
 from .notify import REGISTRY as NOTIFIERS
 from .notify import NotifySettings
+from .notify.templates import load_messages
 from .settings import Reader, Secret, SecretURL, at_least, option, parse_size, positive
 from .sources import REGISTRY, Feed
 from .yamlsrc import KeyPath
@@ -116,6 +117,7 @@ TOP_KEYS = (
     "health",
     "operator",
     "interactions",
+    "messages",
 )
 FEED_KEYS = ("name", "kind", "url", "every", "lang", "outlet")
 DEFAULT_EVERY = timedelta(minutes=10)
@@ -149,6 +151,9 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
     feeds = _feeds(reader, top.get("feeds"))
     poll = reader.options(PollSettings, top.get("poll"), ("poll",))
     notify = _notify(reader, top.get("notify"), path)
+    messages = load_messages(reader, top.get("messages"), path)
+    if notify is not None:  # every notifier's language and templates
+        notify = replace(notify, messages=messages)
     health = reader.options(HealthSettings, top.get("health"), ("health",))
     operator = reader.options(OperatorSettings, top.get("operator"), ("operator",))
     interactions = reader.options(InteractionSettings, top.get("interactions"), ("interactions",))

@@ -42,6 +42,17 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             f"  note: route {route!r} (rules {', '.join(names)}) has no notifier under "
             "notify:; those alerts go to the log"
         )
+    # Templates compiled at load; rendered here against sample messages, as at run time.
+    from ..notify.templates import trial_render
+
+    messages = settings.notify.messages
+    parts = ", ".join(sorted(messages.templates.compiled)) if messages.templates else ""
+    print(f"  messages: {messages.language}" + (f", templates: {parts}" if parts else ""))
+    broken = trial_render(messages)
+    for problem in broken:
+        print(problem, file=sys.stderr)
+    if broken:
+        return EXIT_USAGE
     # The pack's reader verifies it (whole, unchanged, the one its card names) with the
     # standard library: checking need not import numpy, as scoring does.
     from ..classify import LABELS, pack

@@ -18,6 +18,7 @@ from .base import DeliveryError, Notifier
 from .email import EmailNotifier
 from .log import LogNotifier
 from .slack import SlackNotifier
+from .templates import Messages
 from .webhook import WebhookNotifier
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class NotifySettings:
     """``notify``: each configured kind's options (its ``Notifier.Options``). Empty: the log."""
 
     kinds: dict[str, Any] = field(default_factory=dict, hash=False)
+    #: ``messages``: the language and templates every notifier renders with.
+    messages: Messages = field(default_factory=Messages)
 
     def get(self, kind: str) -> Any | None:
         """The options of ``notify.<kind>``; None when that section is absent."""
@@ -79,6 +82,7 @@ class Notifiers:
         if not dry_run and stand_in is None:
             for kind, options in settings.kinds.items():
                 self.configured[kind] = REGISTRY[kind](options)  # type: ignore[call-arg]
+                self.configured[kind].messages = settings.messages
 
     def resolve(self, route: str) -> tuple[Notifier, str | None]:
         """The notifier and target for ``route``; the log when it is not configured."""

@@ -27,6 +27,8 @@ from ..records import AlertMessage
 from ..settings import Secret, option
 from . import render
 from .base import LOOPBACK, Notifier, is_loopback
+from .templates import render_part
+from .wording import Wording
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ _BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]+")
 _DOMAIN = re.compile(r"[A-Za-z0-9.-]+")
 _ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+")
 MAX_HEADLINES = 5
+#: A subject a template wrote is cut here: mail clients show far less.
+SUBJECT_MAX = 250
 
 
 def one_line(text: str) -> str:
@@ -134,10 +138,14 @@ class EmailNotifier(Notifier):
     ) -> EmailMessage:
         """The MIME message: a text part and an HTML alternative; headers on one line each."""
         message = _single_line_headlines(message)
+        w = self.messages.words
+        parts = {p: render_part(self.messages, f"email.{p}.j2", message) for p in PARTS}
+        failures = [part.failure for part in parts.values() if part.failure]
         tag = f"[warning #{message.alert_id}]" if message.kind == "alert" else "[warning]"
         # One subject for the whole alert, so that every mail client threads it; the
         # decision (NEW, ESCALATED, RESOLVED) opens the body.
-        subject = f"{tag} {one_line(render.thread_title(message))}"
+        title = parts["subject"].text or render.thread_title(message, w)
+        subject = f"{tag} {one_line(title)[:SUBJECT_MAX]}"
         mail = EmailMessage(policy=SMTP_POLICY)
         try:
             # The policy refuses a header value with any line break: a second guard.
@@ -152,10 +160,18 @@ class EmailNotifier(Notifier):
             mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
         except ValueError as exc:
             raise DeliveryError(f"email: cannot build the message: {exc}", retryable=False) from exc
-        text = render.plain_text(message, max_headlines=MAX_HEADLINES)
-        verdict = render.verdict_line(message)
-        mail.set_content(f"{text}\n\n{verdict}" if verdict else text)
-        mail.add_alternative(_html(message), subtype="html")
+        text = parts["text"].text
+        if text is None:
+            text = render.plain_text(message, max_headlines=MAX_HEADLINES, w=w)
+            verdict = render.verdict_line(message, w)
+            text = f"{text}\n\n{verdict}" if verdict else text
+        mail.set_content("\n\n".join([text, *failures]))
+        page = parts["html"].text or _html(message, w)
+        if failures:  # the wording is ours, and the desk should know why
+            said = "".join(f"\n<p><small>{html.escape(f)}</small></p>" for f in failures)
+            end = page.rfind("</body>")
+            page = page[:end] + said + page[end:] if end != -1 else page + said
+        mail.add_alternative(page, subtype="html")
         return mail
 
     def _submit(self, mail: EmailMessage, recipients: tuple[str, ...]) -> None:
@@ -274,19 +290,23 @@ def _single_line_headlines(message: AlertMessage) -> AlertMessage:
     return replace(message, headlines=headlines, terms=tuple(one_line(t) for t in message.terms))
 
 
-def _html(message: AlertMessage) -> str:
+#: The parts a template may write: email.subject.j2, email.text.j2, email.html.j2.
+PARTS = ("subject", "text", "html")
+
+
+def _html(message: AlertMessage, w: Wording) -> str:
     """The HTML alternative; every string is escaped, links only for http(s) URLs."""
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
-        '<html><head><meta charset="utf-8"></head><body>',
-        f"<h2>{e(render.title(message))}</h2>",
-        f"<p>{e(render.status_line(message))}</p>",
+        f'<html lang="{w.language}"><head><meta charset="utf-8"></head><body>',
+        f"<h2>{e(render.title(message, w))}</h2>",
+        f"<p>{e(render.status_line(message, w))}</p>",
     ]
     if message.note:
         parts.append(f"<p>{e(message.note).replace(chr(10), '<br>')}</p>")
     if message.headlines:
-        parts.append("<p>Evidence:</p><ul>")
+        parts.append(f"<p>{e(w.evidence + w.colon)}</p><ul>")
         for h in message.headlines[:MAX_HEADLINES]:
             text = e(h.title)
             if h.link and urlsplit(h.link).scheme.lower() in ("http", "https"):
@@ -294,15 +314,13 @@ def _html(message: AlertMessage) -> str:
             parts.append(f"<li>{text} ({e(h.outlet)})</li>")
         more = len(message.headlines) - MAX_HEADLINES
         if more > 0:
-            parts.append(f"<li>and {more} more</li>")
+            parts.append(f"<li>{e(w.more.format(n=more))}</li>")
         parts.append("</ul>")
     if message.terms:
-        parts.append(f"<p>Terms that drove the score: {e(', '.join(message.terms))}</p>")
-    parts.append(
-        f"<p><small>Alert {message.alert_id} · opened {message.opened:%Y-%m-%d %H:%M} UTC"
-        f" · model {e(message.model or 'none')}</small></p>"
-    )
-    verdict = render.verdict_line(message)
+        terms = f"{w.terms_long}{w.colon} " + ", ".join(message.terms)
+        parts.append(f"<p>{e(terms)}</p>")
+    parts.append(f"<p><small>{e(render.footer(message, w))}</small></p>")
+    verdict = render.verdict_line(message, w)
     if verdict:
         parts.append(f"<p>{e(verdict)}</p>")
     parts.append("</body></html>")

@@ -23,12 +23,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from ..records import AlertMessage, Headline
 from ..settings import Secret
 from . import render
 from .base import LOOPBACK, DeliveryError, Notifier, is_loopback
+from .mrkdwn import OUTLET_MAX, clip, escape, link
+from .mrkdwn import mrkdwn as _mrkdwn
+from .mrkdwn import one_line as _line
+from .templates import DEFAULT, Messages, render_part
+from .wording import ENGLISH, Wording
 
 if TYPE_CHECKING:  # a type only: the SDK is imported where a client is made
     from slack_sdk.web import SlackResponse
@@ -45,30 +50,15 @@ SECTION_MAX = 3000
 TEXT_MAX = 4000
 # Our own caps, so that one hostile headline cannot crowd out the rest.
 HEADLINES_MAX = 10
-TITLE_MAX = 200
-OUTLET_MAX = 80
-URL_MAX = 1000
 TERMS_MAX = 1000
-ELLIPSIS = "…"
 
 #: The actions block of every alert message (DESIGN.md, "Analyst verdicts").
 VERDICT_BLOCK = "warning-verdict"
 #: The context line naming the latest verdict, replaced by each new one.
 VERDICT_SHOWN = "warning-verdict-shown"
-#: Button action id -> label. The action ids are the contract (DESIGN.md); what each
-#: records is the verdicts' business (alerting/verdicts.py, ACTIONS).
-BUTTONS = {
-    "ack": "Acknowledge",
-    "confirm": "Confirmed",
-    "false_alarm": "False alarm",
-    "wrong_country": "Wrong country",
-    "old_news": "Old news",
-}
-
-_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-# Everything else (space, quotes, <, >, |, non-ASCII) is percent-encoded: a URL
-# must not end the <url|label> syntax early nor start a label of its own.
-_URL_SAFE = "/?#[]@!$&'()*+,;=:%-._~"
+#: Button action id -> label (in English; wording.py has each language's). The action
+#: ids are the contract (DESIGN.md); what each records is alerting/verdicts.py's business.
+BUTTONS = ENGLISH.buttons
 
 _TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable"}
 _REINSTALL = "reinstall the Slack app and put its new bot token in notify.slack.token"
@@ -91,99 +81,58 @@ _HINTS = {
 }
 
 
-def escape(text: str) -> str:
-    """Slack's escaping for mrkdwn and ``text``: only ``&``, ``<`` and ``>``."""
-    return text.translate(_ENTITIES)
-
-
-def clip(text: str, limit: int) -> str:
-    """Cut escaped ``text`` to ``limit`` characters with an ellipsis, never inside ``&amp;``."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - len(ELLIPSIS)]
-    amp = cut.rfind("&", max(0, len(cut) - 4))  # an entity is at most 5 characters
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + ELLIPSIS
-
-
-def _line(text: str, limit: int) -> str:
-    """Untrusted text on one line (a newline could start a quote or a list), cut to ``limit``."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` ready to sit inside ``<...|label>``, or None when it must not be a link."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    encoded = escape(quote(url.strip(), safe=_URL_SAFE))
-    return encoded if len(encoded) <= URL_MAX else None
-
-
-def link(url: str | None, label: str) -> str:
-    """``<url|label>`` with both parts made safe, or the escaped label alone."""
-    text = escape(_line(label, TITLE_MAX) or "(untitled)")
-    href = safe_url(url)
-    return f"<{href}|{text}>" if href else text
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    # verbatim: no automatic linking of channel names, URLs or bare @mentions.
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def _evidence(headlines: Sequence[Headline]) -> str:
-    lines = ["*Evidence*"]
+def _evidence(headlines: Sequence[Headline], w: Wording) -> str:
+    lines = [f"*{w.evidence}*"]
     size = len(lines[0])
     room = SECTION_MAX - 40  # kept for the "and N more" line
     shown = 0
     for h in headlines[:HEADLINES_MAX]:
-        line = f"• {link(h.link, h.title)} — {escape(_line(h.outlet, OUTLET_MAX))}"
+        line = f"• {link(h.link, h.title, w.untitled)} — {escape(_line(h.outlet, OUTLET_MAX))}"
         if size + 1 + len(line) > room:
             break
         lines.append(line)
         size += 1 + len(line)
         shown += 1
     if len(headlines) > shown:
-        lines.append(f"_and {len(headlines) - shown} more_")
+        lines.append(f"_{w.more.format(n=len(headlines) - shown)}_")
     return "\n".join(lines)
 
 
-def render_blocks(message: AlertMessage) -> list[dict[str, Any]]:
-    """The Block Kit layout: title, status, evidence links, then terms and provenance."""
-    title = _line(render.title(message), HEADER_MAX)  # plain_text: never parsed for mentions
-    status = escape(render.status_line(message))
-    if message.note:
+def render_blocks(message: AlertMessage, messages: Messages = DEFAULT) -> list[dict[str, Any]]:
+    """The Block Kit layout: title, status, evidence links, then terms and provenance.
+
+    ``slack.text.j2``, when the operator has one, writes the status section instead.
+    """
+    w = messages.words
+    title = _line(render.title(message, w), HEADER_MAX)  # plain_text: never parsed for mentions
+    templated = render_part(messages, "slack.text.j2", message)
+    status = templated.text or escape(render.status_line(message, w))
+    if message.note and templated.text is None:
         status += "\n" + escape(message.note)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
         {"type": "section", "text": _mrkdwn(clip(status, SECTION_MAX))},
     ]
     if message.headlines:
-        blocks.append({"type": "section", "text": _mrkdwn(_evidence(message.headlines))})
+        blocks.append({"type": "section", "text": _mrkdwn(_evidence(message.headlines, w))})
     context = []
     if message.terms:
         terms = ", ".join(_line(t, TERMS_MAX) for t in message.terms)
-        context.append(_mrkdwn(clip("Terms: " + escape(terms), TERMS_MAX)))
-    model = escape(_line(message.model or "none", 200))
-    context.append(_mrkdwn(f"model {model} · alert {message.alert_id}"))
+        context.append(_mrkdwn(clip(f"{w.terms}{w.colon} " + escape(terms), TERMS_MAX)))
+    model = escape(_line(message.model or w.no_model, 200))
+    context.append(_mrkdwn(w.slack_footer.format(model=model, id=message.alert_id)))
+    failures = [templated.failure, render_part(messages, "slack.fallback.j2", message).failure]
+    context.extend(_mrkdwn(escape(f)) for f in failures if f)  # say the wording is ours
     blocks.append({"type": "context", "elements": context})
     if message.kind != "test":  # a test message has no alert to judge
-        blocks.append(verdict_buttons(message.alert_id))
+        blocks.append(verdict_buttons(message.alert_id, w))
     if message.verdict is not None:  # an update keeps the verdict the desk gave
         v = message.verdict
-        blocks = with_verdict(blocks, verdict_line(v.title, v.by, v.at))
+        blocks = with_verdict(blocks, verdict_line(w.verdict(v.title), v.by, v.at, w))
     return blocks
 
 
-def verdict_buttons(alert_id: int) -> dict[str, Any]:
+def verdict_buttons(alert_id: int, w: Wording = ENGLISH) -> dict[str, Any]:
     """The actions block: one button per verdict, each valued with the alert id."""
     buttons = [
         {
@@ -192,15 +141,15 @@ def verdict_buttons(alert_id: int) -> dict[str, Any]:
             "text": {"type": "plain_text", "text": label},
             "value": str(alert_id),
         }
-        for action, label in BUTTONS.items()
+        for action, label in w.buttons.items()
     ]
     return {"type": "actions", "block_id": VERDICT_BLOCK, "elements": buttons}
 
 
-def verdict_line(title: str, user: str, at: datetime) -> str:
+def verdict_line(title: str, user: str, at: datetime, w: Wording = ENGLISH) -> str:
     """``False alarm — @amina, 03:12 UTC``, escaped: the user name comes from Slack."""
     name = escape(_line(user, OUTLET_MAX))
-    return f"{escape(title)} — @{name}, {at.astimezone(UTC):%H:%M} UTC"
+    return w.verdict_by.format(title=escape(title), user=name, time=f"{at.astimezone(UTC):%H:%M}")
 
 
 def with_verdict(blocks: Sequence[dict[str, Any]], line: str) -> list[dict[str, Any]]:
@@ -214,9 +163,11 @@ def with_verdict(blocks: Sequence[dict[str, Any]], line: str) -> list[dict[str, 
     return [*kept[:at], shown, *kept[at:]]
 
 
-def fallback_text(message: AlertMessage) -> str:
-    """The plain ``text`` (notifications, screen readers), escaped and within 4,000 characters."""
-    return clip(escape(render.plain_text(message)), TEXT_MAX)
+def fallback_text(message: AlertMessage, messages: Messages = DEFAULT) -> str:
+    """The plain ``text`` (notifications, screen readers), escaped and within 4,000 characters;
+    ``slack.fallback.j2`` writes it when the operator has one."""
+    templated = render_part(messages, "slack.fallback.j2", message).text
+    return clip(templated or escape(render.plain_text(message, w=messages.words)), TEXT_MAX)
 
 
 def parse_reference(reference: str) -> tuple[str, str]:
@@ -310,8 +261,8 @@ class SlackNotifier(Notifier):
         A thread stays in the channel its reference names, whatever ``target`` says.
         """
         content: dict[str, Any] = {
-            "text": fallback_text(message),
-            "blocks": render_blocks(message),
+            "text": fallback_text(message, self.messages),
+            "blocks": render_blocks(message, self.messages),
             "parse": "none",  # chat.update would otherwise default to "client" parsing
             "link_names": False,
         }

@@ -37,7 +37,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..alerting.verdicts import ACTIONS, TITLES, record_verdict, standing
+from ..alerting.verdicts import ACTIONS, record_verdict, standing
 from ..errors import DeliveryError, StoreError, VerdictError
 from ..notify.slack import VERDICT_BLOCK, SlackNotifier, SlackOptions, verdict_line
 from ..settings import Secret
@@ -154,7 +154,8 @@ class Clicks:
             shown = standing(self.store.verdicts.of_alert(alert_id))
             if shown is None:
                 return
-            line = verdict_line(TITLES.get(shown.decision, shown.decision), shown.by_name, shown.at)
+            w = notifier.messages.words  # the language the alert was written in
+            line = verdict_line(w.verdict(shown.decision), shown.by_name, shown.at, w)
             notifier.show_verdict(
                 str(channel), str(ts), blocks, str(message.get("text") or ""), line
             )
