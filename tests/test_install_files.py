@@ -21,6 +21,7 @@ import pytest
 from warning import cli
 
 REPO = Path(__file__).resolve().parents[1]
+PIP = (sys.executable, "-m", "pip", "--quiet")
 SHIPPED = {
     "warning.service": REPO / "systemd/warning.service",
     "warning.sysusers": REPO / "systemd/warning.sysusers",
@@ -74,8 +75,7 @@ def test_a_wheel_carries_the_service_files_and_runs_without_the_checkout(
 ) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["--wheel-dir", str(dist), str(REPO)],
+        [*PIP, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(dist), str(REPO)],
         check=True,
         timeout=300,
     )
@@ -104,8 +104,7 @@ def test_a_wheel_carries_the_service_files_and_runs_without_the_checkout(
     ).stdout.strip()
     Path(purelib, "deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
-        + ["--target", purelib, str(wheel)],
+        [*PIP, "install", "--no-deps", "--target", purelib, str(wheel)],
         check=True,
         timeout=300,
     )

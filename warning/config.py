@@ -18,6 +18,7 @@ from . import resources, yamlsrc
 from .alerting.rules import RuleSet
 from .alerting.rules.base import parse_routes
 from .alerting.rules.files import read_rules
+from .brief.options import BriefOptions
 from .geo.zones import Zone, load_zones
 from .notify import REGISTRY as NOTIFIERS
 from .notify import NotifySettings
@@ -80,6 +81,14 @@ class InteractionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSettings:
+    """``web``: the read-only situation page (docs/situation.md); off without ``listen``."""
+
+    listen: tuple[str, int] | None = option(None, parse=_listen)
+    token: Secret | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorSettings:
     """``operator``: alerts about the daemon itself (alerting/watcher.py) and where they go."""
 
@@ -102,6 +111,8 @@ class Settings:
     health: HealthSettings = field(default_factory=HealthSettings)
     operator: OperatorSettings = field(default_factory=OperatorSettings)
     interactions: InteractionSettings = field(default_factory=InteractionSettings)
+    brief: BriefOptions | None = None
+    web: WebSettings = field(default_factory=WebSettings)
 
     def feed(self, name: str) -> Feed:
         return next(f for f in self.feeds if f.name == name)
@@ -117,7 +128,9 @@ TOP_KEYS = (
     "health",
     "operator",
     "interactions",
+    "brief",
     "messages",
+    "web",
 )
 FEED_KEYS = ("name", "kind", "url", "every", "lang", "outlet")
 DEFAULT_EVERY = timedelta(minutes=10)
@@ -159,6 +172,10 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
     interactions = reader.options(InteractionSettings, top.get("interactions"), ("interactions",))
     if interactions is not None and interactions.listen is not None and notify is not None:
         _check_interactions(reader, notify)
+    brief = None
+    if top.get("brief") is not None:
+        brief = reader.options(BriefOptions, top["brief"], ("brief",))
+    web = reader.options(WebSettings, top.get("web"), ("web",))
     zones = load_zones(reader, top.get("zones"))
     feed_names = [f.name for f in feeds]
     if rules is not None:
@@ -175,7 +192,18 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
     assert database is not None and poll is not None and notify is not None
     assert health is not None and operator is not None and interactions is not None
     return Settings(
-        path, database, feeds, poll, notify, rule_set, zones, health, operator, interactions
+        path,
+        database,
+        feeds,
+        poll,
+        notify,
+        rule_set,
+        zones,
+        health,
+        operator,
+        interactions,
+        brief=brief,
+        web=web or WebSettings(),
     )
 
 

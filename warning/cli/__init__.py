@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("WARNING_LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
     )
+    parser.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        help="text (default) or json, one object per line (default: $WARNING_LOG_FORMAT)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, fn: Command, help: str) -> argparse.ArgumentParser:
@@ -48,10 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=fn)
         return p
 
-    from . import alerts, backtest, model, service
+    from . import alerts, backtest, brief, model, service, web
 
     # Each group adds its commands, in the order `warning --help` lists them.
-    for group in (service, model, alerts, backtest):
+    for group in (service, model, alerts, backtest, web, brief):
         group.add_parsers(sub, add)
     return parser
 
@@ -72,6 +77,8 @@ def run() -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.log_format:  # the flag wins, here and in the worker processes (logs.py)
+        os.environ[logs.FORMAT_VARIABLE] = args.log_format
     logs.setup(args.log_level.upper())
     path = config.find_config(args.config)
     resources.use_unit_environment(path)  # the system configuration: the service's directories

@@ -127,11 +127,14 @@ class EmailNotifier(Notifier):
 
     def message_id(self, message: AlertMessage) -> str:
         """``<warning.ALERT.DIGEST@DOMAIN>``: the same for every retry of one message."""
-        digest = hashlib.sha256(message.key.encode()).hexdigest()[:24]
+        return self._message_id(str(message.alert_id), message.key)
+
+    def _message_id(self, tag: str, key: str) -> str:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
         domain = parseaddr(self.settings.sender)[1].rpartition("@")[2]
         if not _DOMAIN.fullmatch(domain):
             domain = "localhost"
-        return f"<warning.{message.alert_id}.{digest}@{domain}>"
+        return f"<warning.{tag}.{digest}@{domain}>"
 
     def build(
         self, message: AlertMessage, recipients: tuple[str, ...], thread: str | None
@@ -146,20 +149,9 @@ class EmailNotifier(Notifier):
         # decision (NEW, ESCALATED, RESOLVED) opens the body.
         title = parts["subject"].text or render.thread_title(message, w)
         subject = f"{tag} {one_line(title)[:SUBJECT_MAX]}"
-        mail = EmailMessage(policy=SMTP_POLICY)
-        try:
-            # The policy refuses a header value with any line break: a second guard.
-            mail["From"] = one_line(self.settings.sender)
-            mail["To"] = ", ".join(recipients)
-            mail["Subject"] = f"Re: {subject}" if thread else subject
-            mail["Date"] = format_datetime(datetime.now(UTC))
-            mail["Message-ID"] = self.message_id(message)
-            if thread:
-                mail["In-Reply-To"] = one_line(thread)
-                mail["References"] = one_line(thread)
-            mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-        except ValueError as exc:
-            raise DeliveryError(f"email: cannot build the message: {exc}", retryable=False) from exc
+        mail = self._headers(
+            f"Re: {subject}" if thread else subject, recipients, self.message_id(message), thread
+        )
         text = parts["text"].text
         if text is None:
             text = render.plain_text(message, max_headlines=MAX_HEADLINES, w=w)
@@ -173,6 +165,36 @@ class EmailNotifier(Notifier):
             page = page[:end] + said + page[end:] if end != -1 else page + said
         mail.add_alternative(page, subtype="html")
         return mail
+
+    def _headers(
+        self, subject: str, recipients: tuple[str, ...], message_id: str, thread: str | None
+    ) -> EmailMessage:
+        mail = EmailMessage(policy=SMTP_POLICY)
+        try:
+            # The policy refuses a header value with any line break: a second guard.
+            mail["From"] = one_line(self.settings.sender)
+            mail["To"] = ", ".join(recipients)
+            mail["Subject"] = one_line(subject)
+            mail["Date"] = format_datetime(datetime.now(UTC))
+            mail["Message-ID"] = message_id
+            if thread:
+                mail["In-Reply-To"] = one_line(thread)
+                mail["References"] = one_line(thread)
+            mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
+        except ValueError as exc:
+            raise DeliveryError(f"email: cannot build the message: {exc}", retryable=False) from exc
+        return mail
+
+    def mail(self, subject: str, text: str, html_body: str, target: str | None, key: str) -> str:
+        """Mail a message that belongs to no alert (the brief): ``text`` and its HTML
+        alternative, escaped by the caller. Returns its Message-ID, the same for every
+        retry of ``key``."""
+        recipients = self.recipients(target)
+        mail = self._headers(subject, recipients, self._message_id("brief", key), None)
+        mail.set_content(text)
+        mail.add_alternative(html_body, subtype="html")
+        self._submit(mail, recipients)
+        return str(mail["Message-ID"])
 
     def _submit(self, mail: EmailMessage, recipients: tuple[str, ...]) -> None:
         s = self.settings
@@ -282,6 +304,14 @@ def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
     )
 
 
+def html_link(url: str | None, text: str) -> str:
+    """``text`` escaped, as a link only when ``url`` is http(s) (never javascript:)."""
+    label = html.escape(text)
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return f'<a href="{html.escape(url, quote=True)}">{label}</a>'
+    return label
+
+
 def _single_line_headlines(message: AlertMessage) -> AlertMessage:
     """A headline is one line of text, whatever line breaks its feed put in it."""
     headlines = tuple(
@@ -308,10 +338,7 @@ def _html(message: AlertMessage, w: Wording) -> str:
     if message.headlines:
         parts.append(f"<p>{e(w.evidence + w.colon)}</p><ul>")
         for h in message.headlines[:MAX_HEADLINES]:
-            text = e(h.title)
-            if h.link and urlsplit(h.link).scheme.lower() in ("http", "https"):
-                text = f'<a href="{e(h.link, quote=True)}">{text}</a>'
-            parts.append(f"<li>{text} ({e(h.outlet)})</li>")
+            parts.append(f"<li>{html_link(h.link, h.title)} ({e(h.outlet)})</li>")
         more = len(message.headlines) - MAX_HEADLINES
         if more > 0:
             parts.append(f"<li>{e(w.more.format(n=more))}</li>")

@@ -290,6 +290,14 @@ class SlackNotifier(Notifier):
         self._post(channel, content, thread_ts=ts, reply_broadcast=False)
         return thread
 
+    def post(self, text: str, blocks: list[dict[str, Any]], target: str | None) -> str:
+        """Post a message that belongs to no alert (the brief) to ``target`` or the default
+        channel; its reference. ``text`` and ``blocks`` are escaped by the caller."""
+        channel = target or self.channel
+        content = {"text": text, "blocks": blocks, "parse": "none", "link_names": False}
+        answer = self._post(channel, content)
+        return f"{answer.get('channel') or channel}:{answer.get('ts')}"
+
     def team_id(self) -> str:
         """The workspace of the bot token (``auth.test``), asked once: clicks from any
         other workspace are refused."""

@@ -69,6 +69,7 @@ class Daemon:
         self.health: HealthServer | None = None
         self.interactions: InteractionServer | None = None
         self.socket_mode: SocketMode | None = None
+        self.web: Any = None  # web.server.WebServer, imported only when web.listen is set
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(settings.poll.workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -122,9 +123,15 @@ class Daemon:
             next_run_time=datetime.now(UTC),  # resume pending deliveries at once
             misfire_grace_time=None,
         )
+        # The morning brief: queued once its time has come (brief.at in brief.timezone)
+        # under a once-a-day key, and sent or retried, checked every minute.
+        self.scheduler.add_job(
+            self._brief_job, IntervalTrigger(minutes=1), id="brief", misfire_grace_time=None
+        )
         self.scheduler.start()
         self._start_health()
         self._start_verdicts()
+        self._start_web()
         sdnotify.notify("READY=1", f"STATUS=polling {len(self.settings.feeds)} feeds")
         log.info(
             "started: %d feeds, database %s",
@@ -157,7 +164,7 @@ class Daemon:
         # scheduler, whose shutdown waits for poll jobs that wait for their tasks.
         self.runtime.stop(STOP_GRACE.total_seconds())
         self.scheduler.shutdown(wait=True)
-        for listener in (self.health, self.interactions, self.socket_mode):
+        for listener in (self.health, self.interactions, self.socket_mode, self.web):
             if listener is not None:
                 listener.close()
         self.runtime.close()
@@ -176,7 +183,7 @@ class Daemon:
             sdnotify.notify("READY=1", "STATUS=reload failed; running the previous configuration")
             return
         old = self.settings
-        for key in ("database", "poll", "health", "interactions"):
+        for key in ("database", "poll", "health", "interactions", "web"):
             if getattr(new, key) != getattr(old, key):
                 log.warning("reload: `%s` changed; it takes effect after a restart", key)
         if _app_token(new) != _app_token(old):
@@ -187,6 +194,7 @@ class Daemon:
             poll=old.poll,
             health=old.health,
             interactions=old.interactions,
+            web=old.web,
         )
         self.runtime.reconfigure(new)
         old_feeds = {f.name: f for f in old.feeds}
@@ -279,6 +287,21 @@ class Daemon:
         if slack.app_token is not None:
             self.socket_mode = SocketMode(slack.app_token, slack.base_url, clicks()).start()
 
+    def _start_web(self) -> None:
+        """The read-only situation page (``web.listen``), on its own read-only connection."""
+        listen = self.settings.web.listen
+        if listen is None:
+            return
+        from ..web.server import WebServer, open_site
+
+        token = self.settings.web.token
+        site = open_site(self.settings.database.reveal(), lambda: self.settings.zones)
+        try:
+            self.web = WebServer(*listen, site, token.reveal() if token else None).start()
+        except OSError as exc:  # a taken port must not stop the alerting itself
+            site.store.close()
+            log.error("situation page on %s:%d not started: %s", *listen, exc)
+
     def _alert_job(self) -> None:
         """Evaluate the rules and deliver what is due; a failure waits for the next run."""
         if self.stopping:
@@ -287,6 +310,17 @@ class Daemon:
             self.runtime.pipeline.alert_cycle()
         except StoreError as exc:
             log.error("alert cycle skipped: %s", exc)
+
+    def _brief_job(self) -> None:
+        """The brief when it is due (brief/send.py); a failure waits for the next minute."""
+        if self.stopping:
+            return
+        from ..brief.send import tick
+
+        try:
+            tick(self.runtime.store, self.runtime.notifiers, self.settings.brief, datetime.now(UTC))
+        except StoreError as exc:
+            log.error("brief skipped: %s", exc)
 
     def _beat(self) -> None:
         self.last_beat = time.monotonic()

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from warning.records import FeedState
 from warning.store.advisories import AdvisoryQueries
 from warning.store.alerts import AlertQueries
+from warning.store.brief import BriefQueries
 from warning.store.database import Database
 from warning.store.feeds import FeedQueries
 from warning.store.items import ItemQueries, StoredItem
+from warning.store.situation import SituationQueries
 from warning.store.verdicts import VerdictQueries
 
 __all__ = ["Store", "StoredItem"]
@@ -41,6 +43,8 @@ class Store:
         self.alerts = AlertQueries(self.db)
         self.advisories = AdvisoryQueries(self.db)
         self.verdicts = VerdictQueries(self.db)
+        self.briefs = BriefQueries(self.db)
+        self.situation = SituationQueries(self.db, self.alerts, self.verdicts)
 
     @property
     def dialect(self) -> str:
