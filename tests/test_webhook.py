@@ -574,3 +574,45 @@ def test_docs_alerts_md_shows_the_body_and_its_headers() -> None:
     assert shown["alert"]["headlines"][0].keys() == sent["alert"]["headlines"][0].keys()
     named = {h.lower() for h in re.findall(r"`([A-Za-z-]+)`", section)}
     assert named >= RESERVED  # every header warning keeps for itself is documented
+
+
+def test_an_operators_template_replaces_the_body_and_is_signed(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    from warning.notify.templates import Messages, compile_folder
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "webhook.body.j2").write_text(
+        '{"text": "{{ alert.subject }}: {{ words.title }}", "first": "{{ headlines[0].title }}"}',
+        encoding="utf-8",
+    )
+    templates, problems = compile_folder(folder)
+    assert not problems
+    hook = notifier(receiver.url(), secret=Secret(SECRET))
+    hook.messages = Messages("en", templates)
+    hook.send(message(), None, None)
+    [got] = receiver.requests
+    sent = got.json()
+    assert set(sent) == {"text", "first"} and sent["text"].startswith("NE: ")
+    assert sent["first"] == "Soldats au palais à Niamey"
+    expected = hmac.new(SECRET.encode(), got.body, hashlib.sha256).hexdigest()
+    assert got.headers["x-warning-signature"] == f"sha256={expected}"
+
+
+def test_a_failing_template_sends_the_built_in_body(
+    receiver: Receiver, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from warning.notify.templates import Messages, compile_folder
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "webhook.body.j2").write_text('{"x": {{ no_such_field }}}', encoding="utf-8")
+    templates, _ = compile_folder(folder)
+    hook = notifier(receiver.url())
+    hook.messages = Messages("en", templates)
+    with caplog.at_level(logging.WARNING):
+        hook.send(message(), None, None)
+    [got] = receiver.requests
+    assert got.body == body(message())
+    assert "webhook.body.j2" in caplog.text

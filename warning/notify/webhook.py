@@ -34,6 +34,7 @@ from ..records import AlertMessage
 from ..redact import scrub
 from ..settings import Secret, option, positive, resolve_placeholders
 from .base import Notifier
+from .templates import render_webhook
 
 if TYPE_CHECKING:  # a type only: httpx is imported where a client is made
     import httpx
@@ -177,7 +178,8 @@ class WebhookNotifier(Notifier):
                 "the webhook has one address, notify.webhook.url: route to webhook alone",
                 retryable=False,
             )
-        data = body(message)
+        # An operator's webhook.body.j2 replaces the body; a failing one falls back to it.
+        data = render_webhook(message, self.messages) or body(message)
         headers = {name: value.reveal() for name, value in self.settings.headers}
         headers |= {
             "Content-Type": "application/json; charset=utf-8",
