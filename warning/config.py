@@ -55,7 +55,7 @@ class PollSettings:
     processes: int | None = option(None, check=at_least(0))
 
 
-def _listen(value: Any) -> tuple[str, int]:
+def parse_listen(value: Any) -> tuple[str, int]:
     """``127.0.0.1:9464`` -> (host, port)."""
     if not isinstance(value, str) or ":" not in value:
         raise ValueError("expected HOST:PORT, like 127.0.0.1:9464")
@@ -70,21 +70,21 @@ def _listen(value: Any) -> tuple[str, int]:
 class HealthSettings:
     """``health``: the optional HTTP listener for /healthz and /metrics (docs/operations.md)."""
 
-    listen: tuple[str, int] | None = option(None, parse=_listen)
+    listen: tuple[str, int] | None = option(None, parse=parse_listen)
 
 
 @dataclass(frozen=True, slots=True)
 class InteractionSettings:
     """``interactions``: the listener for Slack's verdict clicks over HTTP (docs/alerts.md)."""
 
-    listen: tuple[str, int] | None = option(None, parse=_listen)
+    listen: tuple[str, int] | None = option(None, parse=parse_listen)
 
 
 @dataclass(frozen=True, slots=True)
 class WebSettings:
     """``web``: the read-only situation page (docs/situation.md); off without ``listen``."""
 
-    listen: tuple[str, int] | None = option(None, parse=_listen)
+    listen: tuple[str, int] | None = option(None, parse=parse_listen)
     token: Secret | None = None
 
 

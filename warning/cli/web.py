@@ -8,7 +8,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from ..config import Settings, _listen
+from ..config import Settings, parse_listen
 from ..errors import DataError
 from .common import EXIT_OK, Add
 
@@ -21,7 +21,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
     listen = settings.web.listen
     if args.listen is not None or listen is None:
         try:
-            listen = _listen(args.listen or DEFAULT_LISTEN)
+            listen = parse_listen(args.listen or DEFAULT_LISTEN)
         except ValueError as exc:
             raise DataError(f"--listen: {exc}", "write it like 127.0.0.1:8080") from None
     url = args.database or settings.database.reveal()

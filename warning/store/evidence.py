@@ -54,10 +54,10 @@ class EvidenceQueries:
             query = query.where(item_countries.c.code.in_(list(countries)))
         with self.db.read() as conn:
             rows = conn.execute(query).all()
-            outlets = _outlets(conn, {r.id for r in rows})
+            outlets = read_outlets(conn, {r.id for r in rows})
         out: dict[str, list[Evidence]] = {}
         for r in rows:
-            out.setdefault(r.code, []).append(_evidence(r, outlets, r.score))
+            out.setdefault(r.code, []).append(evidence_of(r, outlets, r.score))
         return out
 
     def zone_evidence(
@@ -66,10 +66,10 @@ class EvidenceQueries:
         """Items in [start, end) above ``label``'s threshold that fall inside ``zone``."""
         with self.db.read() as conn:
             rows = conn.execute(_scored(label, start, end)).all()
-            geotags = _geotags(conn, [r.id for r in rows])
+            geotags = read_geotags(conn, [r.id for r in rows])
             inside = [r for r in rows if r.id in geotags and zone.matches_item(geotags[r.id])]
-            outlets = _outlets(conn, {r.id for r in inside})
-        return [_evidence(r, outlets) for r in inside]
+            outlets = read_outlets(conn, {r.id for r in inside})
+        return [evidence_of(r, outlets) for r in inside]
 
     def seen_times(
         self, kind: str, names: Sequence[str] | None, start: datetime, end: datetime
@@ -120,7 +120,7 @@ class EvidenceQueries:
     def geotags(self, item_ids: Sequence[int]) -> dict[int, GeoTag]:
         """The stored geotag (countries and places) of each item that has one."""
         with self.db.read() as conn:
-            return _geotags(conn, item_ids)
+            return read_geotags(conn, item_ids)
 
     def headlines(
         self, item_ids: Sequence[int]
@@ -128,7 +128,7 @@ class EvidenceQueries:
         """Title, link, first outlet and first-seen time of each item."""
         out = {}
         with self.db.read() as conn:
-            outlets = _outlets(conn, set(item_ids))
+            outlets = read_outlets(conn, set(item_ids))
             for chunk in chunks(list(item_ids)):
                 for r in conn.execute(
                     select(
@@ -149,7 +149,7 @@ class EvidenceQueries:
                         item_scores.c.item_id.in_(chunk), item_scores.c.label == label
                     )
                 ):
-                    for term in _terms(text):
+                    for term in split_terms(text):
                         counts[term] = counts.get(term, 0) + 1
         ranked = sorted(counts, key=lambda t: -counts[t])
         return tuple(ranked[:limit])
@@ -178,7 +178,7 @@ def _scored(label: str, start: datetime, end: datetime, *extra: Any) -> Any:
     )
 
 
-def _evidence(row: Any, outlets: dict[int, tuple[str, ...]], weight: float = 1.0) -> Evidence:
+def evidence_of(row: Any, outlets: dict[int, tuple[str, ...]], weight: float = 1.0) -> Evidence:
     return Evidence(
         item_id=row.id,
         title=row.title,
@@ -187,12 +187,12 @@ def _evidence(row: Any, outlets: dict[int, tuple[str, ...]], weight: float = 1.0
         seen=row.first_seen,
         probability=row.probability,
         weight=weight,
-        terms=_terms(row.terms),
+        terms=split_terms(row.terms),
         model=row.model,
     )
 
 
-def _geotags(conn: Connection, ids: Sequence[int]) -> dict[int, GeoTag]:
+def read_geotags(conn: Connection, ids: Sequence[int]) -> dict[int, GeoTag]:
     """The stored geotag (countries and places) of each item that has one."""
     countries: dict[int, list[CountryScore]] = {}
     places: dict[int, list[Place]] = {}
@@ -213,7 +213,7 @@ def _geotags(conn: Connection, ids: Sequence[int]) -> dict[int, GeoTag]:
     }
 
 
-def _outlets(conn: Connection, ids: set[int]) -> dict[int, tuple[str, ...]]:
+def read_outlets(conn: Connection, ids: set[int]) -> dict[int, tuple[str, ...]]:
     """Every outlet that carried each item, the first to carry it first."""
     seen: dict[int, list[tuple[datetime, str]]] = {}
     for chunk in chunks(sorted(ids)):
@@ -229,6 +229,6 @@ def _outlets(conn: Connection, ids: set[int]) -> dict[int, tuple[str, ...]]:
     }
 
 
-def _terms(text: str) -> tuple[str, ...]:
+def split_terms(text: str) -> tuple[str, ...]:
     """Stored terms are ``|``-separated: a term may be two words ("coup d'etat")."""
     return tuple(t for t in text.split("|") if t)

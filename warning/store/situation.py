@@ -19,7 +19,13 @@ from sqlalchemy import event, func, select
 from warning.records import Evidence
 from warning.store.alerts import AlertQueries, StoredAlert, _alert
 from warning.store.database import Database
-from warning.store.evidence import EvidenceQueries, _evidence, _geotags, _outlets, _terms
+from warning.store.evidence import (
+    EvidenceQueries,
+    evidence_of,
+    read_geotags,
+    read_outlets,
+    split_terms,
+)
 from warning.store.tables import alerts, item_countries, item_scores, items
 from warning.store.verdicts import StoredVerdict, VerdictQueries
 
@@ -95,10 +101,10 @@ class SituationQueries(EvidenceQueries):
         )
         with self.db.read() as conn:
             rows = conn.execute(query).all()
-            outlets = _outlets(conn, {r.id for r in rows})
+            outlets = read_outlets(conn, {r.id for r in rows})
         out: dict[str, list[Evidence]] = {label: [] for label in labels}
         for r in rows:
-            out[r.label].append(_evidence(r, outlets, r.score))
+            out[r.label].append(evidence_of(r, outlets, r.score))
         return out
 
     def alerts_about(self, subject: str, limit: int = 20) -> list[StoredAlert]:
@@ -136,14 +142,17 @@ class SituationQueries(EvidenceQueries):
         with self.db.read() as conn:
             rows = conn.execute(query).all()
             ids = [r.id for r in rows]
-            outlets = _outlets(conn, set(ids))
-            geotags = _geotags(conn, ids)
+            outlets = read_outlets(conn, set(ids))
+            geotags = read_geotags(conn, ids)
             scores: dict[int, dict[str, tuple[float, tuple[str, ...]]]] = {}
             if ids:
                 for s in conn.execute(
                     select(item_scores).where(item_scores.c.item_id.in_(ids), item_scores.c.above)
                 ):
-                    scores.setdefault(s.item_id, {})[s.label] = (s.probability, _terms(s.terms))
+                    scores.setdefault(s.item_id, {})[s.label] = (
+                        s.probability,
+                        split_terms(s.terms),
+                    )
         found = []
         for r in rows:
             tag = geotags.get(r.id)
