@@ -14,7 +14,7 @@ from ..errors import DataError, DeliveryError
 from ..redact import scrub
 from ..settings import parse_duration
 from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Add, iso, json_option
-from .verdicts import VERDICT_WORDS, print_report, print_verdicts, verdict_json
+from .verdicts import VERDICT_WORDS, print_report, print_verdicts
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -39,6 +39,7 @@ def _user() -> str:
 
 def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
     from ..alerting.verdicts import standing
+    from ..alerting.views import alert_json, verdict_json
     from ..notify.render import label_name, place_name
 
     with _store(settings) as store:
@@ -47,22 +48,9 @@ def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
         stands = {a.id: standing(answers.get(a.id, [])) for a in found}
         rows: list[dict[str, Any]] = [
             {
-                "id": a.id,
-                "status": a.status,
-                "rule": a.rule,
-                "subject": a.subject,
-                "label": a.label,
-                "severity": a.severity,
-                "score": round(a.score, 3),
-                "outlets": list(a.outlets),
-                "corroborated": a.level >= 1,
-                "items": list(a.items),
+                **alert_json(a),
                 "model": a.model,
                 "rules_hash": a.rules_hash,
-                "opened_at": iso(a.opened_at),
-                "updated_at": iso(a.updated_at),
-                "resolved_at": iso(a.resolved_at),
-                "acknowledged_by": a.acknowledged_by,
                 "verdict": verdict_json(stands[a.id]),
             }
             for a in found

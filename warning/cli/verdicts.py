@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from .common import iso
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..alerting.verdicts import RuleReport
@@ -31,21 +29,6 @@ REPORT_HEADER = (
     "precision",
     "first verdict",
 )
-
-
-def verdict_json(verdict: StoredVerdict | None) -> dict[str, Any] | None:
-    """A verdict in ``alerts list --json``: decision, title, by, at, note."""
-    from ..alerting.verdicts import TITLES
-
-    if verdict is None:
-        return None
-    return {
-        "decision": verdict.decision,
-        "title": TITLES[verdict.decision],
-        "by": verdict.by_name,
-        "at": iso(verdict.at),
-        "note": verdict.note,
-    }
 
 
 def print_verdicts(answers: Sequence[StoredVerdict]) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..alerting.views import alert_json
 from ..errors import StoreError
 from ..geo.countries import is_code
 from ..geo.zones import Zone
@@ -127,7 +128,7 @@ class Site:
             found = self.store.situation.open_alerts()
         else:
             found = self.store.alerts.recent(None if status == "all" else status, 200)
-        return _json([api.alert(a) for a in found])
+        return _json([alert_json(a) for a in found])
 
     def country(self, code: str, *, api_path: bool) -> Response:
         if not is_code(code):
