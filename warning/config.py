@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from . import resources, yamlsrc
+from .alerting.incidents import GroupingSettings
+from .alerting.inhibit import InhibitRule, load_inhibit
 from .alerting.rules import RuleSet
 from .alerting.rules.base import parse_routes
 from .alerting.rules.files import read_rules
@@ -113,6 +115,8 @@ class Settings:
     interactions: InteractionSettings = field(default_factory=InteractionSettings)
     brief: BriefOptions | None = None
     web: WebSettings = field(default_factory=WebSettings)
+    grouping: GroupingSettings = field(default_factory=GroupingSettings)
+    inhibit: tuple[InhibitRule, ...] = ()
 
     def feed(self, name: str) -> Feed:
         return next(f for f in self.feeds if f.name == name)
@@ -131,6 +135,8 @@ TOP_KEYS = (
     "brief",
     "messages",
     "web",
+    "grouping",
+    "inhibit",
 )
 FEED_KEYS = ("name", "kind", "url", "every", "lang", "outlet")
 DEFAULT_EVERY = timedelta(minutes=10)
@@ -187,6 +193,8 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
         rule_set, rule_zones = read_rules(
             reader, str(resources.bundled_rules()), path, zones, feed_names, own_zones_win=False
         )
+    grouping = reader.options(GroupingSettings, top.get("grouping"), ("grouping",))
+    inhibit = load_inhibit(reader, top.get("inhibit"), rule_set)
     reader.raise_if_problems()
     zones = zones + rule_zones
     assert database is not None and poll is not None and notify is not None
@@ -204,6 +212,8 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
         interactions,
         brief=brief,
         web=web or WebSettings(),
+        grouping=grouping or GroupingSettings(),
+        inhibit=inhibit,
     )
 
 
@@ -258,7 +268,8 @@ def _notify(reader: Reader, value: Any, config_file: Path) -> NotifySettings | N
         if options is None:
             continue
         for key, message in getattr(options, "problems", list)():
-            reader.error((*path, key), message)
+            # A key, or a path below it (("urls", 2): notify.apprise.urls[2]).
+            reader.error((*path, *(key if isinstance(key, tuple) else (key,))), message)
         for key, hint in getattr(options, "FILES", {}).items():
             if getattr(options, key) is not None:
                 found = named_file(reader, (*path, key), getattr(options, key), config_file, hint)

@@ -278,6 +278,8 @@ class Decided:
     label: str
     decision: Decision
     silenced: bool = False
+    #: The inhibiting alert ("rule|label|level") when an inhibit rule muted the decision.
+    muted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +290,37 @@ class Headline:
     link: str | None
     outlet: str
     seen: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEntry:
+    """One open alert of an incident, as the incident's summary lists it."""
+
+    alert_id: int
+    rule: str
+    label: str
+    level: int
+    #: What mutes it ("rule|label|level" of the inhibiting alert), or None.
+    muted_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """The incident (alerts about one subject, one thread) a message belongs to.
+
+    ``parent`` is the message that opened the thread, as it stands now, when it is
+    another alert's: a notifier that edits the thread's first message (Slack) shows
+    that alert there, with the summary of every open alert below it.
+    """
+
+    id: int
+    entries: tuple[IncidentEntry, ...] = ()
+    parent: AlertMessage | None = None
+
+    @property
+    def key(self) -> str:
+        """The group key every message of the incident shares (the webhook's ``group``)."""
+        return f"incident:{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +366,8 @@ class AlertMessage:
     #: The desk's standing verdict when the message is built, so that a later update
     #: of the alert's Slack message keeps showing it.
     verdict: VerdictShown | None = None
+    #: The incident it belongs to (grouping), None when alerts are not grouped.
+    incident: Incident | None = None
 
     @property
     def corroborated(self) -> bool:

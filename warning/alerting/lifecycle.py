@@ -19,7 +19,7 @@ docs/alerts.md tells the same story for operators.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..records import Decision, Signal
@@ -117,8 +117,14 @@ def record(
     silence: int | None,
     now: datetime,
     rules_hash: str,
+    *,
+    group: timedelta | None = None,
+    muted_by: str | None = None,
 ) -> int | None:
     """Write a verdict: open episode ``episodes + 1``, or update ``alert``; its id.
+
+    A new episode joins its subject's incident within ``group`` (None: no grouping);
+    ``muted_by`` names the alert an inhibit rule mutes the decision for (inhibit.py).
 
     None when another writer got there first (the dedup key exists, or the alert's
     event count moved): that writer has recorded, and will send, the same decision.
@@ -134,7 +140,9 @@ def record(
             "model": next((e.model for e in signal.evidence if e.model), None),
             "rules_hash": rules_hash,
         }
-    change = AlertChange(verdict.decision, fields, signal, now, rule.routes, silence)
+    change = AlertChange(
+        verdict.decision, fields, signal, now, rule.routes, silence, group, muted_by
+    )
     if alert is None:
         return book.open(change)
     return alert.id if book.record(alert, change) else None

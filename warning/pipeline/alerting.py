@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from .. import metrics
-from ..alerting import signals, watcher
+from ..alerting import inhibit, signals, watcher
 from ..alerting.lifecycle import Verdict, decide, record
 from ..alerting.outbox import DeliveryReport, compose, deliver
 from ..alerting.rules import ALL, Rule
@@ -73,6 +73,9 @@ class Alerter:
         open_ = alerts.open_alerts()
         silences = alerts.active_silences(now)
         decided: list[Decided] = []
+        # Every verdict first, then what is open once they are recorded: an inhibiting
+        # alert decided this cycle mutes others whatever the rules' order.
+        steps = []
         for rule in (*rules.active, *self.operator_rules):
             episodes = alerts.last_closed(rule.name)
             for signal in self.signals(rule, now, open_):
@@ -80,42 +83,75 @@ class Alerter:
                 alert = open_.get(key)
                 count, last_resolved = episodes.get(key[1:], (0, None))
                 verdict = decide(rule, signal, alert, last_resolved, now)
-                if verdict is None:
-                    continue
-                silence = next((s.id for s in silences if s.matches(*key)), None)
-                if self.notifiers.dry_run:
-                    if verdict.decision is not None:
-                        if silence is None:  # a silenced alert is recorded, never sent
-                            self._log_dry_run(rule, signal, verdict, alert, now)
-                        decided.append(
-                            Decided(
-                                alert.id if alert else 0,
-                                *key,
-                                verdict.decision,
-                                silenced=silence is not None,
-                            )
-                        )
-                    continue
-                alert_id = record(
-                    alerts, rule, signal, alert, verdict, count, silence, now, rules.digest
-                )
-                if alert_id is None:
-                    continue  # another instance recorded it first
+                if verdict is not None:
+                    steps.append((rule, signal, alert, verdict, count))
+        open_after = inhibit.open_after(open_, [(r, s, a, v) for r, s, a, v, _ in steps])
+        group = self.settings.grouping.group
+        for rule, signal, alert, verdict, count in steps:
+            key = (rule.name, signal.subject, signal.label)
+            verdict, mark = inhibit.settle(
+                self.settings.inhibit,
+                rule,
+                signal,
+                alert,
+                verdict,
+                open_after,
+                lambda a=alert: a is not None and alerts.told(a.id),  # type: ignore[misc]
+            )
+            silence = next((s.id for s in silences if s.matches(*key)), None)
+            if self.notifiers.dry_run:
                 if verdict.decision is not None:
+                    if silence is None and mark is None:  # recorded, never sent
+                        self._log_dry_run(rule, signal, verdict, alert, now)
+                    elif mark is not None:
+                        log.info("dry-run: %s %s %s [muted by %s]", verdict.decision, *key, mark)
                     decided.append(
-                        Decided(alert_id, *key, verdict.decision, silenced=silence is not None)
+                        Decided(
+                            alert.id if alert else 0,
+                            *key,
+                            verdict.decision,
+                            silenced=silence is not None,
+                            muted_by=mark,
+                        )
                     )
-                    log.info(
-                        "alert=%d %s rule=%s subject=%s label=%s score=%.2f outlets=%d%s",
+                continue
+            alert_id = record(
+                alerts,
+                rule,
+                signal,
+                alert,
+                verdict,
+                count,
+                silence,
+                now,
+                rules.digest,
+                group=group,
+                muted_by=mark,
+            )
+            if alert_id is None:
+                continue  # another instance recorded it first
+            if verdict.decision is not None:
+                decided.append(
+                    Decided(
                         alert_id,
+                        *key,
                         verdict.decision,
-                        rule.name,
-                        signal.subject,
-                        signal.label,
-                        signal.score,
-                        len(signal.outlets),
-                        " (silenced)" if silence else "",
+                        silenced=silence is not None,
+                        muted_by=mark,
                     )
+                )
+                log.info(
+                    "alert=%d %s rule=%s subject=%s label=%s score=%.2f outlets=%d%s%s",
+                    alert_id,
+                    verdict.decision,
+                    rule.name,
+                    signal.subject,
+                    signal.label,
+                    signal.score,
+                    len(signal.outlets),
+                    " (silenced)" if silence else "",
+                    f" (muted by {mark})" if mark else "",
+                )
         return decided
 
     def _log_dry_run(

@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
 from warning.records import Decision, Signal
 from warning.store.evidence import EvidenceQueries
+from warning.store.incidents import close_if_done, join
 from warning.store.outbox import FINAL, Delivery, OutboxQueries
 from warning.store.tables import (
     alert_events,
@@ -61,6 +62,10 @@ class StoredAlert:
     events: int
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    #: The incident its messages thread in (grouping); None when not grouped.
+    incident_id: int | None = None
+    #: While an inhibit rule mutes it, the inhibiting alert (``rule|label|level``).
+    muted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,11 @@ class AlertChange:
     #: Where the decision's message goes, and the silence holding it back, if any.
     routes: Sequence[str]
     silence_id: int | None
+    #: A new alert joins its subject's incident within this window (None: no grouping).
+    group: timedelta | None = None
+    #: The inhibiting alert (``rule|label|level``) when the decision is muted: recorded
+    #: with deliveries marked ``muted``, never sent (alerting/inhibit.py).
+    muted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +189,11 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
             alert_id = conn.execute(stmt.returning(alerts.c.id)).scalar()
             if alert_id is None:
                 return None
+            if change.group is not None:
+                incident = join(conn, self.db, change.fields["subject"], change.now, change.group)
+                conn.execute(
+                    update(alerts).where(alerts.c.id == alert_id).values(incident_id=incident)
+                )
             self._add_event(conn, alert_id, 1, change.fields["level"], change)
             return int(alert_id)
 
@@ -204,6 +219,8 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
             if change.decision:
                 level = fields.get("level", alert.level)
                 self._add_event(conn, alert.id, fields["events"], level, change)
+            if fields.get("status") == "resolved" and alert.incident_id is not None:
+                close_if_done(conn, alert.incident_id, change.now)
             return True
 
         return self.db.write(work)
@@ -227,10 +244,15 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
                 items=json.dumps(list(signal.items)),
                 silence_id=silence_id,
                 note=signal.note,
+                muted_by=change.muted_by,
             )
             .returning(alert_events.c.id)
         ).scalar_one()
-        status = "silenced" if silence_id is not None else "pending"
+        status = "pending"
+        if silence_id is not None:
+            status = "silenced"
+        elif change.muted_by is not None:
+            status = "muted"
         conn.execute(
             deliveries.insert(),
             [
@@ -245,6 +267,14 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
                 for route in change.routes
             ],
         )
+
+    def told(self, alert_id: int) -> bool:
+        """Whether the desk was told of the alert: a delivery neither muted nor silenced."""
+        query = select(deliveries.c.id).where(
+            deliveries.c.alert_id == alert_id, deliveries.c.status.not_in(("muted", "silenced"))
+        )
+        with self.db.read() as conn:
+            return conn.execute(query.limit(1)).first() is not None
 
     def acknowledge(self, alert_id: int, by: str, now: datetime) -> bool:
         def work(conn: Connection) -> bool:

@@ -17,10 +17,10 @@ from sqlalchemy import Connection, and_, func, or_, select, update
 
 from warning.redact import scrub
 from warning.store.database import Database
-from warning.store.tables import alert_events, deliveries
+from warning.store.tables import alert_events, alerts, deliveries
 
 #: Delivery states after which nothing more happens to a delivery.
-FINAL = ("sent", "failed", "silenced")
+FINAL = ("sent", "failed", "silenced", "muted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,39 @@ class Delivery:
     note: str | None = None
 
 
+def _selected() -> Any:
+    """A delivery with its event: what a :class:`Delivery` holds."""
+    return select(
+        deliveries.c.id,
+        deliveries.c.event_id,
+        deliveries.c.alert_id,
+        deliveries.c.route,
+        deliveries.c.status,
+        deliveries.c.attempts,
+        deliveries.c.next_try,
+        deliveries.c.last_error,
+        alert_events.c.seq,
+        alert_events.c.decision,
+        alert_events.c.at,
+        alert_events.c.level,
+        alert_events.c.score,
+        alert_events.c.spike,
+        alert_events.c.outlets,
+        alert_events.c["items"],
+        alert_events.c.note,
+    ).join(alert_events, alert_events.c.id == deliveries.c.event_id)
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        **{
+            **row._mapping,
+            "outlets": tuple(json.loads(row.outlets)),
+            "items": tuple(json.loads(row.items)),
+        }
+    )
+
+
 class OutboxQueries:
     """Deliveries: which are due, taking one for sending, and recording how it went."""
 
@@ -55,15 +88,27 @@ class OutboxQueries:
     def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
         """Deliveries to try now, oldest event first.
 
-        A delivery waits while an earlier one of the same alert and route is not
-        final, so a thread's messages go out in order and replies find their parent.
-        Claimed deliveries whose claim expired (their process died) are due again.
+        A delivery waits while an earlier one of the same thread (its alert, or its
+        alert's incident) and route is not final, so a thread's messages go out in
+        order and replies find their parent. Claimed deliveries whose claim expired
+        (their process died) are due again.
         """
         earlier = deliveries.alias("earlier")
+        mine = alerts.alias("mine")
+        theirs = alerts.alias("theirs")
+        incident = select(mine.c.incident_id).where(mine.c.id == deliveries.c.alert_id)
+        same_incident = (
+            select(theirs.c.id)
+            .where(
+                theirs.c.id == earlier.c.alert_id,
+                theirs.c.incident_id == incident.scalar_subquery(),
+            )
+            .exists()
+        )
         blocked = (
             select(earlier.c.id)
             .where(
-                earlier.c.alert_id == deliveries.c.alert_id,
+                or_(earlier.c.alert_id == deliveries.c.alert_id, same_incident),
                 earlier.c.route == deliveries.c.route,
                 earlier.c.id < deliveries.c.id,
                 earlier.c.status.not_in(FINAL),
@@ -75,42 +120,30 @@ class OutboxQueries:
             and_(deliveries.c.status == "sending", deliveries.c.claimed_until <= now),
         )
         query = (
-            select(
-                deliveries.c.id,
-                deliveries.c.event_id,
-                deliveries.c.alert_id,
-                deliveries.c.route,
-                deliveries.c.status,
-                deliveries.c.attempts,
-                deliveries.c.next_try,
-                deliveries.c.last_error,
-                alert_events.c.seq,
-                alert_events.c.decision,
-                alert_events.c.at,
-                alert_events.c.level,
-                alert_events.c.score,
-                alert_events.c.spike,
-                alert_events.c.outlets,
-                alert_events.c["items"],
-                alert_events.c.note,
-            )
-            .join(alert_events, alert_events.c.id == deliveries.c.event_id)
+            _selected()
             .where(ready, ~blocked)
             .order_by(deliveries.c.event_id, deliveries.c.id)
             .limit(limit)
         )
         with self.db.read() as conn:
             rows = conn.execute(query).all()
-        return [
-            Delivery(
-                **{
-                    **r._mapping,
-                    "outlets": tuple(json.loads(r.outlets)),
-                    "items": tuple(json.loads(r.items)),
-                }
+        return [_delivery(r) for r in rows]
+
+    def latest(self, alert_id: int, route: str) -> Delivery | None:
+        """The alert's newest delivery on ``route`` that was sent (what the desk last saw)."""
+        query = (
+            _selected()
+            .where(
+                deliveries.c.alert_id == alert_id,
+                deliveries.c.route == route,
+                deliveries.c.status == "sent",
             )
-            for r in rows
-        ]
+            .order_by(deliveries.c.id.desc())
+            .limit(1)
+        )
+        with self.db.read() as conn:
+            row = conn.execute(query).first()
+        return _delivery(row) if row is not None else None
 
     def pending_count(self) -> int:
         with self.db.read() as conn:

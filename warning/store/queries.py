@@ -17,6 +17,7 @@ from warning.store.alerts import AlertQueries
 from warning.store.brief import BriefQueries
 from warning.store.database import Database
 from warning.store.feeds import FeedQueries
+from warning.store.incidents import IncidentQueries
 from warning.store.items import ItemQueries, StoredItem
 from warning.store.situation import SituationQueries
 from warning.store.verdicts import VerdictQueries
@@ -44,6 +45,7 @@ class Store:
         self.advisories = AdvisoryQueries(self.db)
         self.verdicts = VerdictQueries(self.db)
         self.briefs = BriefQueries(self.db)
+        self.incidents = IncidentQueries(self.db)
         self.situation = SituationQueries(self.db, self.alerts, self.verdicts)
 
     @property

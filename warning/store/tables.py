@@ -177,8 +177,13 @@ alerts = Table(
     Column("events", Integer, nullable=False, server_default=text("1")),
     Column("acknowledged_at", UTCDateTime),
     Column("acknowledged_by", Text),
+    # The incident whose thread the alert's messages go to (grouping), NULL when not grouped.
+    Column("incident_id", Integer),
+    # While an inhibit rule mutes it: what mutes it, "rule|label|level" of that alert.
+    Column("muted_by", Text),
     Index("ix_alerts_rule_subject_label", "rule", "subject", "label"),
     Index("ix_alerts_status", "status"),
+    Index("ix_alerts_incident_id", "incident_id"),
 )
 
 #: Every decision about an alert (new, escalated, ongoing, resolved), numbered per alert.
@@ -199,7 +204,26 @@ alert_events = Table(
     Column("silence_id", Integer),
     # What an operator alert says ("feed x: 7 failures in a row; last error: ...").
     Column("note", Text),
+    # The inhibiting alert ("rule|label|level") when the decision was muted, not sent.
+    Column("muted_by", Text),
     UniqueConstraint("alert_id", "seq"),
+)
+
+#: Alerts about one subject grouped into one thread (warning/alerting/incidents.py): open
+#: while any of its alerts is open; a new alert joins the subject's open incident when
+#: the last alert joined it less than ``grouping.window`` ago. ``dedup_key``
+#: (subject|number) is unique, so two instances grouping at once open it once.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", Text, nullable=False, unique=True),
+    Column("subject", Text, nullable=False),
+    Column("status", Text, nullable=False),  # open | closed
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Index("ix_incidents_subject_status", "subject", "status"),
 )
 
 #: The outbox: one row per event and route, retried until sent (or failed for good).
@@ -210,7 +234,7 @@ deliveries = Table(
     Column("event_id", Integer, ForeignKey("alert_events.id", ondelete="CASCADE"), nullable=False),
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
     Column("route", Text, nullable=False),
-    # pending | sending | sent | failed | silenced
+    # pending | sending | sent | failed | silenced | muted
     Column("status", Text, nullable=False),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("next_try", UTCDateTime, nullable=False),
