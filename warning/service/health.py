@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -179,27 +179,45 @@ class BoundedServer(ThreadingHTTPServer):
             self.slots.release()
 
 
-class HealthServer:
-    """A small threaded HTTP server for the two endpoints; start() and close()."""
+class Listener:
+    """A :class:`BoundedServer` on its own thread, serving one owner; start() and close().
 
-    def __init__(self, host: str, port: int, health: Health) -> None:
-        self.health = health
-        self.httpd = BoundedServer((host, port), _Handler, self)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="health", daemon=True)
+    The health endpoints, Slack's clicks and the situation page each are one: they
+    differ in their handler, their thread's name and what the log says they serve.
+    """
+
+    #: The thread's name, and what the start-up log line says is served (a URL path).
+    name: str = "listener"
+    serves: str = "{url}"
+
+    def __init__(self, host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = BoundedServer((host, port), handler, self)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name=self.name, daemon=True)
 
     @property
     def address(self) -> tuple[str, int]:
         host, port = self.httpd.server_address[:2]
         return str(host), int(port)
 
-    def start(self) -> HealthServer:
+    def start(self) -> Self:
         self.thread.start()
-        log.info("health and metrics on http://%s:%d/", *self.address)
+        log.info(self.serves.format(url="http://{}:{}".format(*self.address)))
         return self
 
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class HealthServer(Listener):
+    """``/healthz`` and ``/metrics``."""
+
+    name = "health"
+    serves = "health and metrics on {url}/"
+
+    def __init__(self, host: str, port: int, health: Health) -> None:
+        self.health = health
+        super().__init__(host, port, _Handler)
 
     def metrics_body(self) -> bytes:
         # With the database down /healthz says so; the gauge keeps its last value.

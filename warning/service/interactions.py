@@ -42,7 +42,7 @@ from ..errors import DeliveryError, StoreError, VerdictError
 from ..notify.slack import VERDICT_BLOCK, SlackNotifier, SlackOptions, verdict_line
 from ..settings import Secret
 from ..store import Store
-from .health import CLIENT_TIMEOUT_S, BoundedServer
+from .health import CLIENT_TIMEOUT_S, BoundedServer, Listener
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +219,11 @@ class _Replays:
             return True
 
 
-class InteractionServer:
+class InteractionServer(Listener):
     """``POST /slack/interactions``: Slack's signed clicks, verified, then :class:`Clicks`."""
+
+    name = "interactions"
+    serves = "Slack interactions on {url}" + PATH
 
     def __init__(
         self,
@@ -235,21 +238,10 @@ class InteractionServer:
         self.secret = secret
         self.clock = clock
         self.replays = _Replays(clock)
-        self.httpd = BoundedServer((host, port), _Handler, self)
-        #: Where it listens (the port the system chose, when asked for 0).
-        self.address = (host, int(self.httpd.server_address[1]))
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, name="interactions", daemon=True
-        )
-
-    def start(self) -> InteractionServer:
-        self.thread.start()
-        log.info("Slack interactions on http://%s:%d%s", *self.address, PATH)
-        return self
+        super().__init__(host, port, _Handler)
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().close()
         self.clicks.close()
 
     def verified(self, body: bytes, timestamp: str | None, signature: str | None) -> str | None:

@@ -17,7 +17,6 @@ import hmac
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from ..alerting.views import alert_json
 from ..errors import StoreError
 from ..geo.countries import is_code
 from ..geo.zones import Zone
-from ..service.health import CLIENT_TIMEOUT_S, BoundedServer
+from ..service.health import CLIENT_TIMEOUT_S, BoundedServer, Listener
 from ..store import Store
 from ..store.situation import read_only
 from . import api, pages
@@ -166,28 +165,19 @@ def authorized(header: str | None, token: str) -> bool:
     return hmac.compare_digest(value.encode(), token.encode())
 
 
-class WebServer:
-    """The situation page on ``host:port``; start() and close()."""
+class WebServer(Listener):
+    """The situation page on ``host:port``; closing it closes its read-only store."""
+
+    name = "web"
+    serves = "situation page on {url}/"
 
     def __init__(self, host: str, port: int, site: Site, token: str | None = None) -> None:
         self.site = site
         self.token = token
-        self.httpd = BoundedServer((host, port), _Handler, self)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="web", daemon=True)
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self.httpd.server_address[:2]
-        return str(host), int(port)
-
-    def start(self) -> WebServer:
-        self.thread.start()
-        log.info("situation page on http://%s:%d/", *self.address)
-        return self
+        super().__init__(host, port, _Handler)
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().close()
         self.site.store.close()
 
 
