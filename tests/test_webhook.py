@@ -15,12 +15,9 @@ import hmac
 import json
 import logging
 import re
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,7 @@ import yaml
 
 from tests.feedserver import FeedServer
 from tests.newsroom import NIGER_COUP, Newsroom, write_config
-from tests.servers import ServerThread
+from tests.receiver import Answer, Receiver
 from warning import cli, config, logs
 from warning.alerting import outbox
 from warning.errors import ConfigError, DeliveryError
@@ -47,68 +44,6 @@ from warning.settings import Secret
 from warning.store import open_store
 
 SECRET = "s3cret-for-hmac"
-
-
-@dataclass
-class Answer:
-    status: int = 200
-    body: bytes = b"ok"
-    wait: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
-
-
-class Receiver:
-    """An HTTP endpoint on loopback: records each POST, answers from ``script`` then 200."""
-
-    def __init__(self) -> None:
-        self.requests: list[Received] = []
-        self.script: list[Answer] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                size = int(self.headers.get("Content-Length", "0"))
-                data = self.rfile.read(size)
-                with receiver._lock:
-                    headers = {k.lower(): v for k, v in self.headers.items()}
-                    receiver.requests.append(Received(self.path, headers, data))
-                    answer = receiver.script.pop(0) if receiver.script else Answer()
-                time.sleep(answer.wait)
-                try:
-                    self.send_response(answer.status)
-                    for name, value in answer.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(answer.body)))
-                    self.end_headers()
-                    self.wfile.write(answer.body)
-                except OSError:
-                    pass  # the client gave up waiting
-
-        self.served = ServerThread(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "webhook")
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.served.port}{path}"
-
-    def __enter__(self) -> Receiver:
-        self.served.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.served.stop()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .apprise import AppriseNotifier
 from .base import DeliveryError, Notifier
 from .email import EmailNotifier
 from .log import LogNotifier
@@ -27,6 +28,7 @@ REGISTRY: dict[str, type[Notifier]] = {
     SlackNotifier.kind: SlackNotifier,
     EmailNotifier.kind: EmailNotifier,
     WebhookNotifier.kind: WebhookNotifier,
+    AppriseNotifier.kind: AppriseNotifier,
     LogNotifier.kind: LogNotifier,
 }
 

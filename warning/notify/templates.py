@@ -43,6 +43,8 @@ PARTS = {
     "email.text.j2": "text",
     "email.html.j2": "html",
     "webhook.body.j2": "json",
+    "apprise.title.j2": "text",  # Apprise escapes text for each service itself
+    "apprise.body.j2": "text",
 }
 #: Files the templates may include or import, not parts of their own: ``_*.j2``.
 PARTIAL = "_"

@@ -19,12 +19,14 @@ from ...settings import option, positive
 
 LABELS = ("coup", "election_dispute", "attack", "unrest")
 SEVERITIES = ("low", "medium", "high", "critical")
-NOTIFIER_KINDS = ("slack", "email", "webhook", "log")
+NOTIFIER_KINDS = ("slack", "email", "webhook", "apprise", "log")
 ALL = "*"
 
 _ROUTE = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<target>.+))?$")
 #: Loose on purpose (the email notifier checks strictly): catches ``email:ops`` at load.
 _EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
+#: An Apprise tag, as ``notify.apprise.urls`` entries carry them.
+_TAG = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def parse_countries(value: Any) -> tuple[str, ...]:
@@ -69,6 +71,11 @@ def parse_routes(value: Any) -> tuple[str, ...]:
             raise ValueError(
                 f"route {item!r}: the webhook has one address, notify.webhook.url; "
                 "write webhook alone"
+            )
+        if m["kind"] == "apprise" and m["target"] and not _TAG.fullmatch(m["target"]):
+            raise ValueError(
+                f"route {item!r}: apprise:TAG names a tag of notify.apprise.urls "
+                "(letters, digits, - and _), like apprise:oncall"
             )
         if m["kind"] == "email" and m["target"]:
             bad = [a for a in m["target"].split(",") if not _EMAIL.fullmatch(_address(a))]
