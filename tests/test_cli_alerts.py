@@ -734,7 +734,7 @@ def test_test_notify_slack_channel_not_found_exits_1_with_the_hint(desk: Desk) -
 def test_test_notify_an_unknown_route_exits_2(desk: Desk) -> None:
     code, out, err = desk.run("test-notify", "pager")
     assert code == 2 and out == ""
-    assert "unknown route 'pager'; use slack, email, webhook or log" in err
+    assert "unknown route 'pager'; use slack, email, webhook, apprise or log" in err
 
 
 # --- the documentation --------------------------------------------------------------------

@@ -155,7 +155,8 @@ CASES: list[tuple[str, str, list[str]]] = [
         threshold_rule("  routes: [slack, pager]\n"),
         [
             "rules.yaml:9: [1].routes: unknown route 'pager'; routes are slack, email, webhook, "
-            "log, optionally with a target, like slack:#other-channel or email:ops@example.org"
+            "apprise, log, optionally with a target, like slack:#other-channel or "
+            "email:ops@example.org"
         ],
     ),
     (
@@ -540,7 +541,7 @@ def test_a_mistake_in_inline_rules_is_reported_in_the_main_file(tmp_path: Path) 
     """
     assert problems(write(tmp_path, main, "warning.yaml")) == [
         "warning.yaml:11: rules[1].routes: unknown route 'pager'; routes are slack, email, "
-        "webhook, log, optionally with a target, like slack:#other-channel or "
+        "webhook, apprise, log, optionally with a target, like slack:#other-channel or "
         "email:ops@example.org",
     ]
     fixed = main.replace("routes: pager", "routes: log")
