@@ -449,7 +449,7 @@ def test_poll_once_posts_the_alert_to_the_webhook(desk: Desk) -> None:
     alert = got.json()["alert"]
     assert (alert["rule"], alert["subject"], alert["label"]) == ("coup", "NE", "coup")
     assert alert["decision"] == "new" and alert["level"] == "unconfirmed"
-    assert alert["outlets"] == ["sahel-wire"] and alert["group"] == f"alert:{alert['id']}"
+    assert alert["outlets"] == ["sahel-wire"] and alert["group"] == "incident:1"
     assert alert["headlines"][0]["title"] == NIGER_COUP["title"]
     assert alert["headlines"][0]["url"].startswith("https://sahel-wire.example.org/news/")
     expected = hmac.new(SECRET.encode(), got.body, hashlib.sha256).hexdigest()

@@ -22,11 +22,9 @@ and closes incidents in the alert's own transaction (store/incidents.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ..records import IncidentEntry
 from ..settings import option, positive
 
 
@@ -42,8 +40,3 @@ class GroupingSettings:
     def group(self) -> timedelta | None:
         """The window the store groups within, None when grouping is off."""
         return self.window if self.enabled else None
-
-
-def summary_needed(entries: Sequence[IncidentEntry]) -> bool:
-    """A summary says something once an incident holds another alert, or a muted one."""
-    return len(entries) > 1 or any(e.muted_by for e in entries)

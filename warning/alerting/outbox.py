@@ -18,14 +18,14 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .. import metrics
 from ..errors import DeliveryError
 from ..notify import Notifiers
 from ..notify.render import place_name
-from ..records import AlertMessage, Decision, Headline, VerdictShown
+from ..records import AlertMessage, Decision, Headline, Incident, VerdictShown
 from ..store import Store
 from ..store.alerts import Delivery, StoredAlert
 from . import watcher
@@ -134,6 +134,31 @@ def message(alert: StoredAlert, delivery: Delivery, store: Store) -> AlertMessag
     )
 
 
+def thread(store: Store, alert: StoredAlert, route: str) -> tuple[str | None, int | None]:
+    """The reference a message of ``alert`` threads under on ``route``, and the alert whose
+    message opened that thread: its incident's first delivered message (grouping), else
+    the alert's own first message; (None, None) for the first message of a thread."""
+    if alert.incident_id is None:
+        ref = store.alerts.thread_ref(alert.id, route)
+        return ref, alert.id if ref is not None else None
+    found = store.incidents.thread(alert.incident_id, route)
+    return found if found is not None else (None, None)
+
+
+def incident(store: Store, alert: StoredAlert, route: str, parent: int | None) -> Incident | None:
+    """The incident a message of ``alert`` belongs to: its open alerts, and the thread's
+    first message as it stands when that is another alert's (for Slack's parent)."""
+    if alert.incident_id is None:
+        return None
+    above = None
+    if parent is not None and parent != alert.id:
+        opener = store.alerts.get(parent)
+        latest = store.alerts.latest(parent, route)
+        if opener is not None and latest is not None:
+            above = message(opener, latest, store)
+    return Incident(alert.incident_id, store.incidents.entries(alert.incident_id), above)
+
+
 def shown(store: Store, alert_id: int) -> VerdictShown | None:
     """The verdict standing on an alert, for its messages (None when nobody judged it)."""
     verdict = standing(store.verdicts.of_alert(alert_id))
@@ -152,9 +177,10 @@ def deliver(store: Store, notifiers: Notifiers, now: datetime, limit: int = 100)
         assert alert is not None  # deliveries are deleted with their alert
         notifier, target = notifiers.resolve(delivery.route)
         try:
-            msg = message(alert, delivery, store)
-            thread = store.alerts.thread_ref(alert.id, delivery.route)
-            ref = notifier.send(msg, target, thread)
+            reference, parent = thread(store, alert, delivery.route)
+            grouped = incident(store, alert, delivery.route, parent)
+            msg = replace(message(alert, delivery, store), incident=grouped)
+            ref = notifier.send(msg, target, reference)
         except DeliveryError as exc:
             if exc.retryable:
                 wait = retry_delay(delivery.attempts + 1, exc.retry_after)

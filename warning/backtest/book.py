@@ -9,9 +9,9 @@ changes (``episode_fields``), so an episode opens, updates and resolves the same
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from ..records import Decision, Signal
+from ..records import Decision
 from ..store.alerts import AlertChange, StoredAlert
 
 Key = tuple[str, str, str]  # rule, subject, label
@@ -32,6 +32,10 @@ class Outcome:
     outlets: tuple[str, ...]
     #: The strongest headline behind the signal, to recognise the story by.
     headline: str | None
+    #: The incident whose thread it goes to (grouping), None when not grouped.
+    incident: int | None = None
+    #: The inhibiting alert (``rule|label|level``) when muted: recorded, not sent.
+    muted_by: str | None = None
 
 
 class MemoryBook:
@@ -42,7 +46,12 @@ class MemoryBook:
         #: Per key: episodes so far, and when the last one resolved.
         self.episodes: dict[Key, tuple[int, datetime | None]] = {}
         self.outcomes: list[Outcome] = []
+        #: Alerts the desk was told of (an outcome not muted), for inhibit.settle.
+        self.told: set[int] = set()
+        #: Per subject: its latest incident's id, when an alert last joined, its open alerts.
+        self.incidents: dict[str, tuple[int, datetime, set[int]]] = {}
         self._ids = 0
+        self._incidents = 0
 
     def open(self, change: AlertChange) -> int | None:
         fields = change.fields
@@ -57,10 +66,23 @@ class MemoryBook:
             acknowledged_by=None,
             **fields,
         )
+        if change.group is not None:
+            alert = replace(alert, incident_id=self._join(alert, change.now, change.group))
         self.open_alerts[key] = alert
         self.episodes[key] = (count + 1, last)
-        self._note(alert, "new", change.signal, change.now)
+        self._note(alert, "new", change)
         return alert.id
+
+    def _join(self, alert: StoredAlert, now: datetime, window: timedelta) -> int:
+        """The incident a new alert joins, as store/incidents.py's ``join`` picks it."""
+        found = self.incidents.get(alert.subject)
+        if found is not None and found[2] and now - found[1] < window:
+            number, members = found[0], found[2]
+        else:
+            self._incidents += 1
+            number, members = self._incidents, set()
+        self.incidents[alert.subject] = (number, now, members | {alert.id})
+        return number
 
     def record(self, alert: StoredAlert, change: AlertChange) -> bool:
         key = (alert.rule, alert.subject, alert.label)
@@ -71,11 +93,17 @@ class MemoryBook:
             del self.open_alerts[key]
             count, _ = self.episodes[key]
             self.episodes[key] = (count, updated.resolved_at)
+            found = self.incidents.get(alert.subject)
+            if found is not None and found[0] == alert.incident_id:
+                found[2].discard(alert.id)  # empty: closed, the next alert opens another
         if change.decision:
-            self._note(updated, change.decision, change.signal, change.now)
+            self._note(updated, change.decision, change)
         return True
 
-    def _note(self, alert: StoredAlert, decision: Decision, signal: Signal, now: datetime) -> None:
+    def _note(self, alert: StoredAlert, decision: Decision, change: AlertChange) -> None:
+        signal, now = change.signal, change.now
+        if change.muted_by is None:
+            self.told.add(alert.id)
         self.outcomes.append(
             Outcome(
                 at=now,
@@ -88,5 +116,7 @@ class MemoryBook:
                 score=signal.score,
                 outlets=signal.outlets,
                 headline=signal.evidence[0].title if signal.evidence else None,
+                incident=alert.incident_id,
+                muted_by=change.muted_by,
             )
         )

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..alerting import signals
+from ..alerting import inhibit, signals
 from ..alerting.lifecycle import Verdict, decide, record
 from ..alerting.rules import Rule
 from ..alerting.rules.advisory import AdvisoryRule, advisory_signals
@@ -45,24 +45,55 @@ def simulate(
     end: datetime,
     step: timedelta,
     rules_hash: str = "",
+    *,
+    inhibit_rules: Sequence[inhibit.InhibitRule] = (),
+    group: timedelta | None = None,
 ) -> list[Outcome]:
-    """Every message ``rules`` would have sent from ``start`` to ``end``, oldest first."""
+    """Every message ``rules`` would have sent from ``start`` to ``end``, oldest first;
+    grouped into incidents within ``group`` and muted by ``inhibit_rules`` as the daemon
+    would (an outcome's ``incident`` and ``muted_by``)."""
     if step <= timedelta(0):
         raise ValueError(f"the step must be positive, not {step}")
     book = MemoryBook()
     tracks = [_track(rule, history) for rule in rules if rule.enabled]
     now = start
     while now <= end:
+        steps = []
         for track in tracks:
             rule = track.rule
             for signal in track.signals(now, book):
                 key = (rule.name, signal.subject, signal.label)
                 alert = book.open_alerts.get(key)
                 count, last_resolved = book.episodes.get(key, (0, None))
-                verdict = decide(rule, signal, alert, last_resolved, now)
-                if verdict is not None and not _idle(alert, verdict, signal):
-                    record(book, rule, signal, alert, verdict, count, None, now, rules_hash)
-                track.settled(signal, key in book.open_alerts)
+                steps.append(
+                    (track, signal, alert, decide(rule, signal, alert, last_resolved, now), count)
+                )
+        open_after = []
+        if inhibit_rules:
+            decided = [(t.rule, s, a, v) for t, s, a, v, _ in steps if v is not None]
+            open_after = inhibit.open_after(book.open_alerts, decided)
+        for track, signal, alert, verdict, count in steps:
+            rule, mark = track.rule, None
+            if verdict is not None and inhibit_rules:
+                told = alert is not None and alert.id in book.told
+                verdict, mark = inhibit.settle(
+                    inhibit_rules, rule, signal, alert, verdict, open_after, told.__bool__
+                )
+            if verdict is not None and not _idle(alert, verdict, signal):
+                record(
+                    book,
+                    rule,
+                    signal,
+                    alert,
+                    verdict,
+                    count,
+                    None,
+                    now,
+                    rules_hash,
+                    group=group,
+                    muted_by=mark,
+                )
+            track.settled(signal, (rule.name, signal.subject, signal.label) in book.open_alerts)
         now += step
     return book.outcomes
 

@@ -321,6 +321,7 @@ def summary(report: ReplayReport) -> dict[str, Any]:
         "items_duplicate": report.items_duplicate,
         "decisions": dict(sorted(counts.items())),
         "messages": report.messages,
+        "muted": sum(1 for _, d in report.decided if d.muted_by is not None),
         "alerts": [
             {
                 "at": at.isoformat(),
@@ -329,6 +330,7 @@ def summary(report: ReplayReport) -> dict[str, Any]:
                 "rule": d.rule,
                 "subject": d.subject,
                 "label": d.label,
+                "muted_by": d.muted_by,
             }
             for at, d in report.decided
         ],

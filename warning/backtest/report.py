@@ -53,7 +53,9 @@ def _run(run: Run) -> dict[str, Any]:
         "by_rule": _counts(o.rule for o in new),
         "by_country": _counts(o.subject for o in new),
         "by_label": _counts(o.label for o in new),
-        "messages": _counts(o.decision for o in run.outcomes),
+        "messages": _counts(o.decision for o in run.outcomes if o.muted_by is None),
+        "muted": sum(1 for o in run.outcomes if o.muted_by is not None),
+        "incidents": len({(o.subject, o.incident) for o in run.outcomes if o.incident}),
         "outcomes": [
             {
                 "at": o.at.isoformat(),
@@ -66,6 +68,8 @@ def _run(run: Run) -> dict[str, Any]:
                 "score": round(o.score, 4),
                 "outlets": list(o.outlets),
                 "headline": o.headline,
+                "incident": o.incident,
+                "muted_by": o.muted_by,
                 "desk_verdict": _verdict(verdict_for(o, run.desk)),
             }
             for o in run.outcomes
@@ -203,9 +207,11 @@ def as_text(
             headline = f"  {o.headline!r}" if o.headline else ""
             v = verdict_for(o, run.desk) if o.decision == "new" else None
             desk = f"  [desk: {v.title}, {v.by}]" if v else ""
+            muted = f"  [muted by {o.muted_by}]" if o.muted_by else ""
+            group = f" incident {o.incident}" if o.incident else ""
             lines.append(
                 f"  {o.at:%Y-%m-%d %H:%M} {o.decision:<9} {o.rule} {o.subject} {o.label} "
-                f"score {o.score:.2f}, {len(o.outlets)} outlet(s){headline}{desk}"
+                f"score {o.score:.2f}, {len(o.outlets)} outlet(s){group}{headline}{desk}{muted}"
             )
     return "\n".join(lines)
 

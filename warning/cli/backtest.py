@@ -105,7 +105,16 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
             rules = [r for r in variant.rules.active]
             history = StoredHistory(store, rules, variant.zones, start, end)
             loaded = max(loaded, history.items)
-            outcomes = simulate(rules, history, start, end, step, variant.rules.digest)
+            outcomes = simulate(
+                rules,
+                history,
+                start,
+                end,
+                step,
+                variant.rules.digest,
+                inhibit_rules=variant.inhibit,
+                group=variant.grouping.group,
+            )
             card = score(outcomes, events, start, end, tolerance, variant.zones) if events else None
             label = Path(name).name if name else f"{variant.rules.file.name} (configured)"
             runs.append(Run(label, variant.rules.digest, tuple(outcomes), card, desk))

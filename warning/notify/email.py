@@ -144,10 +144,12 @@ class EmailNotifier(Notifier):
         w = self.messages.words
         parts = {p: render_part(self.messages, f"email.{p}.j2", message) for p in PARTS}
         failures = [part.failure for part in parts.values() if part.failure]
-        tag = f"[warning #{message.alert_id}]" if message.kind == "alert" else "[warning]"
-        # One subject for the whole alert, so that every mail client threads it; the
-        # decision (NEW, ESCALATED, RESOLVED) opens the body.
-        title = parts["subject"].text or render.thread_title(message, w)
+        # One subject for the whole thread (the alert's, or the incident's first alert's),
+        # so that every mail client threads it; the decision opens the body.
+        opener = message.incident.parent if message.incident is not None else None
+        first = opener or message
+        tag = f"[warning #{first.alert_id}]" if message.kind == "alert" else "[warning]"
+        title = parts["subject"].text or render.thread_title(first, w)
         subject = f"{tag} {one_line(title)[:SUBJECT_MAX]}"
         mail = self._headers(
             f"Re: {subject}" if thread else subject, recipients, self.message_id(message), thread
@@ -157,8 +159,13 @@ class EmailNotifier(Notifier):
             text = render.plain_text(message, max_headlines=MAX_HEADLINES, w=w)
             verdict = render.verdict_line(message, w)
             text = f"{text}\n\n{verdict}" if verdict else text
-        mail.set_content("\n\n".join([text, *failures]))
+        summary = render.incident_lines(message, w)
+        mail.set_content("\n\n".join([text, *(["\n".join(summary)] if summary else []), *failures]))
         page = parts["html"].text or _html(message, w)
+        if summary:  # the incident's open alerts, below the alert
+            said = "<br>".join(html.escape(line) for line in summary)
+            end = page.rfind("</body>")
+            page = page[:end] + f"\n<p>{said}</p>" + page[end:] if end != -1 else page + said
         if failures:  # the wording is ours, and the desk should know why
             said = "".join(f"\n<p><small>{html.escape(f)}</small></p>" for f in failures)
             end = page.rfind("</body>")

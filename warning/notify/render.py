@@ -120,3 +120,48 @@ def verdict_line(message: AlertMessage, w: Wording = ENGLISH) -> str | None:
     if message.kind != "alert":
         return None
     return w.verdict_hint.format(id=message.alert_id)
+
+
+#: The incident summary's phrases per language (``{place}``, ``{count}``, ``{label}`` ...).
+INCIDENT_WORDS = {
+    "en": {
+        "head": "Incident · {place} · {count} open",
+        "entry": "{label} ({level}) · rule {rule}",
+        "muted": "muted by {label} ({level})",
+    },
+    "fr": {
+        "head": "Incident · {place} · {count} ouverte(s)",
+        "entry": "{label} ({level}) · règle {rule}",
+        "muted": "mise en sourdine par {label} ({level})",
+    },
+}
+
+
+def level_word(level: int, w: Wording = ENGLISH) -> str:
+    return w.corroborated if level >= 1 else w.unconfirmed
+
+
+def muted_line(mark: str, w: Wording = ENGLISH) -> str:
+    """``muted by Coup or coup attempt (corroborated)``: what a ``rule|label|level`` mark says."""
+    _, label, level = mark.split("|") if mark.count("|") == 2 else ("", mark, "0")
+    words = INCIDENT_WORDS.get(w.language, INCIDENT_WORDS["en"])
+    return words["muted"].format(label=w.label(label), level=level_word(int(level or 0), w))
+
+
+def incident_lines(message: AlertMessage, w: Wording = ENGLISH) -> list[str]:
+    """The incident's summary, plain text: a head line, then one line per open alert
+    (its label, level and rule, and what mutes it). Empty when the message belongs to
+    no incident, or to one holding only its own alert, unmuted."""
+    found = message.incident
+    if found is None or not (len(found.entries) > 1 or any(e.muted_by for e in found.entries)):
+        return []
+    words = INCIDENT_WORDS.get(w.language, INCIDENT_WORDS["en"])
+    lines = [words["head"].format(place=place(message, w), count=len(found.entries))]
+    for e in found.entries:
+        line = words["entry"].format(
+            label=w.label(e.label), level=level_word(e.level, w), rule=e.rule
+        )
+        if e.muted_by:
+            line += " — " + muted_line(e.muted_by, w)
+        lines.append("• " + line)
+    return lines

@@ -56,6 +56,8 @@ TERMS_MAX = 1000
 VERDICT_BLOCK = "warning-verdict"
 #: The context line naming the latest verdict, replaced by each new one.
 VERDICT_SHOWN = "warning-verdict-shown"
+#: The summary of an incident's open alerts, on the thread's first message (grouping).
+INCIDENT_BLOCK = "warning-incident"
 #: Button action id -> label (in English; wording.py has each language's). The action
 #: ids are the contract (DESIGN.md); what each records is alerting/verdicts.py's business.
 BUTTONS = ENGLISH.buttons
@@ -130,6 +132,20 @@ def render_blocks(message: AlertMessage, messages: Messages = DEFAULT) -> list[d
         v = message.verdict
         blocks = with_verdict(blocks, verdict_line(w.verdict(v.title), v.by, v.at, w))
     return blocks
+
+
+def with_incident(
+    blocks: list[dict[str, Any]], message: AlertMessage, w: Wording = ENGLISH
+) -> list[dict[str, Any]]:
+    """``blocks`` with the summary of ``message``'s incident just above the buttons
+    (unchanged when there is nothing to summarise)."""
+    lines = render.incident_lines(message, w)
+    if not lines:
+        return blocks
+    text = clip(escape("\n".join(lines)), SECTION_MAX)
+    block = {"type": "section", "block_id": INCIDENT_BLOCK, "text": _mrkdwn(text)}
+    at = next((i for i, b in enumerate(blocks) if b.get("block_id") == VERDICT_BLOCK), len(blocks))
+    return [*blocks[:at], block, *blocks[at:]]
 
 
 def verdict_buttons(alert_id: int, w: Wording = ENGLISH) -> dict[str, Any]:
@@ -258,14 +274,11 @@ class SlackNotifier(Notifier):
     def send(self, message: AlertMessage, target: str | None, thread: str | None) -> str:
         """Post a first message (to ``target`` or the default channel) or continue ``thread``.
 
-        A thread stays in the channel its reference names, whatever ``target`` says.
+        A thread stays in the channel its reference names, whatever ``target`` says. In an
+        incident the first message (the thread's parent) shows its own alert as it stands
+        with every open alert of the incident below it; replies show only their own.
         """
-        content: dict[str, Any] = {
-            "text": fallback_text(message, self.messages),
-            "blocks": render_blocks(message, self.messages),
-            "parse": "none",  # chat.update would otherwise default to "client" parsing
-            "link_names": False,
-        }
+        content = self._content(message, message if thread is None else None)
         if thread is None:
             channel = target or self.channel
             answer = self._post(channel, content)
@@ -280,15 +293,29 @@ class SlackNotifier(Notifier):
         channel, ts = parse_reference(thread)
         # The update goes first: repeating it changes nothing, so when the reply then
         # fails and the outbox retries the whole send, nothing reaches the channel twice.
+        above = message.incident.parent if message.incident is not None else None
+        parent = self._content(above or message, message)
         try:
             update = self._client.chat_update
-            self._call("chat.update", channel, lambda: update(channel=channel, ts=ts, **content))
+            self._call("chat.update", channel, lambda: update(channel=channel, ts=ts, **parent))
         except DeliveryError as exc:
             if exc.retryable:
                 raise
             log.warning("alert %s: parent message not updated: %s", message.alert_id, exc)
         self._post(channel, content, thread_ts=ts, reply_broadcast=False)
         return thread
+
+    def _content(self, message: AlertMessage, summary: AlertMessage | None) -> dict[str, Any]:
+        """A message's text and blocks; with the incident summary of ``summary`` if given."""
+        blocks = render_blocks(message, self.messages)
+        if summary is not None:
+            blocks = with_incident(blocks, summary, self.messages.words)
+        return {
+            "text": fallback_text(message, self.messages),
+            "blocks": blocks,
+            "parse": "none",  # chat.update would otherwise default to "client" parsing
+            "link_names": False,
+        }
 
     def post(self, text: str, blocks: list[dict[str, Any]], target: str | None) -> str:
         """Post a message that belongs to no alert (the brief) to ``target`` or the default

@@ -6,9 +6,10 @@ under that secret, so a receiver can tell our posts from anyone else's. Every re
 one message carries the same ``X-Warning-Delivery`` id, so a receiver can drop the rare
 duplicate the outbox's at-least-once window allows.
 
-``group`` is the key every message of one thread shares. Until incidents group
-alerts it is the alert's own (``alert:<id>``), so a receiver can thread an alert's
-new, escalated and resolved messages together.
+``group`` is the key every message of one thread shares: the incident's
+(``incident:<id>``) when alerts are grouped (docs/alerts.md, "Grouping"), so a receiver
+threads a country's coup, unrest and blackout alerts together; else the alert's own
+(``alert:<id>``), which threads its new, escalated and resolved messages.
 
 Redirects are never followed: a POST does not survive most of them, and a receiver
 that answers with one could otherwise point the daemon at an address on its own
@@ -142,7 +143,9 @@ def body(message: AlertMessage) -> bytes:
 
 
 def group(message: AlertMessage) -> str:
-    """The thread key: one alert's messages share it."""
+    """The thread key: one incident's messages share it, or one alert's when not grouped."""
+    if message.incident is not None:
+        return message.incident.key
     return f"alert:{message.alert_id}"
 
 

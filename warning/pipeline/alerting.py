@@ -104,7 +104,12 @@ class Alerter:
                     if silence is None and mark is None:  # recorded, never sent
                         self._log_dry_run(rule, signal, verdict, alert, now)
                     elif mark is not None:
-                        log.info("dry-run: %s %s %s [muted by %s]", verdict.decision, *key, mark)
+                        log.info(
+                            "dry-run: %s rule=%s subject=%s label=%s [muted by %s]",
+                            verdict.decision,
+                            *key,
+                            mark,
+                        )
                     decided.append(
                         Decided(
                             alert.id if alert else 0,

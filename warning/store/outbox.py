@@ -96,7 +96,11 @@ class OutboxQueries:
         earlier = deliveries.alias("earlier")
         mine = alerts.alias("mine")
         theirs = alerts.alias("theirs")
-        incident = select(mine.c.incident_id).where(mine.c.id == deliveries.c.alert_id)
+        incident = (
+            select(mine.c.incident_id)
+            .where(mine.c.id == deliveries.c.alert_id)
+            .correlate(deliveries)
+        )
         same_incident = (
             select(theirs.c.id)
             .where(
