@@ -123,7 +123,7 @@ def test_without_the_registry_line_the_section_is_an_unknown_key(tmp_path: Path)
     with pytest.raises(ConfigError) as caught:
         config.load(path)
     assert [str(p).removeprefix(f"{path}:") for p in caught.value.problems] == [
-        "4: notify.pager: unknown key; expected one of: slack, email, webhook"
+        "4: notify.pager: unknown key; expected one of: slack, email, webhook, apprise"
     ]
 
 
