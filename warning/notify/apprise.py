@@ -32,7 +32,7 @@ from ..records import AlertMessage
 from ..settings import Secret, option, positive, resolve_placeholders
 from . import render
 from .base import Notifier
-from .email import _single_line_headlines as single_line_headlines
+from .email import single_line_headlines
 from .templates import render_part
 
 if TYPE_CHECKING:  # types only: apprise is imported when notify.apprise is configured

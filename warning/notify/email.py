@@ -140,7 +140,7 @@ class EmailNotifier(Notifier):
         self, message: AlertMessage, recipients: tuple[str, ...], thread: str | None
     ) -> EmailMessage:
         """The MIME message: a text part and an HTML alternative; headers on one line each."""
-        message = _single_line_headlines(message)
+        message = single_line_headlines(message)
         w = self.messages.words
         parts = {p: render_part(self.messages, f"email.{p}.j2", message) for p in PARTS}
         failures = [part.failure for part in parts.values() if part.failure]
@@ -319,7 +319,7 @@ def html_link(url: str | None, text: str) -> str:
     return label
 
 
-def _single_line_headlines(message: AlertMessage) -> AlertMessage:
+def single_line_headlines(message: AlertMessage) -> AlertMessage:
     """A headline is one line of text, whatever line breaks its feed put in it."""
     headlines = tuple(
         replace(h, title=one_line(h.title), outlet=one_line(h.outlet)) for h in message.headlines

@@ -117,7 +117,8 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: json.dumps(list(v)) if k in _LISTS else v for k, v in fields.items()}
 
 
-def _alert(row: Any) -> StoredAlert:
+def alert_row(row: Any) -> StoredAlert:
+    """A stored alert from its row of the alerts table (for every query class that reads one)."""
     data = dict(row._mapping)
     for key in _LISTS:
         data[key] = tuple(json.loads(data[key]))
@@ -140,7 +141,7 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
         if rule is not None:
             query = query.where(alerts.c.rule == rule)
         with self.db.read() as conn:
-            found = [_alert(r) for r in conn.execute(query)]
+            found = [alert_row(r) for r in conn.execute(query)]
         return {(a.rule, a.subject, a.label): a for a in found}
 
     def last_closed(self, rule: str) -> dict[tuple[str, str], tuple[int, datetime | None]]:
@@ -161,7 +162,7 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
     def get(self, alert_id: int) -> StoredAlert | None:
         with self.db.read() as conn:
             row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
-        return _alert(row) if row is not None else None
+        return alert_row(row) if row is not None else None
 
     def recent(
         self, status: str | None = None, limit: int = 50, since: datetime | None = None
@@ -173,7 +174,7 @@ class AlertQueries(EvidenceQueries, OutboxQueries):
         if since is not None:
             query = query.where(alerts.c.updated_at >= since)
         with self.db.read() as conn:
-            return [_alert(r) for r in conn.execute(query.limit(limit))]
+            return [alert_row(r) for r in conn.execute(query.limit(limit))]
 
     def open(self, change: AlertChange) -> int | None:
         """Insert a new alert with its first event and deliveries; None if its dedup key

@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select, update
 
 from warning.redact import scrub
-from warning.store.alerts import StoredAlert
-from warning.store.alerts import _alert as alert_row
+from warning.store.alerts import StoredAlert, alert_row
 from warning.store.database import Database
 from warning.store.tables import alerts, briefs
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from warning.records import Evidence
-from warning.store.alerts import AlertQueries, StoredAlert, _alert
+from warning.store.alerts import AlertQueries, StoredAlert, alert_row
 from warning.store.database import Database
 from warning.store.evidence import (
     EvidenceQueries,
@@ -116,7 +116,7 @@ class SituationQueries(EvidenceQueries):
             .limit(limit)
         )
         with self.db.read() as conn:
-            return [_alert(r) for r in conn.execute(query)]
+            return [alert_row(r) for r in conn.execute(query)]
 
     def open_alerts(self, limit: int = 200) -> list[StoredAlert]:
         """Open alerts, newest first (by when they opened)."""
@@ -127,7 +127,7 @@ class SituationQueries(EvidenceQueries):
             .limit(limit)
         )
         with self.db.read() as conn:
-            return [_alert(r) for r in conn.execute(query)]
+            return [alert_row(r) for r in conn.execute(query)]
 
     def latest_items(self, code: str, limit: int = 30) -> list[ItemView]:
         """The newest items about country ``code``, with outlets, places and scores."""
