@@ -11,9 +11,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, or_, select
 
-from warning.redact import scrub
+from warning.store import claims
 from warning.store.alerts import StoredAlert, alert_row
 from warning.store.database import Database
 from warning.store.tables import alerts, briefs
@@ -82,31 +82,11 @@ class BriefQueries:
 
     def claim(self, brief: StoredBrief, now: datetime, lease: timedelta) -> bool:
         """Take a due brief for sending; False when another process took it first."""
-
-        def work(conn: Connection) -> bool:
-            taken = update(briefs).where(
-                briefs.c.id == brief.id,
-                briefs.c.status == brief.status,
-                briefs.c.attempts == brief.attempts,
-            )
-            values = {"status": "sending", "claimed_until": now + lease}
-            return bool(conn.execute(taken.values(attempts=brief.attempts + 1, **values)).rowcount)
-
-        return self.db.write(work)
+        return claims.claim(self.db, briefs, brief.id, brief.status, brief.attempts, now + lease)
 
     def finish(self, brief_id: int, status: str, **values: Any) -> None:
         """Record how a claimed brief ended: sent, failed, or pending (a retry)."""
-        if values.get("last_error"):  # a notifier's error may quote a URL with a secret
-            values["last_error"] = scrub(values["last_error"])
-
-        def work(conn: Connection) -> None:
-            conn.execute(
-                update(briefs)
-                .where(briefs.c.id == brief_id)
-                .values(status=status, claimed_until=None, **values)
-            )
-
-        self.db.write(work)
+        claims.finish(self.db, briefs, brief_id, status, **values)
 
     def alerts_about(self, start: datetime, end: datetime) -> list[StoredAlert]:
         """Alerts open now, or opened or resolved in [start, end), oldest first."""

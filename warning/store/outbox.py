@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 
-from warning.redact import scrub
+from warning.store import claims
 from warning.store.database import Database
 from warning.store.tables import alert_events, alerts, deliveries
 
@@ -161,37 +161,13 @@ class OutboxQueries:
 
     def claim(self, delivery: Delivery, now: datetime, lease: timedelta) -> bool:
         """Take a due delivery for sending; False when another process took it first."""
-
-        def work(conn: Connection) -> bool:
-            return bool(
-                conn.execute(
-                    update(deliveries)
-                    .where(
-                        deliveries.c.id == delivery.id,
-                        deliveries.c.status == delivery.status,
-                        deliveries.c.attempts == delivery.attempts,
-                    )
-                    .values(
-                        status="sending", claimed_until=now + lease, attempts=delivery.attempts + 1
-                    )
-                ).rowcount
-            )
-
-        return self.db.write(work)
+        return claims.claim(
+            self.db, deliveries, delivery.id, delivery.status, delivery.attempts, now + lease
+        )
 
     def finish(self, delivery_id: int, status: str, **values: Any) -> None:
         """Record how a claimed delivery ended: sent, failed, or pending (a retry)."""
-        if values.get("last_error"):  # a notifier's error may quote a URL with a secret
-            values["last_error"] = scrub(values["last_error"])
-
-        def work(conn: Connection) -> None:
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id)
-                .values(status=status, claimed_until=None, **values)
-            )
-
-        self.db.write(work)
+        claims.finish(self.db, deliveries, delivery_id, status, **values)
 
     def thread_ref(self, alert_id: int, route: str) -> str | None:
         """The reference the first delivered message of this alert and route returned."""
