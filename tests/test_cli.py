@@ -48,6 +48,35 @@ def test_check_ok_masks_the_database_password(
     assert "s3cret" not in out + err
 
 
+def test_check_says_how_alerts_group_mute_and_where_the_page_and_brief_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text(
+        "feeds: []\n"
+        "grouping: {window: 2h}\n"
+        "inhibit:\n"
+        "  - when: {label: coup, level: corroborated}\n"
+        "    mute: {labels: [unrest], rules: [country-quiet]}\n"
+        "web: {listen: '127.0.0.1:8099', token: t0ken}\n"
+        "brief: {at: '06:30', timezone: Africa/Abidjan, routes: [log]}\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(["--config", str(cfg), "check"], capsys)
+    assert code == 0
+    assert "  grouping: one thread per subject within 2h\n" in out
+    assert (
+        "  inhibit: while label=coup level=corroborated is open, mute unrest, rule country-quiet"
+        in out
+    )
+    assert "  web: http://127.0.0.1:8099/ (a token)\n" in out and "t0ken" not in out
+    assert "  brief: 06:30 Africa/Abidjan -> log\n" in out
+    cfg.write_text("feeds: []\ngrouping: {enabled: false}\n", encoding="utf-8")
+    code, out, _ = run(["--config", str(cfg), "check"], capsys)
+    assert code == 0 and "  grouping: off (a thread per alert)\n" in out
+    assert "inhibit:" not in out and "  web:" not in out and "  brief:" not in out
+
+
 def test_check_invalid_exits_2_with_file_line_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from ..config import Settings
 from ..errors import ModelError
 from ..redact import redact_url, scrub_optional
+from ..settings import format_duration
 from .common import EXIT_OK, EXIT_USAGE, Add, dry_run_option, iso, json_option
 
 
@@ -42,6 +43,32 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             f"  note: route {route!r} (rules {', '.join(names)}) has no notifier under "
             "notify:; those alerts go to the log"
         )
+    from ..alerting.inhibit import LEVELS
+
+    grouping = settings.grouping
+    print(
+        f"  grouping: one thread per subject within {format_duration(grouping.window)}"
+        if grouping.enabled
+        else "  grouping: off (a thread per alert)"
+    )
+    level_names = {n: word for word, n in LEVELS.items()}
+    for entry in settings.inhibit:
+        level = level_names.get(entry.when_level) if entry.when_level is not None else None
+        keys = {
+            "label": entry.when_label,
+            "rule": entry.when_rule,
+            "level": level,
+            "severity": entry.when_severity,
+        }
+        when = " ".join(f"{k}={v}" for k, v in keys.items() if v is not None)
+        muted = ", ".join((*entry.mute_labels, *(f"rule {r}" for r in entry.mute_rules)))
+        print(f"  inhibit: while {when} is open, mute {muted}")
+    if settings.web.listen is not None:
+        token = "a token" if settings.web.token is not None else "no token"
+        print(f"  web: http://{settings.web.listen[0]}:{settings.web.listen[1]}/ ({token})")
+    if settings.brief is not None:
+        brief = settings.brief
+        print(f"  brief: {brief.at:%H:%M} {brief.timezone.key} -> {', '.join(brief.routes)}")
     # Templates compiled at load; rendered here against sample messages, as at run time.
     from ..notify.templates import trial_render
 
