@@ -24,6 +24,7 @@ from tests.newsroom import CHANNEL, top_level
 from tests.slackserver import SlackServer
 from warning import config
 from warning.alerting.outbox import deliver
+from warning.backtest import StoredHistory, simulate
 from warning.notify import Notifiers
 from warning.pipeline.alerting import Alerter
 from warning.records import (
@@ -320,3 +321,42 @@ def test_the_corroborated_coup_mutes_the_unrest_and_the_blackout_until_it_resolv
         "• Gone quiet (unconfirmed) · rule country-quiet",
     ]
     assert {a.muted_by for a in desk.store.alerts.recent()} == {None}
+
+
+def test_a_backtest_mutes_and_groups_as_the_daemon_did(
+    tmp_path: Path, world: tuple[str, Store]
+) -> None:
+    url, store = world
+    settings = settings_for(tmp_path, url, {}, inhibit=INHIBIT)
+    start, end, step = T - timedelta(hours=1), T + timedelta(hours=20), timedelta(minutes=15)
+    rules = settings.rules.active
+    history = StoredHistory(store, rules, settings.zones, start, end)
+    outcomes = simulate(
+        rules,
+        history,
+        start,
+        end,
+        step,
+        inhibit_rules=settings.inhibit,
+        group=settings.grouping.group,
+    )
+    alerter = Alerter(settings, store, Notifiers(settings.notify))
+    daemon = []
+    now = start
+    while now <= end:
+        for d in alerter.evaluate(now):
+            alert = store.alerts.get(d.alert_id)
+            assert alert is not None
+            daemon.append((now, d.rule, d.subject, d.decision, d.muted_by, alert.incident_id))
+        now += step
+    got = [(o.at, o.rule, o.subject, o.decision, o.muted_by, o.incident) for o in outcomes]
+    assert got == daemon
+    # Every part of the scenario took place: muted, told once the coup resolved, one incident.
+    assert {(o.rule, o.decision, o.muted_by) for o in outcomes} >= {
+        ("unrest-spike", "new", COUP_MARK),
+        ("country-quiet", "new", COUP_MARK),
+        ("coup", "resolved", None),
+        ("unrest-spike", "new", None),
+        ("country-quiet", "new", None),
+    }
+    assert {o.incident for o in outcomes} == {1}

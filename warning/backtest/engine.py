@@ -13,7 +13,8 @@ an item entered it (at its first-seen time) or left it (a window later), or a ne
 day moved a spike rule's history. Between those moments a decision can change only
 with the clock: an open alert that is calm resolves once its hold has passed, and a
 firing subject held back by a cooldown alerts once it ends; those two are decided
-again at every step.
+again at every step, as is an open alert that an inhibit rule could mute, whose mute
+changes with another alert.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ def simulate(
         raise ValueError(f"the step must be positive, not {step}")
     book = MemoryBook()
     tracks = [_track(rule, history) for rule in rules if rule.enabled]
+    for track in tracks:
+        # The daemon re-decides every open alert each cycle, so one that an inhibit rule
+        # could mute hears at once that its inhibitor opened or resolved, even when its
+        # own window did not change: re-decide those at every step too.
+        rule = track.rule
+        target = inhibit.Standing(rule.name, "", rule.label, rule.severity, 0)
+        track.recheck_open = any(r.mutes(target) for r in inhibit_rules)
     now = start
     while now <= end:
         steps = []
@@ -127,6 +135,8 @@ class _Track:
     def __init__(self, rule: Rule, history: StoredHistory) -> None:
         self.rule = rule
         self.history = history
+        #: Whether an open alert's signal is decided again at every step (inhibition).
+        self.recheck_open = False
 
     def signals(self, now: datetime, book: MemoryBook) -> Iterator[Signal]:
         raise NotImplementedError
@@ -250,7 +260,7 @@ class _Windows(_Track):
         # Otherwise an unchanged signal gets the same verdict: an open alert that fires
         # needs new items to remind or escalate, and a quiet subject stays quiet.
         rule = self.rule
-        timed = rule.calm(signal) if is_open else rule.firing(signal)
+        timed = (rule.calm(signal) or self.recheck_open) if is_open else rule.firing(signal)
         self.subjects[signal.subject].timed = timed
 
     def _new_day(self, rule: SpikeRule, day: datetime) -> None:
