@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.newsroom import CHANNEL, top_level
+from tests.receiver import Receiver
 from tests.slackserver import SlackServer
 from warning import config
 from warning.alerting.outbox import deliver
@@ -136,7 +137,7 @@ class Niger:
         items, assessed = [], []
         for outlet, title, label, p in reports:
             self.n += 1
-            link = f"https://{outlet}.example.org/{self.n}"
+            link = f"https://{outlet}.example.org/{at:%Y%m%d%H%M}/{self.n}"
             items.append(Item("wires", outlet, title, "", link, at, "en", link, link, None))
             scores = tuple(
                 LabelScore(name, p if name == label else 0.02, name == label) for name in LABELS
@@ -161,14 +162,18 @@ class Niger:
 
 
 def settings_for(
-    tmp_path: Path, database: str, notify: dict[str, Any], **extra: Any
+    tmp_path: Path,
+    database: str,
+    notify: dict[str, Any],
+    rules: list[dict[str, Any]] = RULES,
+    **extra: Any,
 ) -> config.Settings:
     data = {
         "database": database,
         "feeds": [],
         "notify": notify,
         "operator": {"enabled": False},  # the clock jumps without polls
-        "rules": RULES,
+        "rules": rules,
         **extra,
     }
     path = tmp_path / "warning.yaml"
@@ -360,3 +365,44 @@ def test_a_backtest_mutes_and_groups_as_the_daemon_did(
         ("country-quiet", "new", None),
     }
     assert {o.incident for o in outcomes} == {1}
+
+
+def test_a_webhook_gets_one_group_per_incident(tmp_path: Path, world: tuple[str, Store]) -> None:
+    url, store = world
+    rules = [{**r, "routes": ["webhook"]} for r in RULES[:2]]  # the coup and the unrest
+    with Receiver() as receiver:
+        settings = settings_for(
+            tmp_path, url, {"webhook": {"url": receiver.url(), "timeout": "2s"}}, rules
+        )
+        notifiers = Notifiers(settings.notify)
+        desk = Desk(store, Alerter(settings, store, notifiers))
+        try:
+            assert desk.cycle(T) == [("coup", "new", None), ("unrest-spike", "new", None)]
+            coup, unrest = (r.json()["alert"] for r in receiver.requests)
+            assert (coup["rule"], unrest["rule"]) == ("coup", "unrest-spike")
+            [incident] = {a.incident_id for a in store.alerts.recent()}
+            assert incident is not None
+            assert coup["group"] == unrest["group"] == f"incident:{incident}"
+            # The coup resolves (its window empties at T+16h, then its 1h hold), then the
+            # unrest (at T+24h, then 2h): the incident closes with its last alert.
+            for at in (16, 17, 24, 26):
+                desk.cycle(T + timedelta(hours=at, minutes=10))
+            resolved = [r.json()["alert"] for r in receiver.requests[2:]]
+            assert [(a["rule"], a["decision"]) for a in resolved] == [
+                ("coup", "resolved"),
+                ("unrest-spike", "resolved"),
+            ]
+            assert {a["group"] for a in resolved} == {f"incident:{incident}"}
+            closed = store.incidents.get(incident)
+            assert closed is not None and closed.status == "closed"
+            # A day later soldiers are back on the streets: a new incident, a new group.
+            later = T + timedelta(hours=30)
+            Niger(store).report(
+                later, ("sahel-wire", "Gunfire again near Niamey barracks", "coup", 0.9)
+            )
+            assert desk.cycle(later) == [("coup", "new", None)]
+            last = receiver.requests[-1].json()["alert"]
+            [reopened] = {a.incident_id for a in store.alerts.recent() if a.status == "open"}
+            assert reopened != incident and last["group"] == f"incident:{reopened}"
+        finally:
+            notifiers.close()
