@@ -2,8 +2,11 @@
 
 Real parts at the edges, as in tests/test_alerting.py: feeds from a local HTTP server,
 the shipped model, slack-sdk against the Slack stand-in, aiosmtpd. The unrest rule is a
-threshold rule here (a spike needs weeks of history); grouping and inhibition only
-look at an alert's rule, label, level and subject, whatever its type.
+threshold rule here (a spike needs weeks of history: tests/test_incident_scenario.py
+has one); grouping and inhibition only look at an alert's rule, label, level and
+subject, whatever its type. The last test replays the same stories from an archive
+and backtests them: ``warning replay`` and ``warning backtest`` mark the muted unrest
+and show the incident as the daemon's cycle decided them.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from tests.newsroom import NIGER_COUP, Newsroom, top_level, write_config
 from tests.slackserver import SlackServer
 from tests.smtpserver import SMTPServer
 from warning import config
+from warning.cli import main
 from warning.config import Settings
 from warning.pipeline import Pipeline, fetch_limits, worker_pool
+from warning.sources.http import Fetcher
 from warning.store import Store, open_store
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -108,9 +113,6 @@ def make_desk(tmp_path: Path, feed_server: FeedServer, db_url: str) -> Iterator[
         for store, pipeline in opened:
             pipeline.notifiers.close()
             store.close()
-
-
-from warning.sources.http import Fetcher  # noqa: E402
 
 
 def _summary(update: Any) -> str:
@@ -265,3 +267,77 @@ def test_summary_json_of_the_webhook_group(make_desk: Any) -> None:
 
     assert group(replace(msg, incident=grouped)) == f"incident:{alert.incident_id}"
     assert json.loads(json.dumps({"g": group(msg)})) == {"g": f"alert:{alert.id}"}
+
+
+# --- replay and backtest honour grouping and inhibition ----------------------------------
+
+
+def _archive(path: Path) -> Path:
+    """The coup, its confirmation and the unrest as archived items, after ordinary news."""
+    ordinary = {"title": "Togo : le port de Lomé enregistre un trafic record de conteneurs"}
+    stories = [
+        (T0 - timedelta(hours=1), "lome-post", ordinary),
+        (T0, "sahel-wire", NIGER_COUP),
+        (T0 + timedelta(minutes=10), "niamey-daily", COUP_2),
+        (T0 + timedelta(minutes=30), "lome-post", UNREST),
+    ]
+    lines = [
+        json.dumps(
+            {
+                "published": at.isoformat(),
+                "source": outlet,
+                "title": story["title"],
+                "summary": story.get("description", ""),
+                "url": f"https://{outlet}.example.org/{n}",
+            }
+        )
+        for n, (at, outlet, story) in enumerate(stories)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_replay_and_backtest_mark_the_muted_unrest_and_show_the_incident(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"rules": RULES}))
+    path = tmp_path / "warning.yaml"
+    data = {"database": f"sqlite:///{tmp_path / 'unused.db'}", "feeds": [], "rules": "rules.yaml"}
+    path.write_text(yaml.safe_dump(data | {"inhibit": MUTE_UNREST}))
+    db = f"sqlite:///{tmp_path / 'replay.db'}"
+    until = (T0 + timedelta(hours=4)).isoformat()
+    archive = str(_archive(tmp_path / "archive.jsonl"))
+    assert main(["--config", str(path), "replay", archive, "--database", db, "--until", until]) == 0
+    capsys.readouterr()
+    # The coup (2h window) resolves at T0+3h10 (its 1h hold): the unrest, still open, is told.
+    minutes = T0 + timedelta(minutes=10), T0 + timedelta(minutes=30)
+    resolved = T0 + timedelta(hours=3, minutes=10)
+    expected = [
+        (T0, "coup", "new", None, 1),
+        (minutes[0], "coup", "escalated", None, 1),
+        (minutes[1], "unrest-spike", "new", "coup|coup|1", 1),
+        (resolved, "coup", "resolved", None, 1),
+        (resolved, "unrest-spike", "new", None, 1),
+    ]
+    backtest = ["--config", str(path), "backtest", "--database", db, "--to", until]
+    assert main([*backtest, "--json"]) == 0
+    [run] = json.loads(capsys.readouterr().out)["runs"]
+    got = [
+        (datetime.fromisoformat(o["at"]), o["rule"], o["decision"], o["muted_by"], o["incident"])
+        for o in run["outcomes"]
+    ]
+    assert got == expected
+    assert run["muted"] == 1 and run["incidents"] == 1
+    assert run["messages"] == {"new": 2, "escalated": 1, "resolved": 1}
+    assert main(backtest) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "unrest-spike NE" in line]
+    assert len(lines) == 2 and all("incident 1" in line for line in lines)
+    assert lines[0].endswith("[muted by coup|coup|1]") and "muted" not in lines[1]
+    # The replay ran the daemon's own cycle: the same decisions, the same marks.
+    assert main(["--config", str(path), "replay", archive, "--until", until, "--json"]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    assert replayed["muted"] == 1
+    assert [
+        (datetime.fromisoformat(a["at"]), a["rule"], a["decision"], a["muted_by"])
+        for a in replayed["alerts"]
+    ] == [e[:4] for e in expected]
