@@ -217,7 +217,8 @@ def test_unrest_is_muted_while_the_corroborated_coup_is_open_then_told(make_desk
     replies = [m for m in desk.slack.posted() if m.thread_ts]
     assert [r.thread_ts for r in replies] == [top_level(desk.slack)[0].ts] * 2
     assert any("Unrest" in r.text for r in replies)
-    assert desk.store.alerts.get(unrest.id).muted_by is None  # type: ignore[union-attr]
+    told = desk.store.alerts.get(unrest.id)
+    assert told is not None and told.muted_by is None
 
 
 def test_the_summary_shows_a_muted_alert(make_desk: Any) -> None:
@@ -275,7 +276,7 @@ def test_summary_json_of_the_webhook_group(make_desk: Any) -> None:
 def _archive(path: Path) -> Path:
     """The coup, its confirmation and the unrest as archived items, after ordinary news."""
     ordinary = {"title": "Togo : le port de Lomé enregistre un trafic record de conteneurs"}
-    stories = [
+    stories: list[tuple[datetime, str, dict[str, Any]]] = [
         (T0 - timedelta(hours=1), "lome-post", ordinary),
         (T0, "sahel-wire", NIGER_COUP),
         (T0 + timedelta(minutes=10), "niamey-daily", COUP_2),
