@@ -14,17 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.feedgen import make_rss
+from tests.notifying import run
 from tests.support import poll_once, write_config
 from warning import cli
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = cli.main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_check_ok_masks_the_database_password(

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from tests.notifying import make_message
 from tests.slackserver import TEAM_ID, Message, SlackServer, SocketModeServer
 from tests.support import Daemon, NotifySocket, free_port, wait_for, write_config
-from tests.test_notify_slack import make_message
 from warning import config
 from warning.alerting.verdicts import ACTIONS
 from warning.errors import ConfigError

@@ -6,21 +6,20 @@ import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.notifying import DESK, SENDER, parts
+from tests.notifying import email_settings as settings
 from tests.smtpserver import SMTPServer
 from warning.errors import DeliveryError
-from warning.notify.email import EmailNotifier, EmailOptions, one_line
+from warning.notify.email import EmailNotifier, one_line
 from warning.records import AlertMessage, Headline
 from warning.settings import Secret
 
-SENDER = "warning@example.org"
-DESK = "desk@example.org"
 XSS = '<script>alert(1)</script> & "x"'
 
 
@@ -51,21 +50,6 @@ def alert(**overrides: Any) -> AlertMessage:
     return AlertMessage(**fields)
 
 
-def settings(server: SMTPServer, **overrides: Any) -> EmailOptions:
-    fields: dict[str, Any] = {
-        "host": "127.0.0.1",
-        "port": server.port,
-        "sender": SENDER,
-        "to": (DESK,),
-        "starttls": server.tls,
-        "username": server.username,
-        "password": Secret(server.password),
-        "ca_file": str(server.ca_file),
-    }
-    fields.update(overrides)
-    return EmailOptions(**fields)
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SMTPServer]:
     with SMTPServer(tmp_path) as smtp:
@@ -75,13 +59,6 @@ def server(tmp_path: Path) -> Iterator[SMTPServer]:
 @pytest.fixture
 def notifier(server: SMTPServer) -> EmailNotifier:
     return EmailNotifier(settings(server))
-
-
-def parts(msg: EmailMessage) -> tuple[str, str]:
-    text = msg.get_body(("plain",))
-    html = msg.get_body(("html",))
-    assert text is not None and html is not None
-    return text.get_content(), html.get_content()
 
 
 def test_first_alert_over_starttls_with_login(server: SMTPServer, notifier: EmailNotifier) -> None:

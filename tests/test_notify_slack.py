@@ -7,11 +7,18 @@ import logging
 import re
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from tests.notifying import (
+    CHANNEL,
+    TOKEN,
+    header,
+    make_message,
+    mrkdwn_texts,
+    notifier_for,
+)
 from tests.slackserver import SlackServer
 from warning.errors import DeliveryError
 from warning.notify.slack import (
@@ -19,60 +26,22 @@ from warning.notify.slack import (
     SECTION_MAX,
     TEXT_MAX,
     SlackNotifier,
-    SlackOptions,
     clip,
     escape,
     link,
 )
-from warning.records import AlertMessage, Headline
-from warning.settings import Secret
+from warning.records import Headline
 
-TOKEN = "xoxb-0000-test-token-never-logged"
-CHANNEL = "#sahel-desk"
 HOSTILE = (
     "<!channel> <!here> <!everyone> <@U123> <#C999|general> <https://x|label> "
     "AT&T 1 < 2 > 0 @here @channel"
 )
 
 
-def make_message(**overrides: Any) -> AlertMessage:
-    """An alert decision as the rules would hand it over; override any field."""
-    fields: dict[str, Any] = {
-        "alert_id": 42,
-        "key": "alert-42-new",
-        "decision": "new",
-        "rule": "coup-sahel",
-        "subject": "NE",
-        "place": "Niger (NE)",
-        "label": "coup",
-        "severity": "critical",
-        "score": 0.91,
-        "outlets": ("rfi",),
-        "headlines": (
-            Headline(
-                "Des soldats encerclent le palais présidentiel à Niamey",
-                "https://www.rfi.fr/fr/afrique/20230726-niger",
-                "rfi",
-            ),
-        ),
-        "terms": ("soldats", "palais présidentiel"),
-        "model": "clf-2024.1",
-        "opened": datetime(2023, 7, 26, 8, 0, tzinfo=UTC),
-        "at": datetime(2023, 7, 26, 8, 5, tzinfo=UTC),
-    }
-    fields.update(overrides)
-    return AlertMessage(**fields)
-
-
 @pytest.fixture
 def slack() -> Iterator[SlackServer]:
     with SlackServer(token=TOKEN) as server:
         yield server
-
-
-def notifier_for(base_url: str, *, timeout: int = 5) -> SlackNotifier:
-    settings = SlackOptions(token=Secret(TOKEN), channel=CHANNEL, base_url=base_url)
-    return SlackNotifier(settings, timeout=timeout)
 
 
 @pytest.fixture
@@ -90,16 +59,6 @@ def strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from strings(item)
-
-
-def mrkdwn_texts(blocks: list[dict[str, Any]]) -> list[str]:
-    found = [b["text"]["text"] for b in blocks if b["type"] == "section"]
-    found += [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
-    return found
-
-
-def header(blocks: list[dict[str, Any]]) -> str:
-    return str(next(b for b in blocks if b["type"] == "header")["text"]["text"])
 
 
 def assert_within_limits(blocks: list[dict[str, Any]], text: str | None) -> None:

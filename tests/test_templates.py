@@ -11,12 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.notifying import email_settings, make_message, mrkdwn_texts, notifier_for, parts, run
 from tests.slackserver import SlackServer
 from tests.smtpserver import SMTPServer
-from tests.test_cli import run
-from tests.test_notify_email import parts
-from tests.test_notify_email import settings as email_settings
-from tests.test_notify_slack import make_message, mrkdwn_texts, notifier_for
 from warning.config import load
 from warning.errors import ConfigError
 from warning.notify.email import EmailNotifier

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.notifying import email_settings, header, make_message, mrkdwn_texts, notifier_for, parts
 from tests.slackserver import SlackServer
 from tests.smtpserver import SMTPServer
-from tests.test_notify_email import parts
-from tests.test_notify_email import settings as email_settings
-from tests.test_notify_slack import header, make_message, mrkdwn_texts, notifier_for
 from warning.alerting.verdicts import TITLES
 from warning.config import load
 from warning.errors import ConfigError
