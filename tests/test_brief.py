@@ -3,6 +3,9 @@ quiet Mali) gathered, rendered for Slack and email, sent once per day, and its c
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import importlib.util
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from tests.receiver import Answer, Receiver
 from tests.slackserver import SlackServer
 from tests.smtpserver import SMTPServer
 from warning import config
@@ -22,8 +26,10 @@ from warning.brief.options import BriefOptions
 from warning.cli import main
 from warning.errors import ConfigError
 from warning.notify import Notifiers, NotifySettings
+from warning.notify.apprise import AppriseOptions, parse_urls
 from warning.notify.email import EmailOptions
 from warning.notify.slack import SlackOptions
+from warning.notify.webhook import WebhookOptions
 from warning.settings import Secret
 from warning.store import Store, open_store
 
@@ -183,6 +189,41 @@ def test_email_carries_text_and_escaped_html(tmp_path: Path, store: Store) -> No
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "javascript:" not in html
     assert '<a href="https://radio-sahel.example/' in html
+
+
+def test_a_webhook_gets_the_briefs_data_signed_once(store: Store) -> None:
+    with Receiver() as receiver:
+        options = WebhookOptions(url=Secret(receiver.url()), secret=Secret("hook-secret"))
+        notifiers = Notifiers(NotifySettings({"webhook": options}))
+        receiver.script.append(Answer(status=503))  # the first try fails, the outbox retries
+        send.tick(store, notifiers, replace(OPTIONS, routes=("webhook",)), END)
+        send.tick(store, notifiers, None, END + timedelta(hours=1))
+        send.tick(store, notifiers, None, END + timedelta(hours=2))
+        first, second = receiver.requests
+    assert first.body == second.body  # the retry sends what was queued
+    assert second.headers["x-warning-delivery"] == "brief:webhook:2026-05-06"
+    expected = hmac.new(b"hook-secret", second.body, hashlib.sha256).hexdigest()
+    assert second.headers["x-warning-signature"] == f"sha256={expected}"
+    brief = second.json()["brief"]
+    assert brief["timezone"] == "Africa/Abidjan"
+    niger = next(c for c in brief["countries"] if c["subject"] == "NE")
+    assert any(a["label"] == "coup" for a in niger["new"])
+    assert HOSTILE in json.dumps(brief, ensure_ascii=False)  # data, for the receiver to escape
+
+
+@pytest.mark.skipif(importlib.util.find_spec("apprise") is None, reason="apprise not installed")
+def test_apprise_gets_the_brief_as_text_once(store: Store) -> None:
+    with Receiver() as receiver:
+        url = receiver.url().replace("http://", "json://")
+        options = AppriseOptions(urls=parse_urls([url]))
+        notifiers = Notifiers(NotifySettings({"apprise": options}))
+        send.tick(store, notifiers, replace(OPTIONS, routes=("apprise",)), END)
+        send.tick(store, notifiers, replace(OPTIONS, routes=("apprise",)), END)
+        [got] = receiver.requests
+    sent = got.json()
+    assert sent["title"] == "Morning brief · Wed 06 May 2026"
+    assert "New alert #1: Coup or coup attempt" in sent["message"]
+    assert "Niger (NE)" in sent["message"] and not sent["message"].startswith("Morning brief")
 
 
 def test_many_countries_stay_within_slack_limits() -> None:

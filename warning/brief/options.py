@@ -14,7 +14,7 @@ from ..geo.countries import parse_codes
 from ..settings import option
 
 #: The notifier kinds a brief can be rendered for (render.py).
-KINDS = ("slack", "email", "log")
+KINDS = ("slack", "email", "webhook", "apprise", "log")
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 

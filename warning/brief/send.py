@@ -11,6 +11,7 @@ sends it again once the lease expires: at least once, as alerts (alerting/outbox
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,8 +19,10 @@ from datetime import datetime, timedelta
 from ..alerting.outbox import LEASE, DeliveryReport, retry_delay
 from ..errors import DeliveryError
 from ..notify import Notifier, Notifiers
+from ..notify.apprise import AppriseNotifier
 from ..notify.email import EmailNotifier
 from ..notify.slack import SlackNotifier
+from ..notify.webhook import WebhookNotifier
 from ..store import Store
 from ..store.brief import StoredBrief
 from . import render
@@ -138,6 +141,11 @@ def _send(notifier: Notifier, target: str | None, brief: Brief, dedup_key: str) 
         subject = render.email_subject(brief)
         return notifier.mail(subject, render.text(brief), render.email_html(brief), target,
                              dedup_key)  # fmt: skip
+    if isinstance(notifier, WebhookNotifier):  # the brief's data, for the receiver to lay out
+        return notifier.post_json({"brief": json.loads(brief.to_json())}, dedup_key)
+    if isinstance(notifier, AppriseNotifier):
+        body = render.text(brief).partition("\n")[2].lstrip("\n")  # the title goes apart
+        return notifier.announce(render.title(brief), body, dedup_key, target)
     # The log, and any route whose notifier is not configured (its fallback).
     for line in render.text(brief).splitlines():
         brief_log.warning("%s: %r", target or "brief", line)  # %r: feed text stays on one line

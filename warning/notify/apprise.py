@@ -238,11 +238,22 @@ class AppriseNotifier(Notifier):
         self._delivered: OrderedDict[tuple[str, str | None], set[int]] = OrderedDict()
 
     def send(self, message: AlertMessage, target: str | None, thread: str | None) -> str:
-        """Title and body as text to the selected URLs; DeliveryError (retryable) naming
-        by index and scheme the ones that did not take it."""
-        chosen = self._chosen(target)
+        """Title and body as text to the selected URLs (see :meth:`_notify`)."""
         title, body = self.text(message)
-        done = self._delivered.setdefault((message.key, target), set())
+        self._notify(title, body, notify_type(message), message.key, target)
+        return thread or f"apprise:{message.alert_id}"
+
+    def announce(self, title: str, body: str, key: str, target: str | None) -> str:
+        """Send a message that is not an alert's (the morning brief), as plain text, to the
+        URLs ``target`` selects; retried like an alert's. Returns ``key``."""
+        self._notify(title, body, "info", key, target)
+        return key
+
+    def _notify(self, title: str, body: str, kind: str, key: str, target: str | None) -> None:
+        """Title and body to the selected URLs that have not taken ``key`` yet;
+        DeliveryError (retryable) naming by index and scheme the ones that did not."""
+        chosen = self._chosen(target)
+        done = self._delivered.setdefault((key, target), set())
         failed = []
         with _apprise_log(list(self.settings.urls), forward=True):
             for i in chosen:
@@ -250,12 +261,12 @@ class AppriseNotifier(Notifier):
                     continue
                 service = self._services[i]
                 if service is not None and service.notify(
-                    body=body, title=title, notify_type=notify_type(message), body_format="text"
+                    body=body, title=title, notify_type=kind, body_format="text"
                 ):
                     done.add(i)
                 else:
                     failed.append(i)
-        self._remember(message.key, target, done, bool(failed))
+        self._remember(key, target, done, bool(failed))
         if failed:
             names = ", ".join(f"urls[{i}] ({self.settings.urls[i].scheme}://)" for i in failed)
             raise DeliveryError(
@@ -263,7 +274,6 @@ class AppriseNotifier(Notifier):
                 "Apprise gives no reason beyond its own log lines (logged above as "
                 "'apprise: ...'); the outbox retries",
             )
-        return thread or f"apprise:{message.alert_id}"
 
     def _chosen(self, target: str | None) -> list[int]:
         urls = self.settings.urls

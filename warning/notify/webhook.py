@@ -173,8 +173,6 @@ class WebhookNotifier(Notifier):
 
     def send(self, message: AlertMessage, target: str | None, thread: str | None) -> str:
         """POST ``message``; return its group key, the thread reference later messages get."""
-        import httpx
-
         if target is not None:  # refused in rules at load; test-notify webhook:x gets here
             raise DeliveryError(
                 f"webhook: route webhook:{target} names a target",
@@ -182,13 +180,25 @@ class WebhookNotifier(Notifier):
                 retryable=False,
             )
         # An operator's webhook.body.j2 replaces the body; a failing one falls back to it.
-        data = render_webhook(message, self.messages) or body(message)
+        self._post(render_webhook(message, self.messages) or body(message), message.key)
+        return thread or group(message)
+
+    def post_json(self, payload: dict[str, Any], key: str) -> str:
+        """POST a message that is not an alert's (the morning brief) as JSON, signed and
+        retried like an alert's; ``key`` is its delivery id. Returns ``key``."""
+        self._post(json.dumps(payload, ensure_ascii=False).encode("utf-8"), key)
+        return key
+
+    def _post(self, data: bytes, key: str) -> None:
+        """POST ``data``; DeliveryError saying whether a retry can succeed."""
+        import httpx
+
         headers = {name: value.reveal() for name, value in self.settings.headers}
         headers |= {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": f"warning/{__version__}",
             "Accept-Encoding": "identity",
-            DELIVERY: message.key,
+            DELIVERY: key,
         }
         if self.settings.secret is not None:
             headers[SIGNATURE] = signature(self.settings.secret.reveal(), data)
@@ -198,7 +208,7 @@ class WebhookNotifier(Notifier):
                 "POST", self.settings.url.reveal(), content=data, headers=headers
             ) as response:
                 if response.is_success:
-                    return thread or group(message)
+                    return
                 excerpt = _excerpt(response)
         except httpx.TimeoutException:
             raise DeliveryError(
