@@ -480,3 +480,29 @@ def test_a_failing_service_gets_the_alert_once_after_a_retry(desk: Desk) -> None
     assert [d["status"] for d in desk.deliveries()] == ["sent"]
     assert desk.deliver_later(timedelta(hours=2)) == outbox.DeliveryReport()
     assert len(desk.receiver.requests) == 2
+
+
+@needs_apprise
+def test_a_route_to_a_tag_no_url_has_is_refused_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "warning.yaml"
+    path.write_text(
+        "notify:\n"
+        "  apprise:\n"
+        "    urls:\n"
+        "      - {url: 'json://127.0.0.1:9/a', tags: [oncall]}\n"
+        "operator: {routes: ['apprise:oncall']}\n"
+        "brief: {at: '06:30', routes: ['apprise:night']}\n"
+        "rules:\n"
+        "  - {name: coup, type: threshold, label: coup, threshold: 0.5,\n"
+        "     routes: ['apprise:pager']}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        config.load(path)
+    found = [str(p).removeprefix(f"{path}:") for p in caught.value.problems]
+    assert found == [
+        "7: rules: rule 'coup': route 'apprise:pager': no notify.apprise URL is tagged 'pager' "
+        "(tags: oncall)",
+        "6: brief.routes: route 'apprise:night': no notify.apprise URL is tagged 'night' "
+        "(tags: oncall)",
+    ]

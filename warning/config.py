@@ -23,7 +23,7 @@ from .alerting.rules.files import read_rules
 from .brief.options import BriefOptions
 from .geo.zones import Zone, load_zones
 from .notify import REGISTRY as NOTIFIERS
-from .notify import NotifySettings
+from .notify import NotifySettings, split_route
 from .notify.templates import load_messages
 from .settings import Reader, Secret, SecretURL, at_least, option, parse_size, positive
 from .sources import REGISTRY, Feed
@@ -195,6 +195,8 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
         )
     grouping = reader.options(GroupingSettings, top.get("grouping"), ("grouping",))
     inhibit = load_inhibit(reader, top.get("inhibit"), rule_set)
+    if notify is not None:
+        _check_targets(reader, notify, rule_set, brief, operator)
     reader.raise_if_problems()
     zones = zones + rule_zones
     assert database is not None and poll is not None and notify is not None
@@ -215,6 +217,33 @@ def load(path: Path, *, rules: Path | None = None) -> Settings:
         grouping=grouping or GroupingSettings(),
         inhibit=inhibit,
     )
+
+
+def _check_targets(
+    reader: Reader,
+    notify: NotifySettings,
+    rule_set: RuleSet,
+    brief: BriefOptions | None,
+    operator: OperatorSettings | None,
+) -> None:
+    """A route's target that its notifier can never deliver to (``apprise:TAG`` with no URL
+    so tagged) is a mistake to catch at load, not at the first alert it should carry."""
+    routes: list[tuple[KeyPath, str, str]] = [
+        (("rules",), route, f"rule {rule.name!r}: ")
+        for rule in rule_set.rules
+        for route in rule.routes
+    ]
+    if brief is not None:
+        routes += [(("brief", "routes"), route, "") for route in brief.routes]
+    if operator is not None:
+        routes += [(("operator", "routes"), route, "") for route in operator.routes]
+    for path, route, who in routes:
+        kind, target = split_route(route)
+        options = notify.get(kind)
+        check = getattr(options, "target_problem", None)
+        problem = check(target) if check is not None and target is not None else None
+        if problem is not None:
+            reader.error(path, f"{who}route {route!r}: {problem}")
 
 
 def _check_interactions(reader: Reader, notify: NotifySettings) -> None:

@@ -114,6 +114,13 @@ class AppriseOptions:
     urls: tuple[Target, ...] = option(parse=parse_urls)
     timeout: timedelta | None = option(None, check=positive)
 
+    def target_problem(self, target: str) -> str | None:
+        """Why a route ``apprise:TARGET`` can never deliver (no URL has the tag), or None."""
+        tags = sorted({tag for url in self.urls for tag in url.tags})
+        if target in tags:
+            return None
+        return f"no notify.apprise URL is tagged {target!r} (tags: {', '.join(tags) or 'none'})"
+
     def problems(self) -> list[tuple[str | tuple[str | int, ...], str]]:
         """Apprise installed, and each URL one Apprise can read, checked by Apprise itself."""
         found: list[tuple[str | tuple[str | int, ...], str]] = []
