@@ -25,15 +25,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..records import Decision, Signal
 from ..settings import Reader
-from ..store.alerts import StoredAlert
 from ..yamlsrc import KeyPath
-from .lifecycle import Verdict
 from .rules import Rule, RuleSet
 from .rules.base import LABELS, SEVERITIES
+
+if TYPE_CHECKING:
+    from ..store.alerts import StoredAlert
+    from .lifecycle import Verdict
 
 #: ``level:`` words -> a rule's levels (lifecycle.py: 0 unconfirmed, 1 corroborated).
 LEVELS = {"unconfirmed": 0, "corroborated": 1}
