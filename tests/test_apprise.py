@@ -10,31 +10,27 @@ on a newsroom whose coup is routed to Apprise.
 
 from __future__ import annotations
 
-import json
 import logging
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from tests.desk import Desk, open_desk
 from tests.feedserver import FeedServer
-from tests.newsroom import NIGER_COUP, Newsroom, write_config
+from tests.newsroom import NIGER_COUP
 from tests.receiver import Answer, Receiver
-from warning import cli, config, logs
+from warning import config, logs
 from warning.alerting import outbox
 from warning.errors import ConfigError, DeliveryError
-from warning.notify import Notifiers
 from warning.notify.apprise import AppriseNotifier, AppriseOptions, parse_urls
 from warning.notify.templates import Messages
 from warning.records import AlertMessage, Headline
-from warning.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 needs_apprise = pytest.mark.skipif(
@@ -377,57 +373,6 @@ def test_configuration_docs_name_every_apprise_part() -> None:
 
 # --- through poll --once --------------------------------------------------------------------
 
-COUP_RULE: dict[str, Any] = {
-    "name": "coup",
-    "type": "threshold",
-    "label": "coup",
-    "countries": "*",
-    "threshold": 0.5,
-    "window": "6h",
-    "min_outlets": 1,
-    "corroborate": 2,
-    "severity": "critical",
-    "hold": "6h",
-    "repeat": "12h",
-    "cooldown": "24h",
-    "routes": ["apprise"],
-}
-
-
-@dataclass
-class Desk:
-    path: Path
-    database: str
-    receiver: Receiver
-    capsys: pytest.CaptureFixture[str]
-
-    def poll(self) -> dict[str, Any]:
-        self.capsys.readouterr()
-        code = cli.main(["--config", str(self.path), "poll", "--once", "--json"])
-        out, err = self.capsys.readouterr()
-        assert code == 0, err
-        result: dict[str, Any] = json.loads(out)
-        return result
-
-    def deliveries(self) -> list[dict[str, Any]]:
-        store = open_store(self.database)
-        try:
-            [alert] = store.alerts.open_alerts().values()
-            return [d for ev in store.alerts.events(alert.id) for d in ev["deliveries"]]
-        finally:
-            store.close()
-
-    def deliver_later(self, after: timedelta) -> outbox.DeliveryReport:
-        """The daemon's next alert cycle, ``after`` from now: due deliveries are retried."""
-        settings = config.load(self.path)
-        store = open_store(self.database)
-        notifiers = Notifiers(settings.notify)
-        try:
-            return outbox.deliver(store, notifiers, datetime.now(UTC) + after)
-        finally:
-            notifiers.close()
-            store.close()
-
 
 @pytest.fixture
 def desk(
@@ -439,17 +384,17 @@ def desk(
 ) -> Desk:
     monkeypatch.setattr(logs, "setup", lambda level: None)  # leave logging to caplog
     monkeypatch.setenv("DESK_APPRISE_URL", json_url(receiver, f"/desk/{TOKEN}"))
-    newsroom = Newsroom(
-        feed_server, ("sahel-wire", "niamey-daily"), datetime.now(UTC) - timedelta(hours=3)
+    return open_desk(
+        tmp_path,
+        feed_server,
+        receiver,
+        capsys,
+        "apprise",
+        {
+            "notify": {"apprise": {"urls": ["${DESK_APPRISE_URL}"], "timeout": "2s"}},
+            "messages": {"language": "fr"},
+        },
     )
-    database = f"sqlite:///{tmp_path / 'warning.db'}"
-    path = write_config(tmp_path / "warning.yaml", newsroom, database, None, None, [COUP_RULE])
-    data = yaml.safe_load(path.read_text())
-    data["notify"] = {"apprise": {"urls": ["${DESK_APPRISE_URL}"], "timeout": "2s"}}
-    data["messages"] = {"language": "fr"}
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    newsroom.publish("sahel-wire", NIGER_COUP, datetime.now(UTC) - timedelta(minutes=5))
-    return Desk(path, database, receiver, capsys)
 
 
 @needs_apprise

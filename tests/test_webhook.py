@@ -16,7 +16,6 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,13 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.desk import Desk, coup_rule, open_desk
 from tests.feedserver import FeedServer
-from tests.newsroom import NIGER_COUP, Newsroom, write_config
+from tests.newsroom import NIGER_COUP
 from tests.receiver import Answer, Receiver
-from warning import cli, config, logs
+from warning import config, logs
 from warning.alerting import outbox
 from warning.errors import ConfigError, DeliveryError
-from warning.notify import Notifiers
 from warning.notify.webhook import (
     RESERVED,
     WebhookNotifier,
@@ -41,7 +40,6 @@ from warning.notify.webhook import (
 )
 from warning.records import AlertMessage, Headline
 from warning.settings import Secret
-from warning.store import open_store
 
 SECRET = "s3cret-for-hmac"
 
@@ -341,7 +339,7 @@ def test_bad_sections_are_refused_at_their_line(
 
 def test_a_route_to_a_webhook_target_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "warning.yaml"
-    rule = {**COUP_RULE, "routes": ["webhook:https://elsewhere.example.org/"]}
+    rule = coup_rule("webhook:https://elsewhere.example.org/")
     path.write_text(
         yaml.safe_dump(
             {
@@ -361,57 +359,6 @@ def test_a_route_to_a_webhook_target_is_refused(tmp_path: Path) -> None:
 
 # --- through poll --once -----------------------------------------------------------------
 
-COUP_RULE: dict[str, Any] = {
-    "name": "coup",
-    "type": "threshold",
-    "label": "coup",
-    "countries": "*",
-    "threshold": 0.5,
-    "window": "6h",
-    "min_outlets": 1,
-    "corroborate": 2,
-    "severity": "critical",
-    "hold": "6h",
-    "repeat": "12h",
-    "cooldown": "24h",
-    "routes": ["webhook"],
-}
-
-
-@dataclass
-class Desk:
-    path: Path
-    database: str
-    receiver: Receiver
-    capsys: pytest.CaptureFixture[str]
-
-    def poll(self) -> dict[str, Any]:
-        self.capsys.readouterr()
-        code = cli.main(["--config", str(self.path), "poll", "--once", "--json"])
-        out, err = self.capsys.readouterr()
-        assert code == 0, err
-        result: dict[str, Any] = json.loads(out)
-        return result
-
-    def deliveries(self) -> list[dict[str, Any]]:
-        store = open_store(self.database)
-        try:
-            [alert] = store.alerts.open_alerts().values()
-            return [d for ev in store.alerts.events(alert.id) for d in ev["deliveries"]]
-        finally:
-            store.close()
-
-    def deliver_later(self, after: timedelta) -> outbox.DeliveryReport:
-        """The daemon's next alert cycle, ``after`` from now: due deliveries are retried."""
-        settings = config.load(self.path)
-        store = open_store(self.database)
-        notifiers = Notifiers(settings.notify)
-        try:
-            return outbox.deliver(store, notifiers, datetime.now(UTC) + after)
-        finally:
-            notifiers.close()
-            store.close()
-
 
 @pytest.fixture
 def desk(
@@ -423,23 +370,23 @@ def desk(
 ) -> Desk:
     monkeypatch.setattr(logs, "setup", lambda level: None)  # leave logging to caplog
     monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
-    newsroom = Newsroom(
-        feed_server, ("sahel-wire", "niamey-daily"), datetime.now(UTC) - timedelta(hours=3)
+    return open_desk(
+        tmp_path,
+        feed_server,
+        receiver,
+        capsys,
+        "webhook",
+        {
+            "notify": {
+                "webhook": {
+                    "url": receiver.url(),
+                    "secret": "${WEBHOOK_SECRET}",
+                    "headers": {"X-Desk": "sahel"},
+                    "timeout": "1s",
+                }
+            }
+        },
     )
-    database = f"sqlite:///{tmp_path / 'warning.db'}"
-    path = write_config(tmp_path / "warning.yaml", newsroom, database, None, None, [COUP_RULE])
-    data = yaml.safe_load(path.read_text())
-    data["notify"] = {
-        "webhook": {
-            "url": receiver.url(),
-            "secret": "${WEBHOOK_SECRET}",
-            "headers": {"X-Desk": "sahel"},
-            "timeout": "1s",
-        }
-    }
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    newsroom.publish("sahel-wire", NIGER_COUP, datetime.now(UTC) - timedelta(minutes=5))
-    return Desk(path, database, receiver, capsys)
 
 
 def test_poll_once_posts_the_alert_to_the_webhook(desk: Desk) -> None:
