@@ -20,6 +20,7 @@ from tests.hermetic import (  # noqa: F401  (a fixture and hooks: pytest finds t
     restore_environment,
 )
 from tests.pgserver import SKIP_REASON, fresh_database, postgres_server
+from tests.receiver import Receiver
 
 #: Third-party data for tests only; tests that use it skip when it is absent.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -60,6 +61,13 @@ def restore_logging() -> Iterator[None]:
 def feed_server() -> Iterator[FeedServer]:
     with FeedServer() as server:
         yield server
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """An HTTP endpoint on 127.0.0.1 that records each POST (webhooks, Apprise's json://)."""
+    with Receiver() as r:
+        yield r
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.desk import coup_rule
 from tests.feedserver import FeedServer
 from tests.newsroom import CHANNEL, NIGER_COUP, Newsroom, top_level, write_config
 from tests.slackserver import SlackServer
@@ -42,21 +43,7 @@ MALI_COUP: dict[str, object] = {
 }
 
 #: The bundled coup rule, routed to email only (for the fallback test).
-EMAIL_ONLY_COUP_RULE = {
-    "name": "coup",
-    "type": "threshold",
-    "label": "coup",
-    "countries": "*",
-    "threshold": 0.5,
-    "window": "6h",
-    "min_outlets": 1,
-    "corroborate": 2,
-    "severity": "critical",
-    "hold": "6h",
-    "repeat": "12h",
-    "cooldown": "24h",
-    "routes": ["email"],
-}
+EMAIL_ONLY_COUP_RULE = coup_rule("email")
 
 
 @dataclass

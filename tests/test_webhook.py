@@ -15,7 +15,6 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,12 +41,6 @@ from warning.records import AlertMessage, Headline
 from warning.settings import Secret
 
 SECRET = "s3cret-for-hmac"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
 
 
 def message(**changes: Any) -> AlertMessage:
