@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Protocol
 
+from ..classify.dispute import LABEL as DISPUTE
+from ..classify.dispute import dispute_words
 from ..classify.recency import describe, past_event
 from ..normalize import title_and_body
 from ..records import Assessment, LabelScore
@@ -74,6 +76,9 @@ def assess_all(
     A text about a past event (classify/recency.py: an anniversary, a trial of past
     plotters, a retrospective) keeps its probabilities, but no label is above its
     threshold: old news is never evidence for an alert (docs/recency.md).
+    Likewise ``election_dispute`` counts only in a text with some word of dispute
+    (classify/dispute.py: fraud, a challenge, a boycott, a postponement, trouble):
+    a result announced or conceded is no dispute (docs/disputes.md).
     ``explain`` False leaves out the terms behind each label (evaluations need none).
     """
     if not texts:
@@ -92,8 +97,11 @@ def assess_all(
         s = scored[n]
         published = datetime.combine(text.when, time(12), UTC) if text.when else None
         cue = past_event(text.title, text.body, text.lang, published) if s.labels else None
+        above = set(s.labels) if cue is None else set()
+        if DISPUTE in above and dispute_words(text.title, text.body) is None:
+            above.discard(DISPUTE)
         scores = tuple(
-            LabelScore(label, p, cue is None and label in s.labels, s.terms.get(label, ()))
+            LabelScore(label, p, label in above, s.terms.get(label, ()))
             for label, p in s.probabilities.items()
         )
         out.append(Assessment(geo, scores, model.version, describe(cue) if cue else None))
