@@ -155,8 +155,3 @@ def dispute_words(title: str, body: str = "") -> str | None:
         if not _NEGATED.search(before):
             return match.group()
     return None
-
-
-def describe_undisputed() -> str:
-    """Why an election_dispute score does not count, for the desk."""
-    return "no dispute: election_dispute needs a challenge to the vote or its result"
