@@ -228,3 +228,40 @@ def test_a_missing_title_takes_the_lede() -> None:
 )
 def test_hostile_input_is_read_in_bounded_time(title: str, body: str) -> None:
     past_event(title, body, None, JUNE_2023)
+
+
+def _folded_texts() -> list[str]:
+    """Every corpus row and every case above, folded as past_event reads them."""
+    import csv
+
+    from warning.classify.text import fold
+    from warning.classify.training import corpus_files
+
+    texts = [f"{title}\n{body}" for title, body, *_ in PAST + NEW]
+    for path in corpus_files():
+        with path.open(encoding="utf-8", newline="") as handle:
+            texts += [row["text"] for row in csv.DictReader(handle)]
+    return [fold(text) for text in texts]
+
+
+def test_every_cue_match_carries_a_word_its_pattern_is_skipped_without() -> None:
+    # A pattern is run only on text holding one of its words (a cheap substring test);
+    # a match without one would be a cue silently skipped.
+    from warning.classify import recency as r
+
+    gated = [
+        (r._AGO, r._AGO_WORDS),
+        (r._TRIAL_FIRST, r._TRIAL_WORDS),
+        (r._TRIAL_LAST, r._TRIAL_WORDS),
+        *((pattern, words) for _, pattern, words in r._PHRASES),
+    ]
+    matched = [0] * (len(gated) + 1)
+    for text in _folded_texts():
+        for n, (pattern, words) in enumerate(gated):
+            for match in pattern.finditer(text):
+                matched[n] += 1
+                assert any(w in match.group() for w in words), (match.group(), pattern.pattern)
+        for match in r._OLD_DATE.finditer(text):
+            matched[-1] += 1
+            assert r._OLD_DATE_WORDS.search(match.group()), match.group()
+    assert min(matched) >= 3, matched  # every pattern is exercised

@@ -42,6 +42,7 @@ patterns have only bounded repetitions, of possessive words between spaces.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, NamedTuple
@@ -73,8 +74,9 @@ def _any(*alternatives: str) -> str:
 
 
 # Dashes, guillemets and ellipses become ASCII of the same length, so folding keeps
-# them as clause breaks instead of dropping them.
-_PUNCT = str.maketrans({"–": "-", "—": "-", "«": '"', "»": '"', "…": ".", "\u00a0": " "})
+# them as clause breaks instead of dropping them. Replaced one by one where present:
+# str.translate looks every character up in a dict, six times slower on a lede.
+_PUNCT = (("–", "-"), ("—", "-"), ("«", '"'), ("»", '"'), ("…", "."), ("\u00a0", " "))
 
 _NUM = _any(
     r"\d{1,3}", "a", "one", "two", "three", "four", "five", "six", "seven", "eight",
@@ -257,8 +259,12 @@ def past_event(
         cut = _SENTENCE_END.search(body)
         title, body = (body[: cut.end()], body[cut.end() :]) if cut else (body, "")
         title = " ".join(title.split())
-    original = (title + "\n" + body).translate(_PUNCT)
-    text, where = _fold(original)
+    original = title + "\n" + body
+    if not original.isascii():
+        for char, ascii_char in _PUNCT:
+            if char in original:
+                original = original.replace(char, ascii_char)
+    text = fold(original)
     title_end = text.find("\n")
     lede_end = _sentence_end(text, title_end + 1, 1)
     window_end = _sentence_end(text, title_end + 1, 2)
@@ -276,6 +282,7 @@ def past_event(
     if not found:
         return None
     best = min(found, key=lambda cue: _ORDER.index(cue.kind))
+    where = _origins(original, text)
     return PastCue(best.kind, original[where[best.start] : where[best.end - 1] + 1])
 
 
@@ -288,23 +295,51 @@ class _Found(NamedTuple):
 
 
 _ORDER: tuple[Kind, ...] = ("trial", "anniversary", "retrospective", "old-date")
-_PHRASES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    ("anniversary", _ANNIVERSARY),
-    ("retrospective", _RETROSPECTIVE),
+
+# Words every match of a cue pattern contains (tests/test_recency.py checks each match
+# in the corpus). Most items carry none of them, and a substring test is a hundred
+# times cheaper than running the pattern (docs/performance.md, "Every stage on").
+_AGO_WORDS = ("ago", "il y a")
+_ANNIVERSARY_WORDS = (
+    "anniversa", "commemor", "since", "deja", "depuis", "jour pour jour", "l'an", "to the day",
+)  # fmt: skip
+_RETROSPECTIVE_WORDS = (
+    "year", "decade", "century", "apres", "plus tard", "back", "remembering", "lessons",
+    "lecons", "retrospect", "remains", "is left", "retour sur", "reste",
+)  # fmt: skip
+_TRIAL_WORDS = (
+    "trial", "sentenc", "convict", "acquit", "jailed", "charge", "indict", "court", "verdict",
+    "prosecut", "proces", "condamn", "jug", "inculp", "tribunal",
+)  # fmt: skip
+_OLD_DATE_WORDS = re.compile(r"(?:19|20)\d\d|year's|l'an")  # starts on a digit or a letter
+_PHRASES: tuple[tuple[Kind, re.Pattern[str], tuple[str, ...]], ...] = (
+    ("anniversary", _ANNIVERSARY, _ANNIVERSARY_WORDS),
+    ("retrospective", _RETROSPECTIVE, _RETROSPECTIVE_WORDS),
 )
+
+
+def _has(text: str, words: tuple[str, ...]) -> bool:
+    return any(word in text for word in words)
 
 
 def _cues_in(text: str, end: int, year: int | None) -> list[_Found]:
     """Every cue before end, with the span each covers."""
-    found = [
-        _Found("anniversary", m.start(), m.end(), *_ago_span(text, m.start(), m.end()))
-        for m in _AGO.finditer(text, 0, end)
-    ]
-    for kind, pattern in _PHRASES:
-        found += [_found(kind, text, m) for m in pattern.finditer(text, 0, end)]
-    trial = _TRIAL_FIRST.search(text, 0, end) or _TRIAL_LAST.search(text, 0, end)
-    if trial:
-        found.append(_found("trial", text, trial))
+    head = text[:end]
+    found = []
+    if _has(head, _AGO_WORDS):
+        found = [
+            _Found("anniversary", m.start(), m.end(), *_ago_span(text, m.start(), m.end()))
+            for m in _AGO.finditer(text, 0, end)
+        ]
+    for kind, pattern, words in _PHRASES:
+        if _has(head, words):
+            found += [_found(kind, text, m) for m in pattern.finditer(text, 0, end)]
+    if _has(head, _TRIAL_WORDS):
+        trial = _TRIAL_FIRST.search(text, 0, end) or _TRIAL_LAST.search(text, 0, end)
+        if trial:
+            found.append(_found("trial", text, trial))
+    if not _OLD_DATE_WORDS.search(head):
+        return found
     for match in _OLD_DATE.finditer(text, 0, end):
         dated = _YEAR_WORD.search(match.group())
         old = dated is None or (year is not None and int(dated.group()) < year)
@@ -339,18 +374,14 @@ def _news_outside(rest: str, title_end: int, year: int | None) -> bool:
     return False
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
-    """The folded text and, for each of its characters, where it came from."""
-    folded = fold(text)
+def _origins(text: str, folded: str) -> Sequence[int]:
+    """For each character of ``folded`` (``fold(text)``), where in ``text`` it came from."""
     if len(folded) == len(text):
-        return folded, list(range(len(text)))
-    parts: list[str] = []
+        return range(len(text))
     where: list[int] = []
     for i, char in enumerate(text):
-        piece = fold(char)
-        parts.append(piece)
-        where.extend([i] * len(piece))
-    return "".join(parts), where
+        where.extend([i] * len(fold(char)))
+    return where
 
 
 def _sentence_end(text: str, start: int, count: int) -> int:
