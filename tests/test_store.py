@@ -548,3 +548,22 @@ def test_a_new_revision_replaces_the_stored_item_and_its_assessment(store: Store
     assert kept.tags == ("fatalities:5",) and kept.countries == ("BF",)
     assert kept.first_seen == T0  # still the same story, counted once
     assert store.stored_already([edited]) == [True]
+
+
+def test_flatline_slot_counts_are_what_counting_the_times_gives(store: Store) -> None:
+    # The daemon counts per slot in the database; a backtest reads the times once and
+    # counts them in Python (signals.slot_counts). Both must give the same counts.
+    from warning.alerting.signals import slot_counts
+
+    for k in range(40):  # one item every 7 hours on two feeds, about two countries each
+        feed = "feed-a" if k % 3 else "feed-b"
+        at = T0 + timedelta(hours=7 * k)
+        assessment = geotag("ML" if k % 2 else "NE", "BF")
+        store.record_poll(feed, FeedState(feed), [item(k, feed=feed)], at, [assessment])
+    end = T0 + timedelta(hours=7 * 35)  # item 35 stands on the end, item 11 on a slot's edge
+    for kind, names in (("feed", None), ("country", ["ML", "NE", "GH"]), ("country", None)):
+        for slot, slots in ((timedelta(hours=24), 10), (timedelta(hours=6), 30)):
+            times = store.alerts.seen_times(kind, names, end - slot * slots, end)
+            expected = {name: slot_counts(t, end, slot, slots) for name, t in times.items()}
+            assert sum(map(sum, expected.values())) > 20
+            assert store.alerts.slot_counts(kind, names, end, slot, slots) == expected

@@ -265,9 +265,9 @@ class Alerter:
     def _quiet_signals(self, rule: FlatlineRule, now: datetime) -> list[Signal]:
         """Item counts per feed or country now and usually (FlatlineRule.signals)."""
         kind, names, slots = rule.counts
-        times = self.store.alerts.seen_times(kind, names, now - rule.window * slots, now)
+        found = self.store.alerts.slot_counts(kind, names, now, rule.window, slots)
         counts = {
-            name: signals.slot_counts(times.get(name, []), now, rule.window, slots)
-            for name in (names if names is not None else list(times))
+            name: found.get(name, [0] * slots)
+            for name in (names if names is not None else list(found))
         }
         return rule.signals(counts, now, self.store.alerts.watching_since())

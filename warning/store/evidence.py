@@ -9,10 +9,11 @@ the alert episodes (alerts.py) and the outbox (outbox.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
 
 from warning.records import CountryScore, Evidence, GeoTag, Place
 from warning.store.database import Database, chunks
@@ -27,6 +28,27 @@ from warning.store.tables import (
 
 if TYPE_CHECKING:
     from warning.geo.zones import Zone
+
+
+def _seen_columns(kind: str) -> tuple[Any, Any]:
+    """The subject and the time of a new item: a feed and its sighting, or a country
+    and the item's first sighting (a feed's items include those another carried first)."""
+    if kind == "feed":
+        return feeds.c.name, sightings.c.seen_at
+    return item_countries.c.code, items.c.first_seen
+
+
+def _seen(kind: str, names: Sequence[str] | None, start: datetime, end: datetime) -> Any:
+    """The new items of ``kind``'s subjects in [start, end), with no columns yet."""
+    name, at = _seen_columns(kind)
+    if kind == "feed":
+        query = select().select_from(sightings.join(feeds, feeds.c.id == sightings.c.feed_id))
+    else:
+        query = select().select_from(
+            item_countries.join(items, items.c.id == item_countries.c.item_id)
+        )
+    query = query.where(at >= start, at < end)
+    return query if names is None else query.where(name.in_(list(names)))
 
 
 class EvidenceQueries:
@@ -81,29 +103,34 @@ class EvidenceQueries:
         A feed's items are its sightings (an item another feed carried first counts for
         both); a country's are the items about it.
         """
-        if kind == "feed":
-            query = (
-                select(feeds.c.name.label("name"), sightings.c.seen_at.label("at"))
-                .join(feeds, feeds.c.id == sightings.c.feed_id)
-                .where(sightings.c.seen_at >= start, sightings.c.seen_at < end)
-            )
-            column = feeds.c.name
-        else:
-            query = (
-                select(item_countries.c.code.label("name"), items.c.first_seen.label("at"))
-                .join(items, items.c.id == item_countries.c.item_id)
-                .where(items.c.first_seen >= start, items.c.first_seen < end)
-            )
-            column = item_countries.c.code
-        if names is not None:
-            query = query.where(column.in_(list(names)))
+        name, at = _seen_columns(kind)
+        query = _seen(kind, names, start, end).add_columns(name, at)
         out: dict[str, list[datetime]] = {}
         with self.db.read() as conn:
-            for name, at in conn.execute(query):
-                out.setdefault(name, []).append(at)
+            for subject, seen in conn.execute(query):
+                out.setdefault(subject, []).append(seen)
         for times in out.values():
             times.sort()
         return out
+
+    def slot_counts(
+        self, kind: str, names: Sequence[str] | None, end: datetime, slot: timedelta, slots: int
+    ) -> dict[str, list[int]]:
+        """How many new items each feed or country had in each of ``slots`` slots of
+        ``slot`` before ``end``, oldest first, as ``signals.slot_counts`` counts them
+        from :meth:`seen_times` (which backtests read once for every step).
+
+        Counted by the database: a fortnight of a busy desk's items is tens of
+        thousands of rows that Python would only count (0.15 s of every alert cycle).
+        Each column is the items before one slot's end; a slot is their difference.
+        """
+        edges = [end - slot * (slots - i) for i in range(slots + 1)]
+        name, at = _seen_columns(kind)
+        before = [func.sum(case((at < edge, 1), else_=0)) for edge in edges[1:]]
+        query = _seen(kind, names, edges[0], end).add_columns(name, *before).group_by(name)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return {row[0]: [int(b) - int(a) for a, b in pairwise((0, *row[1:]))] for row in rows}
 
     def watching_since(self) -> datetime | None:
         """When the first item was stored: history before it means "not watching", not quiet."""
