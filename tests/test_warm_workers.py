@@ -89,3 +89,26 @@ def test_warming_a_closed_or_inline_pool_starts_nothing() -> None:
     inline = WorkerPool(0, ready)
     inline.warm(3)
     assert inline.pids() == [] and inline._count == 0
+
+
+def test_a_new_database_starts_its_workers_while_the_schema_is_created(tmp_path: Path) -> None:
+    from warning.service.runtime import Runtime
+
+    path = tmp_path / "warning.yaml"
+    path.write_text(
+        f"database: sqlite:///{tmp_path / 'w.db'}\n"
+        "feeds:\n  - name: a\n    url: http://127.0.0.1:9/a.xml\n"
+        "  - name: b\n    url: http://127.0.0.1:9/b.xml\n"
+        "  - name: c\n    url: http://127.0.0.1:9/c.xml\n"
+        "poll:\n  processes: 2\n"
+    )
+    settings = config.load(path)
+    with Runtime(settings) as runtime:
+        runtime.start()  # no cycle runs: only start() can have started them
+        deadline = time.monotonic() + 60
+        while len(runtime.workers.pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(runtime.workers.pids()) == 2, "three feeds to parse, a pool of two"
+    with Runtime(settings) as runtime:
+        runtime.start()  # the schema exists: the cycle decides, from the feeds' states
+        assert runtime.workers._count == 0

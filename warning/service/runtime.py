@@ -49,7 +49,14 @@ class Runtime:
         self.store.sync_feeds((f.name, f.kind, f.url, f.outlet) for f in self.settings.feeds)
 
     def start(self) -> None:
-        """The schema brought up to date, then the feeds synced."""
+        """The schema brought up to date, then the feeds synced.
+
+        On a new database every feed's first answer comes in full, to be parsed: the
+        workers start now, while the schema is created (0.2 s on SQLite), rather than
+        when the cycle begins (docs/performance.md).
+        """
+        if self.store.is_new():
+            self.workers.warm(len(self.settings.feeds))
         self.store.migrate()
         self.sync_feeds()
 

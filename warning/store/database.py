@@ -143,6 +143,11 @@ class Database:
         with self.errors(), self._write_lock:
             migrations.migrate(self.engine)
 
+    def is_new(self) -> bool:
+        """Whether the database has no schema of ours yet (migrate() would create it)."""
+        with self.errors():
+            return migrations.never_migrated(self.engine)
+
     def ping(self) -> None:
         """Check the database answers; StoreError when it does not."""
         with self.read() as conn:

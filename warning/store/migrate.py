@@ -67,18 +67,28 @@ def newest_shipped() -> str:
     return names[-1]
 
 
+def _stored_revisions(engine: Engine) -> list[str] | None:
+    """The revisions the database says it is at; None when it has no schema of ours."""
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:  # no such table yet: a new database
+        return None
+    return [row[0] for row in found]
+
+
 def at_newest(engine: Engine) -> bool:
     """True when the database is at the newest shipped revision (a plain query, no Alembic).
 
     Anything else (never migrated, older, mid-migration in another instance, or not
     readable) is False, and :func:`migrate` takes its locked path to find out.
     """
-    try:
-        with engine.connect() as conn:
-            found = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-    except DBAPIError:  # no such table yet: a new database
-        return False
-    return [row[0] for row in found] == [newest_shipped()]
+    return _stored_revisions(engine) == [newest_shipped()]
+
+
+def never_migrated(engine: Engine) -> bool:
+    """True when the database has no schema of ours yet: a first start."""
+    return _stored_revisions(engine) is None
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -67,6 +67,10 @@ class Store:
         """Upgrade the schema to the newest revision (safe to call on every start)."""
         self.db.migrate()
 
+    def is_new(self) -> bool:
+        """Whether the database has no schema of ours yet: a first start."""
+        return self.db.is_new()
+
     def ping(self) -> None:
         """Check the database answers; StoreError when it does not."""
         self.db.ping()
