@@ -6,7 +6,8 @@ card, refusing files it cannot trust, ``adapters`` read licensed third-party dat
 for training. Scoring (numpy and the standard library only): ``pack`` is the file
 format of the runtime form of a model, ``scorer`` loads and scores with it, with
 the features of ``vectors``; ``text`` is what both sides see of a text.
-``recency`` tells old news (anniversaries, trials, retrospectives) from new events.
+``recency`` tells old news (anniversaries, trials, retrospectives) from new events;
+``dispute`` asks a disputed-election label for a word of dispute (docs/disputes.md).
 """
 
 from __future__ import annotations
