@@ -130,6 +130,10 @@ def test_runtime_commands_never_import_the_training_libraries_and_only_scorers_n
     assert "alembic" in procs[0]
     assert any("numpy" in p for p in procs)
     assert not any(p & TRAINING for p in procs)
+    # A worker parses, assesses and stores: the configuration, the HTTP client and the
+    # other source kinds are the daemon's (each costs every worker's start).
+    for worker in procs[1:]:
+        assert not worker & {"warning.config", "httpx", "warning.sources.acled"}, worker
 
     # Nothing new: no worker starts, nothing scores, nothing migrates.
     done, procs = run(*cfg, "poll", "--once", "--json")
