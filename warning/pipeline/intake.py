@@ -79,10 +79,36 @@ def ingest(
     return new, dup, parsed.warnings
 
 
+def ingest_share(
+    source: Source,
+    fetched: FetchResult,
+    now: datetime,
+    share: int,
+    shares: int,
+    store: Store | None = None,
+) -> tuple[int, int, tuple[str, ...]]:
+    """Parse a large body and store one share of its items (every ``shares``-th from
+    ``share``), without the feed's state, which the caller saves once every share is
+    stored (pipeline/polling.py). Each worker parses the whole body (a fifth of the
+    work of assessing it) so that only the body, never items, crosses between processes.
+    """
+    store = store or _worker_store
+    assert store is not None, "ingest_share() outside a worker needs a store"
+    parsed = source.parse(fetched)
+    mine = replace(
+        parsed,
+        items=parsed.items[share::shares],
+        assessments=parsed.assessments[share::shares],
+    )
+    new, dup = store_parsed(store, source.feed.name, None, mine, now)
+    return new, dup, parsed.warnings
+
+
 def store_parsed(
-    store: Store, feed: str, state: FeedState, parsed: ParseResult, now: datetime
+    store: Store, feed: str, state: FeedState | None, parsed: ParseResult, now: datetime
 ) -> tuple[int, int]:
-    """Assess the parsed items not stored yet, and store them all with the feed's state.
+    """Assess the parsed items not stored yet, and store them all with the feed's state
+    (None: a share of a body, stored without it; see :func:`ingest_share`).
 
     Returns (items new, items duplicate). The half of a poll after parsing: replays
     (:mod:`warning.backtest.replay`) enter archived items here, as if a feed had carried them.
@@ -103,6 +129,8 @@ def store_parsed(
         ready if ready is not None else (Assessment() if known else next(assessed))
         for known, ready in zip(seen, given, strict=True)
     ]
+    if state is None:
+        return store.record_share(feed, parsed.items, now, assessments)
     return store.record_poll(
         feed, replace(state, last_warning=warning), parsed.items, now, assessments
     )

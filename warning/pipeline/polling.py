@@ -19,18 +19,21 @@ from ..alerting.rules import Rule
 from ..config import Settings
 from ..errors import AppError, FetchCancelled, SourceError, StoreError
 from ..notify import Notifiers
-from ..records import CycleReport, Decided, FeedState, PollOutcome, Signal
+from ..records import CycleReport, Decided, FeedState, FetchResult, PollOutcome, Signal
 from ..sources import REGISTRY, Source
 from ..sources.http import Fetcher
 from ..store import Store
 from .alerting import Alerter
-from .intake import ingest
+from .intake import ingest, ingest_share
 from .workers import WorkCancelled, WorkerPool, WorkerTimeout
 
 log = logging.getLogger(__name__)
 
 #: Slack for the database write and a wait for a worker, on top of a poll's two deadlines.
 POLL_MARGIN = timedelta(seconds=60)
+#: A news body this large (about 2,000 items) is shared among the workers, one share per
+#: this many bytes at most: assessing its items, not parsing them, is most of the work.
+SHARE_BYTES = 1 << 20
 
 
 def poll_budget(settings: Settings) -> timedelta:
@@ -169,12 +172,7 @@ class Pipeline:
                     unchanged.append(ok)  # list.append is atomic: safe from poll threads
                 outcome = PollOutcome(name, "not_modified", bytes_received=fetched.bytes_received)
             else:
-                if self.workers.inline:
-                    new, dup, warnings = ingest(source, fetched, ok, now, self.store)
-                else:
-                    new, dup, warnings = self.workers.call(
-                        ingest, source, fetched, ok, now, deadline=self.parse_deadline
-                    )
+                new, dup, warnings = self._ingest(source, fetched, ok, now)
                 outcome = PollOutcome(
                     name,
                     "new",
@@ -202,6 +200,30 @@ class Pipeline:
         outcome = replace(outcome, elapsed=time.monotonic() - started)
         self._log(outcome)
         return outcome
+
+    def _ingest(
+        self, source: Source, fetched: FetchResult, ok: FeedState, now: datetime
+    ) -> tuple[int, int, tuple[str, ...]]:
+        """Parse, assess and store a changed body with the feed's new state: in one
+        worker, or, for a large news body, in shares over several (every worker parses
+        the body, assesses and stores its share), the state saved once all are stored."""
+        if self.workers.inline:
+            return ingest(source, fetched, ok, now, self.store)
+        shares = min(self.workers.workers, len(fetched.body) // SHARE_BYTES)
+        if not source.news or shares < 2:
+            return self.workers.call(ingest, source, fetched, ok, now, deadline=self.parse_deadline)
+
+        def share(k: int) -> tuple[int, int, tuple[str, ...]]:
+            return self.workers.call(
+                ingest_share, source, fetched, now, k, shares, deadline=self.parse_deadline
+            )
+
+        with ThreadPoolExecutor(shares - 1, thread_name_prefix="share") as others:
+            rest = others.map(share, range(1, shares))
+            done = [share(0), *rest]  # the first share in this poll's own thread
+        warnings = done[0][2]
+        self.store.save_state(replace(ok, last_warning="; ".join(warnings) or None))
+        return sum(d[0] for d in done), sum(d[1] for d in done), warnings
 
     def _failed(
         self, source: Source, state: FeedState, now: datetime, exc: AppError, started: float

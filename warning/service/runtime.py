@@ -51,12 +51,13 @@ class Runtime:
     def start(self) -> None:
         """The schema brought up to date, then the feeds synced.
 
-        On a new database every feed's first answer comes in full, to be parsed: the
-        workers start now, while the schema is created (0.2 s on SQLite), rather than
-        when the cycle begins (docs/performance.md).
+        On a new database every feed's first answer comes in full, to be parsed, and a
+        large one is shared among all the workers: they all start now, while the schema
+        is created (0.2 s on SQLite), rather than when the cycle begins
+        (docs/performance.md).
         """
         if self.store.is_new():
-            self.workers.warm(len(self.settings.feeds))
+            self.workers.warm(self.workers.workers)
         self.store.migrate()
         self.sync_feeds()
 

@@ -55,6 +55,10 @@ class Source(ABC):
     kind: ClassVar[str]
     #: Dataclass of the keys this kind accepts beyond the common feed keys.
     Options: ClassVar[type] = NoOptions
+    #: Whether its items are news text that the pipeline geotags and scores (rather
+    #: than event data that arrives assessed): a large body is then worth sharing
+    #: among the workers (pipeline/polling.py).
+    news: ClassVar[bool] = False
 
     def __init__(self, feed: Feed) -> None:
         self.feed = feed

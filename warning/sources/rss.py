@@ -41,6 +41,7 @@ class RssSource(Source):
 
     kind: ClassVar[str] = "rss"
     Options: ClassVar[type] = RssOptions
+    news: ClassVar[bool] = True
 
     def parse_body(self, fetched: FetchResult) -> ParseResult:
         """Items of a changed body."""

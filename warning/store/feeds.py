@@ -130,6 +130,15 @@ class FeedQueries:
         if states:
             self.db.write(lambda conn: [self.upsert_state(conn, state) for state in states])
 
+    def id_of(self, conn: Connection, name: str) -> int:
+        """A feed's id inside the caller's transaction, its row created if missing."""
+        query = select(feeds.c.id).where(feeds.c.name == name)
+        found = conn.execute(query).scalar()
+        if found is None:
+            conn.execute(self.db.insert(feeds).values(name=name).on_conflict_do_nothing())
+            found = conn.execute(query).scalar_one()
+        return int(found)
+
     def upsert_state(self, conn: Connection, state: FeedState) -> int:
         """Write a feed's state inside the caller's transaction; the feed's id."""
         values = {"name": state.name, **{c: getattr(state, c) for c in STATE_COLUMNS}}

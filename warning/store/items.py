@@ -76,6 +76,32 @@ class ItemQueries:
         log.debug("feed %s: %d new, %d duplicate items", feed, new, len(items_) - new)
         return new, len(items_) - new
 
+    def record_share(
+        self,
+        feed: str,
+        items_: Sequence[Item],
+        seen_at: datetime,
+        assessments: Sequence[Assessment] | None = None,
+    ) -> tuple[int, int]:
+        """Store some of one poll's items, leaving the feed's state as it was.
+
+        For a large body spread over several workers (pipeline/polling.py): each
+        stores its share, and the new state is saved only once every share is stored,
+        so a share that fails leaves the old ETag and the next poll fetches the body
+        again (the shares stored then count as duplicates). Returns ``(new, duplicate)``.
+        """
+        if assessments is not None and len(assessments) != len(items_):
+            raise ValueError(f"{len(assessments)} assessments for {len(items_)} items")
+        if seen_at.tzinfo is None:
+            raise ValueError("seen_at must be timezone-aware UTC")
+
+        def work(conn: Connection) -> int:
+            feed_id = self.feeds.id_of(conn, feed)
+            return self.writer.record(conn, feed_id, items_, seen_at, assessments)
+
+        new = self.db.write(work)
+        return new, len(items_) - new
+
     def _record(
         self,
         conn: Connection,

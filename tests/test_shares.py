@@ -1,0 +1,84 @@
+"""A large news body is shared among the workers: each parses it, then assesses and
+stores every n-th item; the feed's new state is saved once every share is stored.
+
+The result must be the one poll a single worker gives: each item once, assessed, the
+ETag saved; and a share stored without the others loses nothing (the old ETag stays,
+so the next poll fetches the body again and stores the rest).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import distinct, func, select
+
+from tests.feedgen import make_rss, sample_items
+from tests.feedserver import FeedServer
+from warning import config
+from warning.pipeline import Pipeline, fetch_limits, polling, worker_pool
+from warning.pipeline.intake import ingest, ingest_share
+from warning.records import FeedState, FetchResult
+from warning.sources import REGISTRY
+from warning.sources.http import Fetcher
+from warning.store import Store
+from warning.store.tables import item_scores
+
+BODY = make_rss(sample_items(60, seed=31))
+
+
+def settings_for(tmp_path: Path, url: str) -> config.Settings:
+    path = tmp_path / "warning.yaml"
+    path.write_text(
+        f"database: sqlite:///{tmp_path / 'w.db'}\n"
+        f"feeds:\n  - name: big\n    url: {url}\n"
+        "poll:\n  processes: 2\n"
+    )
+    return config.load(path)
+
+
+def test_a_large_body_is_shared_among_the_workers_and_stored_as_one_poll(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(polling, "SHARE_BYTES", len(BODY) // 2)  # two shares
+    feed_server.add("/big.xml", BODY)
+    settings = settings_for(tmp_path, feed_server.url("/big.xml"))
+    store = Store(settings.database.reveal())
+    store.migrate()
+    with Fetcher(fetch_limits(settings)) as fetcher, worker_pool(settings) as workers:
+        pipeline = Pipeline(settings, store, fetcher, workers)
+        first = pipeline.cycle().outcomes[0]
+        used = len(workers.pids())  # one feed, nothing warmed: the shares started both
+        second = pipeline.cycle().outcomes[0]
+    stored = store.items()
+    state = store.feed_state("big")
+    with store.db.read() as conn:
+        scored = conn.execute(select(func.count(distinct(item_scores.c.item_id)))).scalar()
+    store.close()
+    assert used == 2
+    assert (first.status, first.items_new, first.items_duplicate) == ("new", 60, 0)
+    assert len(stored) == 60 and len({i.title for i in stored}) == 60
+    assert scored == 60, "every item was assessed"
+    assert state.etag is not None and state.last_success is not None
+    assert (second.status, second.items_new) == ("not_modified", 0)
+
+
+def test_a_share_stored_alone_leaves_the_state_for_the_next_poll_to_finish(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(tmp_path, "http://127.0.0.1:9/big.xml")
+    source = REGISTRY["rss"](settings.feeds[0])
+    url = "http://127.0.0.1:9/big.xml"
+    fetched = FetchResult("ok", url, url, body=BODY, etag='"v1"')
+    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    with Store(settings.database.reveal()) as store:
+        store.migrate()
+        new, dup, _ = ingest_share(source, fetched, now, 1, 3, store)  # then the poll fails
+        assert (new, dup) == (20, 0)
+        assert store.feed_state("big").etag is None, "the state waits for every share"
+        ok = FeedState("big", etag='"v1"', last_success=now)
+        new, dup, _ = ingest(source, fetched, ok, now, store)  # the next poll: whole
+        assert (new, dup) == (40, 20)
+        assert store.count_items() == 60
+        assert store.feed_state("big").etag == '"v1"'
