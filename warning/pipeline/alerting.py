@@ -20,7 +20,7 @@ from ..alerting.rules.advisory import AdvisoryRule, advisory_signals
 from ..alerting.rules.types import FlatlineRule, SpikeRule
 from ..config import Settings
 from ..notify import Notifiers
-from ..records import Decided, Evidence, Headline, Signal
+from ..records import Decided, Evidence, FeedState, Headline, Signal
 from ..store import Store
 from ..store.alerts import StoredAlert
 
@@ -41,6 +41,8 @@ class Alerter:
         self._history_cache: dict[
             Rule, tuple[tuple[datetime, datetime | None], dict[str, list[int]], list[int]]
         ] = {}
+        #: The feeds' states, read once per evaluation for the operator rules to share.
+        self._states: dict[str, FeedState] | None = None
         operator = settings.operator
         self.operator_rules = (
             watcher.rules(operator.routes, operator.feed_failures) if operator.enabled else ()
@@ -76,6 +78,7 @@ class Alerter:
         # Every verdict first, then what is open once they are recorded: an inhibiting
         # alert decided this cycle mutes others whatever the rules' order.
         steps = []
+        self._states = None  # read again: polls have run since the last evaluation
         for rule in (*rules.active, *self.operator_rules):
             episodes = alerts.last_closed(rule.name)
             for signal in self.signals(rule, now, open_):
@@ -203,7 +206,7 @@ class Alerter:
             return watcher.signals(
                 rule,
                 now,
-                self.store.feed_states(),
+                self._feed_states(),
                 {f.name: f.every for f in settings.feeds},
                 settings.operator.feed_failures,
                 self.reload_problems,
@@ -234,6 +237,11 @@ class Alerter:
             )
             for subject in sorted(subjects)
         ]
+
+    def _feed_states(self) -> dict[str, FeedState]:
+        if self._states is None:
+            self._states = self.store.feed_states()
+        return self._states
 
     def _evidence(self, rule: Rule, start: datetime, end: datetime) -> dict[str, list[Evidence]]:
         """The rule's evidence in [start, end) per subject: its zone, or each country."""
