@@ -100,8 +100,9 @@ def ingest_share(
         items=parsed.items[share::shares],
         assessments=parsed.assessments[share::shares],
     )
+    del parsed  # the other shares' items go before the assessing starts
     new, dup = store_parsed(store, source.feed.name, None, mine, now)
-    return new, dup, parsed.warnings
+    return new, dup, mine.warnings
 
 
 def store_parsed(
