@@ -18,7 +18,7 @@ from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from warning import config
 from warning.pipeline import Pipeline, fetch_limits, polling, worker_pool
-from warning.pipeline.intake import ingest, ingest_share
+from warning.pipeline.intake import ingest
 from warning.records import FeedState, FetchResult
 from warning.sources import REGISTRY
 from warning.sources.http import Fetcher
@@ -74,7 +74,7 @@ def test_a_share_stored_alone_leaves_the_state_for_the_next_poll_to_finish(
     now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
     with Store(settings.database.reveal()) as store:
         store.migrate()
-        new, dup, _ = ingest_share(source, fetched, now, 1, 3, store)  # then the poll fails
+        new, dup, _ = ingest(source, fetched, None, now, store, (1, 3))  # then the poll fails
         assert (new, dup) == (20, 0)
         assert store.feed_state("big").etag is None, "the state waits for every share"
         ok = FeedState("big", etag='"v1"', last_success=now)

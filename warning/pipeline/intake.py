@@ -63,53 +63,36 @@ def _start_worker(database_url: str) -> None:
 def ingest(
     source: Source,
     fetched: FetchResult,
-    state: FeedState,
+    state: FeedState | None,
     now: datetime,
     store: Store | None = None,
+    share: tuple[int, int] = (0, 1),
 ) -> tuple[int, int, tuple[str, ...]]:
     """Parse a fetched body and store its items with the feed's new state, atomically.
 
     Returns (items new, items duplicate, parse warnings). Runs in a worker process
     (with that worker's store) or inline (with the store passed in).
+
+    ``share`` (k, n) with n > 1 takes every n-th item from the k-th, stored with no
+    ``state``: a large body shared among the workers, whose state the caller saves
+    once every share is stored (pipeline/polling.py). Each worker parses the whole body
+    (a fifth of the work of assessing it): only the body crosses between processes.
     """
     store = store or _worker_store
     assert store is not None, "ingest() outside a worker needs a store"
     parsed = source.parse(fetched)
+    k, n = share
+    if n > 1:  # the other shares' items are dropped before the assessing starts
+        parsed = replace(parsed, items=parsed.items[k::n], assessments=parsed.assessments[k::n])
     new, dup = store_parsed(store, source.feed.name, state, parsed, now)
     return new, dup, parsed.warnings
-
-
-def ingest_share(
-    source: Source,
-    fetched: FetchResult,
-    now: datetime,
-    share: int,
-    shares: int,
-    store: Store | None = None,
-) -> tuple[int, int, tuple[str, ...]]:
-    """Parse a large body and store one share of its items (every ``shares``-th from
-    ``share``), without the feed's state, which the caller saves once every share is
-    stored (pipeline/polling.py). Each worker parses the whole body (a fifth of the
-    work of assessing it) so that only the body, never items, crosses between processes.
-    """
-    store = store or _worker_store
-    assert store is not None, "ingest_share() outside a worker needs a store"
-    parsed = source.parse(fetched)
-    mine = replace(
-        parsed,
-        items=parsed.items[share::shares],
-        assessments=parsed.assessments[share::shares],
-    )
-    del parsed  # the other shares' items go before the assessing starts
-    new, dup = store_parsed(store, source.feed.name, None, mine, now)
-    return new, dup, mine.warnings
 
 
 def store_parsed(
     store: Store, feed: str, state: FeedState | None, parsed: ParseResult, now: datetime
 ) -> tuple[int, int]:
     """Assess the parsed items not stored yet, and store them all with the feed's state
-    (None: a share of a body, stored without it; see :func:`ingest_share`).
+    (None: a share of a body, stored without it; see :func:`ingest`).
 
     Returns (items new, items duplicate). The half of a poll after parsing: replays
     (:mod:`warning.backtest.replay`) enter archived items here, as if a feed had carried them.

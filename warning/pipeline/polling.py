@@ -24,7 +24,7 @@ from ..sources import REGISTRY, Source
 from ..sources.http import Fetcher
 from ..store import Store
 from .alerting import Alerter
-from .intake import ingest, ingest_share
+from .intake import ingest
 from .workers import WorkCancelled, WorkerPool, WorkerTimeout
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ class Pipeline:
 
         def share(k: int) -> tuple[int, int, tuple[str, ...]]:
             return self.workers.call(
-                ingest_share, source, fetched, now, k, shares, deadline=self.parse_deadline
+                ingest, source, fetched, None, now, None, (k, shares), deadline=self.parse_deadline
             )
 
         with ThreadPoolExecutor(shares - 1, thread_name_prefix="share") as others:
