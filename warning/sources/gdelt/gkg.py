@@ -73,6 +73,7 @@ class GdeltGkgSource(GdeltSource):
     kind: ClassVar[str] = "gdelt-gkg"
     Options: ClassVar[type] = GkgOptions
     index_suffix: ClassVar[str] = ".gkg.csv.zip"
+    news: ClassVar[bool] = True  # titles the pipeline assesses, as an RSS feed's
 
     def parse_body(self, fetched: FetchResult) -> ParseResult:
         """The titled articles of a changed GKG file."""
