@@ -42,6 +42,10 @@ UNREST = {
     "title": "Thousands of protesters clash with police in Niamey, Niger; tear gas fired",
     "description": "Marchers blocked roads in the capital.",
 }
+UNREST_2 = {
+    "title": "Protesters back on the streets of Niamey, Niger, as police fire tear gas again",
+    "description": "Shops stayed shut along the main avenue.",
+}
 
 COMMON = {"countries": "*", "threshold": 0.5, "min_outlets": 1, "corroborate": 2}
 RULES: list[dict[str, Any]] = [
@@ -342,3 +346,39 @@ def test_replay_and_backtest_mark_the_muted_unrest_and_show_the_incident(
         (datetime.fromisoformat(a["at"]), a["rule"], a["decision"], a["muted_by"])
         for a in replayed["alerts"]
     ] == [e[:4] for e in expected]
+
+
+def test_an_alert_told_then_muted_is_told_as_ongoing_when_its_inhibitor_resolves(
+    make_desk: Any,
+) -> None:
+    desk = make_desk(inhibit=MUTE_UNREST)
+    desk.newsroom.publish("lome-post", UNREST, T0)
+    [told] = desk.cycle(T0)
+    assert (told.rule, told.decision, told.muted_by) == ("unrest-spike", "new", None)
+    t1 = T0 + timedelta(minutes=10)
+    desk.newsroom.publish("sahel-wire", NIGER_COUP, t1)
+    desk.newsroom.publish("niamey-daily", COUP_2, t1)
+    assert [(d.rule, d.decision) for d in desk.cycle(t1)] == [("coup", "new")]
+    # A second outlet on the unrest while the corroborated coup is open: recorded, muted.
+    t2 = T0 + timedelta(minutes=40)
+    desk.newsroom.publish("sahel-wire", UNREST_2, t2)
+    [muted] = desk.cycle(t2)
+    assert (muted.rule, muted.decision, muted.muted_by) == (
+        "unrest-spike",
+        "escalated",
+        "coup|coup|1",
+    )
+    sent = len(desk.slack.posted())
+    assert [e["deliveries"][0]["status"] for e in desk.store.alerts.events(told.alert_id)][
+        -1
+    ] == "muted"
+    # The coup resolves: the unrest, still open and heard of before, is told once as ongoing.
+    desk.cycle(t1 + timedelta(hours=2, minutes=10))
+    decided = desk.cycle(t1 + timedelta(hours=3, minutes=20))
+    assert sorted((d.rule, d.decision, d.muted_by) for d in decided) == [
+        ("coup", "resolved", None),
+        ("unrest-spike", "ongoing", None),
+    ]
+    desk.cycle(t1 + timedelta(hours=3, minutes=21))
+    later = desk.slack.posted()[sent:]
+    assert any("ONGOING" in m.text and "Unrest" in m.text for m in later), [m.text for m in later]
