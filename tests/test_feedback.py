@@ -274,7 +274,7 @@ def test_a_candidate_no_worse_is_installed_and_scored_with(desk: Desk) -> None:
     assert f"installed as this deployment's model in {installed.parent}" in out
     # The candidate was written beside it (the default place), then copied in.
     assert (desk.state / "models" / "candidate" / "instability.skops").is_file()
-    assert scorer.running_path() == installed.with_suffix(".pack")
+    assert pack.running_path() == installed.with_suffix(".pack")
     card = pack.read_card(installed.with_suffix(".pack"))
     assert scorer.load().version == card["version"] != SHIPPED
     assert artifact.load(installed.with_suffix(".skops")).version == card["version"]
@@ -294,8 +294,11 @@ def test_a_candidate_no_worse_is_installed_and_scored_with(desk: Desk) -> None:
         assert str(story["title"]) not in text and str(story["description"]) not in text
     for word in ("Soldiers", "Niamey", "Koulouba", "Ouagadougou", "N'Djamena"):
         assert word not in text
-    # evaluate --feedback now measures the deployment's model.
+    # evaluate --feedback now measures the deployment's model, and check verifies it.
     assert desk.evaluate()["model"] == card["version"]
+    code, out, err = desk.run("check")
+    assert code == 0, err
+    assert f"model: {card['version']} (this deployment's own: {installed}.pack)" in out
 
 
 def test_a_worse_candidate_is_refused_and_the_running_model_stays(
@@ -326,7 +329,7 @@ def test_nothing_held_back_means_nothing_installed(desk: Desk, tmp_path: Path) -
     assert "no judgement on a label is held back" in err and "wait for more verdicts" in err
     assert (tmp_path / "m.pack").is_file()
     assert not (desk.state / "models" / "instability.pack").exists()
-    assert scorer.running_path() == pack.default_path()
+    assert pack.running_path() == pack.default_path()
 
 
 def test_the_deployment_model_is_not_a_place_to_write_to(desk: Desk) -> None:
@@ -347,8 +350,8 @@ def test_a_local_model_beside_another_shipped_version_is_set_aside(
     card = json.loads(card_path.read_text(encoding="utf-8"))
     card["feedback"]["shipped"] = "instability-000000000000"  # as after an upgrade
     card_path.write_text(json.dumps(card), encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="warning.classify.scorer"):
-        assert scorer.running_path() == pack.default_path()
+    with caplog.at_level(logging.WARNING, logger="warning.classify.pack"):
+        assert pack.running_path() == pack.default_path()
         assert scorer.load().version == SHIPPED
     assert "trained beside the shipped model instability-000000000000" in caplog.text
     assert f"not this installation's {SHIPPED}" in caplog.text
@@ -363,12 +366,16 @@ def test_a_damaged_local_model_names_the_way_back(desk: Desk) -> None:
     with pytest.raises(ModelError) as err:
         scorer.load()
     assert f"delete {models} to score with the shipped model" in str(err.value.hint)
+    # warning check reads it as scoring would, and says the same.
+    code, out, stderr = desk.run("check")
+    assert code == 2 and "model:" not in out
+    assert f"delete {models} to score with the shipped model" in stderr
 
 
 def test_without_a_local_model_the_shipped_one_runs(desk: Desk) -> None:
     # The test session's state directory is its own (tests/hermetic.py), and each test
     # here has one more: a developer's own model is never picked up.
-    assert scorer.running_path() == pack.default_path()
+    assert pack.running_path() == pack.default_path()
 
 
 # --- the held-back split and the training rows --------------------------------------------

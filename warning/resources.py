@@ -51,7 +51,7 @@ def local_models() -> Path:
 
     ``<state directory>/models``: ``warning train --with-feedback`` installs a model
     here only when it is no worse than the one running, and scoring prefers it to the
-    shipped one (:func:`warning.classify.scorer.running_path`).
+    shipped one (:func:`warning.classify.pack.running_path`).
     """
     return state_dir() / "models"
 

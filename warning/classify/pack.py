@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +40,8 @@ from . import LABELS
 
 if TYPE_CHECKING:
     import numpy as np
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "instability"
 MAGIC = b"WARNPACK"
@@ -83,6 +86,63 @@ def rebuild_hint(path: Path) -> str:
         f"rebuild it from {path.with_suffix('.skops').name} with "
         f"`warning train --pack-only{out}`, or {RETRAIN}"
     )
+
+
+# --- the running model ----------------------------------------------------------------
+
+#: How an operator returns to the shipped model.
+GO_BACK = "delete {} to score with the shipped model"
+
+
+def running_path() -> Path:
+    """The pack a deployment scores with: its own model when it has one, else the shipped.
+
+    Its own is ``<state directory>/models/instability.pack``, which ``warning train
+    --with-feedback`` writes only when it is no worse than the model it replaces. Such
+    a model names the shipped model it was trained beside (its card's
+    ``feedback.shipped``): after an upgrade that ships another one it is set aside, and
+    the log says so, until it is trained again; so an upgrade's model (and features)
+    always take effect.
+    """
+    shipped = default_path()
+    local = resources.local_models() / f"{MODEL_NAME}.pack"
+    if not local.is_file():
+        return shipped
+    try:
+        base = read_card(local).get("feedback", {}).get("shipped")
+    except ModelError as exc:
+        raise untrusted(local, exc) from None
+    current = read_card(shipped).get("version")
+    if base is not None and base != current:
+        log.warning(
+            "%s was trained beside the shipped model %s, not this installation's %s: "
+            "scoring with the shipped model until `warning train --with-feedback` "
+            "trains it again",
+            local,
+            base,
+            current,
+        )
+        return shipped
+    return local
+
+
+def untrusted(path: Path, error: ModelError) -> ModelError:
+    """``error`` about the pack at ``path``; for a deployment's own model, with the way
+    back to the shipped one first."""
+    if path.parent != resources.local_models():
+        return error
+    return ModelError(error.message, f"{GO_BACK.format(path.parent)}, or {error.hint}")
+
+
+def read_running(path: Path | None = None) -> tuple[Path, dict[str, Any], bytes]:
+    """The running model's pack (or the one at ``path``), verified: where it is, its
+    header and its body (scoring's and ``warning check``'s one way to read it)."""
+    path = (path or running_path()).with_suffix(".pack")
+    try:
+        header, body = read(path)
+    except ModelError as exc:
+        raise untrusted(path, exc) from None
+    return path, header, body
 
 
 # --- reading ------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import resources
 from ..errors import ModelError
 from . import LABELS, Scored, pack
 from .text import OPENING
@@ -160,57 +159,15 @@ def _arrays(header: dict[str, Any], body: bytes, path: Path) -> dict[str, np.nda
     return out
 
 
-#: How an operator returns to the shipped model.
-GO_BACK = "delete {} to score with the shipped model"
-
-
-def running_path() -> Path:
-    """The pack a deployment scores with: its own model when it has one, else the shipped.
-
-    Its own is ``<state directory>/models/instability.pack``, which ``warning train
-    --with-feedback`` writes only when it is no worse than the model it replaces. Such
-    a model names the shipped model it was trained beside (its card's
-    ``feedback.shipped``): after an upgrade that ships another one it is set aside, and
-    the log says so, until it is trained again; so an upgrade's model (and features)
-    always take effect.
-    """
-    shipped = pack.default_path()
-    local = resources.local_models() / f"{pack.MODEL_NAME}.pack"
-    if not local.is_file():
-        return shipped
-    try:
-        base = pack.read_card(local).get("feedback", {}).get("shipped")
-    except ModelError as exc:
-        raise ModelError(exc.message, f"{GO_BACK.format(local.parent)}, or {exc.hint}") from None
-    current = pack.read_card(shipped).get("version")
-    if base is not None and base != current:
-        log.warning(
-            "%s was trained beside the shipped model %s, not this installation's %s: "
-            "scoring with the shipped model until `warning train --with-feedback` "
-            "trains it again",
-            local,
-            base,
-            current,
-        )
-        return shipped
-    return local
-
-
 def load(path: Path | None = None) -> Scorer:
     """Load and verify a pack (``path`` with any suffix names the model's files; default:
-    the running model, :func:`running_path`)."""
-    path = (path or running_path()).with_suffix(".pack")
+    the running model, :func:`~warning.classify.pack.running_path`)."""
+    path, header, body = pack.read_running(path)
     try:
-        header, body = pack.read(path)
-        try:
-            return Scorer(header, body, path)
-        except (KeyError, TypeError, ValueError) as exc:  # a header its writer got wrong
-            hint = pack.rebuild_hint(path)
-            raise ModelError(f"{path} has a damaged header ({exc!r})", hint) from None
-    except ModelError as exc:
-        if path.parent != resources.local_models():
-            raise
-        raise ModelError(exc.message, f"{GO_BACK.format(path.parent)}, or {exc.hint}") from None
+        return Scorer(header, body, path)
+    except (KeyError, TypeError, ValueError) as exc:  # a header its writer got wrong
+        damaged = ModelError(f"{path} has a damaged header ({exc!r})", pack.rebuild_hint(path))
+        raise pack.untrusted(path, damaged) from None
 
 
 _LOCK = threading.Lock()
@@ -218,7 +175,8 @@ _DEFAULT: Scorer | None = None
 
 
 def load_default() -> Scorer:
-    """The running model's pack (:func:`running_path`), loaded once per process."""
+    """The running model's pack (:func:`~warning.classify.pack.running_path`), loaded
+    once per process."""
     global _DEFAULT
     if _DEFAULT is None:
         with _LOCK:

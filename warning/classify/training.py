@@ -196,7 +196,8 @@ def with_feedback(
     """
     from . import pack
     from .feedback import prepare
-    from .scorer import load, running_path
+    from .pack import running_path
+    from .scorer import load
 
     out = (out or candidate_path()).with_suffix(".skops")
     installed = resources.local_models() / f"{MODEL_NAME}.skops"

@@ -80,18 +80,18 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         print(problem, file=sys.stderr)
     if broken:
         return EXIT_USAGE
-    # The pack's reader verifies it (whole, unchanged, the one its card names) with the
-    # standard library: checking need not import numpy, as scoring does.
+    # The running model (the deployment's own, trained on the desk's verdicts, or the
+    # shipped one), verified as scoring reads it (whole, unchanged, the one its card
+    # names) with the standard library: checking need not import numpy, as scoring does.
     from ..classify import LABELS, pack
 
     try:
-        header, _ = pack.read()
+        path, header, _ = pack.read_running()
         if tuple(header.get("labels", ())) != LABELS:
-            raise ModelError(
-                f"{pack.default_path()} has labels {header.get('labels')}, not {list(LABELS)}",
-                pack.rebuild_hint(pack.default_path()),
-            )
-        print(f"  model: {header['version']}")
+            wrong = f"{path} has labels {header.get('labels')}, not {list(LABELS)}"
+            raise pack.untrusted(path, ModelError(wrong, pack.rebuild_hint(path)))
+        own = "" if path == pack.default_path() else f" (this deployment's own: {path})"
+        print(f"  model: {header['version']}{own}")
     except ModelError as exc:
         print(f"{exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""), file=sys.stderr)
         return EXIT_USAGE
