@@ -77,7 +77,7 @@ def test_migrate_creates_tables_and_is_idempotent(db_url: str) -> None:
         try:
             assert current_revision(engine) is None
             store.migrate()
-            assert current_revision(engine) == head_revision() == "0010"
+            assert current_revision(engine) == head_revision() == "0011"
             tables = {"feeds", "items", "sightings", "item_countries", "item_places", "item_scores"}
             assert tables <= set(inspect(engine).get_table_names())
             store.migrate()  # a second start finds nothing to do

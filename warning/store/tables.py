@@ -100,7 +100,7 @@ sightings = Table(
     Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("feed_id", Integer, ForeignKey("feeds.id"), nullable=False),
     Column("outlet", Text),
-    Column("seen_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False, index=True),  # flatline counts (0011)
     UniqueConstraint("item_id", "feed_id"),
 )
 
