@@ -56,7 +56,7 @@ class Runtime:
         is created (0.2 s on SQLite), rather than when the cycle begins
         (docs/performance.md).
         """
-        if self.store.is_new():
+        if self.settings.feeds and self.store.is_new():
             self.workers.warm(self.workers.workers)
         self.store.migrate()
         self.sync_feeds()
