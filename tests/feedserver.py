@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -77,7 +78,13 @@ class FeedServer:
     """Threaded HTTP/1.1 server with keep-alive, conditional GET and fault knobs."""
 
     def __init__(
-        self, latency: float = 0.0, *, port: int = 0, directory: Path | str | None = None
+        self,
+        latency: float = 0.0,
+        *,
+        port: int = 0,
+        directory: Path | str | None = None,
+        address: str = "127.0.0.1",  # another loopback address (127.0.0.2) is another host
+        tls: ssl.SSLContext | None = None,  # serve https with this server-side context
     ) -> None:
         self.latency = latency
         self.directory = Path(directory) if directory is not None else None
@@ -100,7 +107,10 @@ class FeedServer:
         }
         self._in_flight = 0  # handlers running (wait_idle)
         self._unanswered = 0  # requests received and not yet answered (max_concurrent)
-        self._httpd = _Server(("127.0.0.1", port), _Handler)
+        self._httpd = _Server((address, port), _Handler)
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self._httpd.feeds = self
         self._serving = ServerThread(self._httpd, "feedserver")
 
@@ -113,7 +123,7 @@ class FeedServer:
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         """The absolute URL of ``path`` on this server, by ``host`` (a name tests route here)."""
-        return f"http://{host}:{self.port}/{path.lstrip('/')}"
+        return f"{self.scheme}://{host}:{self.port}/{path.lstrip('/')}"
 
     def start(self) -> FeedServer:
         """Serve in a daemon thread (idempotent)."""

@@ -21,7 +21,13 @@ import pytest
 
 from tests.bombs import CAP, GIB, bomb, compressed, fetch_in_child, stacked
 from tests.feedserver import FeedServer
-from tests.publicnames import PUBLIC_V4, PUBLIC_V6, PublicNames, loopback_names
+from tests.publicnames import (
+    PUBLIC_REFUSING,
+    PUBLIC_V4,
+    PUBLIC_V6,
+    PublicNames,
+    loopback_names,
+)
 from warning.errors import (
     BodyTooLarge,
     ConnectError,
@@ -642,6 +648,80 @@ def test_a_public_feed_may_redirect_to_public_hosts_and_its_own(
     assert result.body == FEED and result.final_url == public.url("/feed.xml", host="cdn.example")
     # the feed's own host is trusted as configured; only the new one was looked up, with it
     assert sorted(names.asked) == ["cdn.example", "news.example"]
+
+
+def test_a_vetted_host_is_reached_where_it_was_vetted_not_where_a_second_lookup_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # DNS rebinding: rebind.example is public to the check (PublicNames) and, asked
+    # again, private (127.0.0.2, another host of this machine, the same port). The
+    # fetch must go to the address it checked, with the name in its Host header.
+    names = PublicNames()
+    with (
+        Fetcher(resolve=names) as fetcher,
+        FeedServer() as origin,
+        FeedServer(address="127.0.0.2") as inner,
+        FeedServer(port=inner.port) as vetted,  # where the vetted address routes (tests)
+    ):
+        loopback_names(monkeypatch, {"rebind.example": "127.0.0.2"})
+        inner.add("/feed.xml", b"internal secret")
+        vetted.add("/feed.xml", FEED)
+        target = inner.url("/feed.xml", host="rebind.example")
+        origin.add("/feed.xml", b"", status=302, location=target)
+
+        result = fetcher.fetch(origin.url("/feed.xml", host="news.example"))
+
+        assert inner.requests == []
+        [(_, path, headers)] = vetted.requests
+    assert result.body == FEED and result.final_url == target
+    assert path == "/feed.xml" and headers["Host"] == f"rebind.example:{inner.port}"
+    assert names.asked.count("rebind.example") == 1
+
+
+def test_a_vetted_https_host_is_checked_by_its_name_at_its_address(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Connected to by address, the server still gets the name in the SNI, and its
+    # certificate is checked against the name: one for the address would not do.
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("secure.example").configure_cert(served)
+    loopback_names(monkeypatch)
+    with (
+        Fetcher(resolve=PublicNames()) as fetcher,
+        FeedServer() as origin,
+        FeedServer(tls=served) as secure,
+    ):
+        secure.add("/feed.xml", FEED)
+        target = secure.url("/feed.xml", host="secure.example")
+        origin.add("/feed.xml", b"", status=302, location=target)
+
+        result = fetcher.fetch(origin.url("/feed.xml", host="news.example"))
+
+        assert [headers["Host"] for _, _, headers in secure.requests] == [
+            f"secure.example:{secure.port}"
+        ]
+    assert result.body == FEED and result.final_url == target
+
+
+def test_a_vetted_host_is_tried_at_each_of_its_addresses(
+    public_fetcher: tuple[Fetcher, PublicNames],
+) -> None:
+    fetcher, names = public_fetcher
+    names.names["two.example"] = [PUBLIC_REFUSING, PUBLIC_V4]  # the first refuses
+    with FeedServer() as public:
+        public.add("/a", b"", status=302, location=public.url("/feed.xml", host="two.example"))
+        public.add("/feed.xml", FEED)
+
+        result = fetcher.fetch(public.url("/a", host="news.example"))
+
+    assert result.body == FEED
 
 
 def test_a_feed_on_a_private_address_may_redirect_within_private_space(

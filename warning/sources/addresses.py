@@ -17,8 +17,9 @@ multicast, reserved, unspecified or otherwise not globally routable, for IPv4 an
 IPv6 alike, looking through IPv4 addresses carried in IPv6 ones (``::ffff:127.0.0.1``,
 6to4). Names are resolved through a :data:`Resolver`, by default the event loop's
 ``getaddrinfo`` (run in a thread, so the loop never waits on DNS). The check resolves
-the name, and the connection then resolves it again; a name whose answers change in
-between (DNS rebinding) is not caught here.
+the name once: the fetch then connects to the addresses checked (Host header, SNI and
+certificate check still by name), so a name whose answers change between the check and
+the connection (DNS rebinding) cannot lead it elsewhere.
 """
 
 from __future__ import annotations
@@ -75,21 +76,25 @@ class Guard:
         self._resolve = resolve
         self._public_origin: bool | None = None
 
-    async def check(self, target: httpx.URL, lead: str) -> None:
+    async def check(self, target: httpx.URL, lead: str) -> list[IPAddress] | None:
         """ForbiddenAddress if ``target`` leads from a public origin into private space.
 
         ``lead`` opens the message: how the fetch came to ``target`` (e.g.
-        "http://a/feed redirects to http://b/").
+        "http://a/feed redirects to http://b/"). Returns the addresses a host name was
+        found to have, all public, which the fetch must then connect to (not to what a
+        second lookup may answer); None when nothing needs pinning (the origin's own
+        host, a private origin, an address written in the URL).
         """
         host = target.host
         if host == self.origin.host:
-            return
+            return None
         if self._public_origin is None:
             origin_addresses = await self._addresses(self.origin)
             self._public_origin = all(non_public(a) is None for a in origin_addresses)
         if not self._public_origin:
-            return
-        for address in await self._addresses(target):
+            return None
+        addresses = await self._addresses(target)
+        for address in addresses:
             why = non_public(address)
             if why is None:
                 continue
@@ -100,6 +105,7 @@ class Guard:
                 "may not lead into this machine or a private network",
                 hint=f"if the feed is truly internal, point its url at {target} directly",
             )
+        return None if _literal(host) is not None else addresses
 
     async def _addresses(self, url: httpx.URL) -> list[IPAddress]:
         host = url.host

@@ -36,7 +36,7 @@ from ..errors import (
     TooManyRedirects,
 )
 from ..records import FetchResult
-from .addresses import Guard, Resolver, system_resolve
+from .addresses import Guard, IPAddress, Resolver, system_resolve
 from .files import fetch_file
 from .http_errors import redirect_target, translate
 from .transport import ShardedTransport, drain, read_body
@@ -301,14 +301,14 @@ class Fetcher:
         if learnt_from is not None and not learnt_from.lower().startswith(("http:", "https:")):
             learnt_from = None
         guard = Guard(learnt_from or url, self._resolve)
+        vetted = None  # the addresses the check found for target's host, if it ran
         if learnt_from is not None:
-            await guard.check(target, f"the answer from {learnt_from} names {url}")
+            vetted = await guard.check(target, f"the answer from {learnt_from} names {url}")
         seen = {target}
         received = 0
         hops = 0
         while True:
-            request = self._client.build_request("GET", target, headers=headers, timeout=timeout)
-            response = await self._client.send(request, stream=True)
+            response = await self._send(target, vetted, headers, timeout)
             try:
                 status = response.status_code
                 answered = url if hops == 0 else str(target)
@@ -330,7 +330,7 @@ class Fetcher:
                             hint="point the feed url at the final address",
                         )
                     via = "" if hops == 1 else f" (fetching {url})"
-                    await guard.check(target, f"{answered} redirects to {target}{via}")
+                    vetted = await guard.check(target, f"{answered} redirects to {target}{via}")
                     seen.add(target)
                     continue
                 if status == 304:
@@ -360,6 +360,41 @@ class Fetcher:
                 )
             finally:
                 await response.aclose()
+
+    async def _send(
+        self,
+        target: httpx.URL,
+        vetted: list[IPAddress] | None,
+        headers: dict[str, str],
+        timeout: httpx.Timeout,
+    ) -> httpx.Response:
+        """GET ``target``, its body left to stream.
+
+        A host the address check vetted is reached at the addresses it vetted, never
+        resolved again: a second answer could differ (DNS rebinding: public to the
+        check, private to the connection). Its name still goes in the Host header and,
+        over TLS, in the SNI and the certificate check. The addresses are tried in
+        turn, as a connection by name would try them.
+        """
+        if not vetted:
+            request = self._client.build_request("GET", target, headers=headers, timeout=timeout)
+            return await self._client.send(request, stream=True)
+        named = {**headers, "Host": target.netloc.decode("ascii")}
+        unreachable: Exception | None = None
+        for address in vetted:
+            request = self._client.build_request(
+                "GET",
+                target.copy_with(host=str(address)),
+                headers=named,
+                timeout=timeout,
+                extensions={"sni_hostname": target.host},
+            )
+            try:
+                return await self._client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                unreachable = exc
+        assert unreachable is not None
+        raise unreachable
 
 
 # --- helpers -------------------------------------------------------------------
