@@ -387,7 +387,7 @@ class Fetcher:
                 target.copy_with(host=str(address)),
                 headers=named,
                 timeout=timeout,
-                extensions={"sni_hostname": target.host},
+                extensions={"sni_hostname": target.raw_host.decode("ascii")},
             )
             try:
                 return await self._client.send(request, stream=True)
