@@ -39,13 +39,13 @@ AMINA = "U024BE7LH"
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
-def open_alert(store: Store) -> int:
+def open_alert(store: Store, subject: str = "NE") -> int:
     """An open alert, as the lifecycle opens one."""
-    signal = Signal("NE", "coup", T0 - timedelta(hours=6), T0, 0.9, ("Wire",), (), ())
+    signal = Signal(subject, "coup", T0 - timedelta(hours=6), T0, 0.9, ("Wire",), (), ())
     fields = {
-        "dedup_key": f"coup|NE|coup|{T0.isoformat()}",
+        "dedup_key": f"coup|{subject}|coup|{T0.isoformat()}",
         "rule": "coup",
-        "subject": "NE",
+        "subject": subject,
         "label": "coup",
         "severity": "critical",
         "status": "open",
@@ -244,6 +244,37 @@ def test_false_alarm_is_verified_stored_and_shown(desk: Desk, server: Interactio
     assert update.blocks[-1]["block_id"] == VERDICT_BLOCK  # the buttons stay
     reply = desk.slack.posted()[-1]
     assert reply.thread_ts == desk.posted.ts and reply.text == line
+
+
+def test_a_click_on_a_reply_shows_the_verdict_on_that_reply_and_in_its_thread(
+    desk: Desk, server: InteractionServer
+) -> None:
+    # In an incident the later alerts are replies in its thread, each with its buttons.
+    second = open_alert(desk.store, "BF")
+    parent = f"{desk.posted.channel}:{desk.posted.ts}"
+    desk.notifier.send(make_message(alert_id=second), None, parent)
+    reply = desk.slack.posted()[-1]
+    assert reply.thread_ts == desk.posted.ts
+    before = len(desk.slack.updates())  # sending the reply updated the parent's summary
+    payload = desk.payload("confirm", value=str(second))
+    payload["message"] = {
+        "type": "message",
+        "ts": reply.ts,
+        "thread_ts": reply.thread_ts,
+        "text": reply.text,
+        "blocks": reply.blocks,
+    }
+    payload["container"] |= {"message_ts": reply.ts, "thread_ts": reply.thread_ts}
+    body = form(payload)
+    assert post(server, body, signed(body))[0] == 200
+
+    wait_for(lambda: len(desk.slack.posted()) == 3, 10, "the verdict said in the thread")
+    [update] = desk.slack.updates()[before:]
+    assert update.ts == reply.ts, "the parent was overwritten with the reply's blocks"
+    assert update.blocks is not None and update.text == reply.text
+    assert verdict_shown(update.blocks).startswith("Confirmed — @amina, ")
+    said = desk.slack.posted()[-1]
+    assert said.thread_ts == desk.posted.ts and said.text == verdict_shown(update.blocks)
 
 
 def test_a_later_verdict_by_someone_else_replaces_the_line(

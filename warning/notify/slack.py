@@ -340,10 +340,17 @@ class SlackNotifier(Notifier):
         return self._team
 
     def show_verdict(
-        self, channel: str, ts: str, blocks: Sequence[dict[str, Any]], text: str, line: str
+        self,
+        channel: str,
+        ts: str,
+        thread: str,
+        blocks: Sequence[dict[str, Any]],
+        text: str,
+        line: str,
     ) -> None:
-        """Edit the alert's message (``blocks`` and ``text``, as Slack last showed them) to
-        name the latest verdict, then say it in the thread; raise DeliveryError."""
+        """Edit the alert's message ``ts`` (``blocks`` and ``text``, as Slack last showed
+        them) to name the latest verdict, then say it in ``thread`` (the parent's ts: the
+        message's own, or the incident's it is a reply in); raise DeliveryError."""
         content: dict[str, Any] = {
             "text": text,
             "blocks": with_verdict(blocks, line),
@@ -353,7 +360,7 @@ class SlackNotifier(Notifier):
         update = self._client.chat_update
         self._call("chat.update", channel, lambda: update(channel=channel, ts=ts, **content))
         reply = {"text": line, "parse": "none", "link_names": False}
-        self._post(channel, reply, thread_ts=ts, reply_broadcast=False)
+        self._post(channel, reply, thread_ts=thread, reply_broadcast=False)
 
     def tell(self, response_url: str, text: str) -> None:
         """An ephemeral note to the analyst who clicked, through the click's ``response_url``.

@@ -141,11 +141,17 @@ class Clicks:
     def _show(
         self, notifier: SlackNotifier, payload: dict[str, Any], alert_id: int, decision: str
     ) -> None:
-        """The alert's message names the verdict that stands; its thread says this one."""
+        """The alert's message names the verdict that stands; its thread says this one.
+
+        The message is the one clicked: an incident's later alerts are replies in its
+        thread, and the verdict goes on that reply (never over the thread's parent);
+        the line that says it goes in the thread.
+        """
         message = payload.get("message") or {}
         container = payload.get("container") or {}
         channel = container.get("channel_id") or (payload.get("channel") or {}).get("id")
-        ts = message.get("thread_ts") or container.get("message_ts") or message.get("ts")
+        ts = container.get("message_ts") or message.get("ts")
+        thread = message.get("thread_ts") or ts
         blocks = message.get("blocks")
         if not (channel and ts and isinstance(blocks, list)):
             log.warning("alert %d: the click names no message to update", alert_id)
@@ -157,7 +163,7 @@ class Clicks:
             w = notifier.messages.words  # the language the alert was written in
             line = verdict_line(w.verdict(shown.decision), shown.by_name, shown.at, w)
             notifier.show_verdict(
-                str(channel), str(ts), blocks, str(message.get("text") or ""), line
+                str(channel), str(ts), str(thread), blocks, str(message.get("text") or ""), line
             )
         except (DeliveryError, StoreError) as exc:
             log.warning(
