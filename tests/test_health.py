@@ -335,3 +335,40 @@ def test_a_bad_listen_address_is_a_config_error(tmp_path: Path, value: str) -> N
     [problem] = caught.value.problems
     assert problem.key == "health.listen" and problem.line == 2
     assert "HOST:PORT" in problem.message
+
+
+def test_a_client_trickling_its_request_is_cut_off_at_the_connection_deadline(
+    tmp_path: Path,
+) -> None:
+    # One byte every 0.2 s never trips the 5 s read timeout; the deadline of the whole
+    # connection (shortened here from 15 s) still frees the slot.
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    server = HealthServer("127.0.0.1", 0, Health(store, timedelta(seconds=30), None))
+    server.httpd.connection_s = 1.0
+    server.start()
+    sock = socket.create_connection(server.address, timeout=10)
+    cut = False
+    try:
+        for byte in b"GET /healthz HTTP/1.0\r\nX-Slow: " + b"a" * 40:
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:  # reset: the server has cut it
+                cut = True
+                break
+            time.sleep(0.2)
+            sock.settimeout(0.01)
+            try:
+                cut = sock.recv(1024) == b""
+            except TimeoutError:
+                pass
+            except OSError:
+                cut = True
+            sock.settimeout(10)
+            if cut:
+                break
+        assert cut, "a trickling client kept its connection past the deadline"
+        assert get("http://{}:{}/healthz".format(*server.address))[0] in (200, 503)
+    finally:
+        sock.close()
+        server.close()
+        store.close()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 TOLERANCE = 3
 #: Seconds a client may stay silent mid-request before its connection is dropped.
 CLIENT_TIMEOUT_S = 5.0
+#: Seconds a connection may last, request and answer (none of ours needs a second).
+CONNECTION_S = 15.0
 #: Connections served at once; more are closed at once (a scraper and a probe need two).
 MAX_CONNECTIONS = 32
 #: The period the verdict gauges cover, as ``warning alerts report``'s default.
@@ -161,6 +164,16 @@ class BoundedServer(ThreadingHTTPServer):
         super().__init__(address, handler)
         self.owner = owner
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        #: A connection's whole life (one request: HTTP/1.0, no keep-alive).
+        self.connection_s = CONNECTION_S
+        # The per-read client timeout leaves a client trickling a byte a second its slot
+        # for as long as it likes (the Slack endpoint faces the internet): one thread
+        # cuts every connection that outlives connection_s, whatever it is doing.
+        self._deadlines: dict[Any, float] = {}
+        self._reaping = threading.Condition()
+        self._closing = False
+        self._reaper = threading.Thread(target=self._reap, name="listener-reaper", daemon=True)
+        self._reaper.start()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
@@ -173,10 +186,33 @@ class BoundedServer(ThreadingHTTPServer):
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._reaping:
+            self._deadlines[request] = time.monotonic() + self.connection_s
+            self._reaping.notify()
         try:
             super().process_request_thread(request, client_address)
         finally:
+            with self._reaping:
+                self._deadlines.pop(request, None)
             self.slots.release()
+
+    def server_close(self) -> None:
+        with self._reaping:
+            self._closing = True
+            self._reaping.notify()
+        super().server_close()
+
+    def _reap(self) -> None:
+        with self._reaping:
+            while not self._closing:
+                now = time.monotonic()
+                for connection, deadline in list(self._deadlines.items()):
+                    if deadline <= now:
+                        del self._deadlines[connection]
+                        with contextlib.suppress(OSError):  # closed already
+                            connection.shutdown(socket.SHUT_RDWR)
+                soonest = min(self._deadlines.values(), default=None)
+                self._reaping.wait(None if soonest is None else soonest - now)
 
 
 class Listener:
