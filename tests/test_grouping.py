@@ -119,6 +119,13 @@ def make_desk(tmp_path: Path, feed_server: FeedServer, db_url: str) -> Iterator[
             store.close()
 
 
+def coup_in_two_outlets(desk: Desk, at: datetime) -> list[tuple[str, str | None]]:
+    """Two outlets report the coup in Niamey (a corroborated coup): a cycle's decisions."""
+    desk.newsroom.publish("sahel-wire", NIGER_COUP, at)
+    desk.newsroom.publish("niamey-daily", COUP_2, at)
+    return [(d.rule, d.decision) for d in desk.cycle(at)]
+
+
 def _summary(update: Any) -> str:
     blocks = [b for b in update.blocks if b.get("block_id") == "warning-incident"]
     return blocks[0]["text"]["text"] if blocks else ""
@@ -195,9 +202,7 @@ def test_grouping_off_keeps_one_thread_per_alert(make_desk: Any) -> None:
 
 def test_unrest_is_muted_while_the_corroborated_coup_is_open_then_told(make_desk: Any) -> None:
     desk = make_desk(inhibit=MUTE_UNREST)
-    desk.newsroom.publish("sahel-wire", NIGER_COUP, T0)
-    desk.newsroom.publish("niamey-daily", COUP_2, T0)
-    assert [(d.rule, d.decision) for d in desk.cycle(T0)] == [("coup", "new")]
+    assert coup_in_two_outlets(desk, T0) == [("coup", "new")]
     t1 = T0 + timedelta(minutes=30)
     desk.newsroom.publish("lome-post", UNREST, t1)
     [muted] = desk.cycle(t1)
@@ -356,9 +361,7 @@ def test_an_alert_told_then_muted_is_told_as_ongoing_when_its_inhibitor_resolves
     [told] = desk.cycle(T0)
     assert (told.rule, told.decision, told.muted_by) == ("unrest-spike", "new", None)
     t1 = T0 + timedelta(minutes=10)
-    desk.newsroom.publish("sahel-wire", NIGER_COUP, t1)
-    desk.newsroom.publish("niamey-daily", COUP_2, t1)
-    assert [(d.rule, d.decision) for d in desk.cycle(t1)] == [("coup", "new")]
+    assert coup_in_two_outlets(desk, t1) == [("coup", "new")]
     # A second outlet on the unrest while the corroborated coup is open: recorded, muted.
     t2 = T0 + timedelta(minutes=40)
     desk.newsroom.publish("sahel-wire", UNREST_2, t2)
