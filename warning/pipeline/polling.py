@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 
 #: Slack for the database write and a wait for a worker, on top of a poll's two deadlines.
 POLL_MARGIN = timedelta(seconds=60)
-#: A news body this large (about 2,000 items) is shared among the workers, one share per
-#: this many bytes at most: assessing its items, not parsing them, is most of the work.
+#: A news body over this size (about 2,000 items) is shared among the workers, a share
+#: for each started unit of it at most: assessing its items, not parsing them, is most
+#: of the work, and a second worker halves it for the cost of a parse on another core.
 SHARE_BYTES = 1 << 20
 
 
@@ -209,7 +210,7 @@ class Pipeline:
         the body, assesses and stores its share), the state saved once all are stored."""
         if self.workers.inline:
             return ingest(source, fetched, ok, now, self.store)
-        shares = min(self.workers.workers, len(fetched.body) // SHARE_BYTES)
+        shares = min(self.workers.workers, 1 + len(fetched.body) // SHARE_BYTES)
         if not source.news or shares < 2:
             return self.workers.call(ingest, source, fetched, ok, now, deadline=self.parse_deadline)
 
