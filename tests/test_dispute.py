@@ -32,6 +32,7 @@ DISPUTED = [
     ("Incumbent refuses to concede as count drags on", ""),
     ("Loser has not conceded, says the tally is 'fiction'", ""),
     ("Bissau : les deux finalistes se proclament vainqueurs", ""),
+    ("Présidentielle : le différend entre les deux camps s'envenime", ""),
     ("Le candidat de l'opposition s'autoproclame président élu", ""),
     ("Both camps claim victory in Monrovia run-off", ""),
     # boycotts, exclusions, postponements
@@ -73,6 +74,8 @@ UNDISPUTED = [
     ("Le perdant n'a pas contesté les résultats", ""),
     # "report" is English news, not a French postponement
     ("Observers' report praises a calm and orderly vote", ""),
+    # "différents" (various) is no "différend" (a dispute)
+    ("Législatives : les résultats des différents bureaux de vote publiés par la Ceni", ""),
 ]
 
 

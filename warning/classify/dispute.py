@@ -56,7 +56,7 @@ _FRAUD = _any(
     # French
     r"truqu\w*", r"triche\w*", r"bourr\w*", r"achat\s+de\s+(?:voix|conscience)", r"mascarade",
     r"hold-up", r"braquage", r"(?:elections?|victoire|scrutins?|votes?)\s+vole\w*", r"forfaiture",
-    r"fabrique\w*", r"gonfl\w*", r"ne\s+correspond\w*\s+pas", r"differen\w*", r"desaveu",
+    r"fabrique\w*", r"gonfl\w*", r"ne\s+correspond\w*\s+pas", r"differend\w*", r"desaveu",
     r"boulevers\w*", r"vol\s+(?:electoral|de\s+(?:la\s+)?victoire|des\s+voix)", r"simulacre",
     r"parodie", r"coup\s+d'etat\s+electoral", r"irregul\w*", r"anomalies", r"incoherences?",
     r"opacite", r"non\s+credibles?", r"credibilite",
