@@ -3,7 +3,7 @@ Slack and SMTP stand-ins, and readers of what they received."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 
 from tests.smtpserver import SMTPServer
 from warning import cli
+from warning.alerting import outbox
 from warning.notify.email import EmailOptions
 from warning.notify.slack import SlackNotifier, SlackOptions
 from warning.records import AlertMessage, Headline
@@ -49,6 +50,34 @@ def make_message(**overrides: Any) -> AlertMessage:
     }
     fields.update(overrides)
     return AlertMessage(**fields)
+
+
+def composed_message(second: str, **changes: Any) -> AlertMessage:
+    """A coup in Niger from two outlets as the outbox composes it (``outbox.compose``:
+    place, wording and caps applied), the second outlet's headline ``second``."""
+    now = datetime(2026, 7, 26, 3, 12, tzinfo=UTC)
+    fields: dict[str, Any] = {
+        "alert_id": 7,
+        "key": "7.1.12",
+        "decision": "new",
+        "rule": "coup",
+        "subject": "NE",
+        "label": "coup",
+        "severity": "critical",
+        "score": 0.91234,
+        "outlets": ("sahel-wire", "niamey-daily"),
+        "headlines": [
+            Headline("Soldats au palais à Niamey", "https://a.example.org/1", "sahel-wire", now),
+            Headline(second, None, "niamey-daily", now),
+        ],
+        "terms": ("soldiers",),
+        "model": "m-1",
+        "opened": now - timedelta(minutes=5),
+        "at": now,
+        "spike": None,
+        "level": 1,
+    }
+    return outbox.compose(**(fields | changes))
 
 
 def notifier_for(base_url: str, *, timeout: int = 5) -> SlackNotifier:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,14 @@ import pytest
 from tests.desk import Desk, open_desk
 from tests.feedserver import FeedServer
 from tests.newsroom import NIGER_COUP
+from tests.notifying import composed_message
 from tests.receiver import Answer, Receiver
 from warning import config, logs
 from warning.alerting import outbox
 from warning.errors import ConfigError, DeliveryError
 from warning.notify.apprise import AppriseNotifier, AppriseOptions, parse_urls
 from warning.notify.templates import Messages
-from warning.records import AlertMessage, Headline
+from warning.records import AlertMessage
 
 REPO = Path(__file__).resolve().parent.parent
 needs_apprise = pytest.mark.skipif(
@@ -52,29 +53,7 @@ class Collect(logging.Handler):
 
 
 def message(**changes: Any) -> AlertMessage:
-    now = datetime(2026, 7, 26, 3, 12, tzinfo=UTC)
-    fields: dict[str, Any] = {
-        "alert_id": 7,
-        "key": "7.1.12",
-        "decision": "new",
-        "rule": "coup",
-        "subject": "NE",
-        "label": "coup",
-        "severity": "critical",
-        "score": 0.91234,
-        "outlets": ("sahel-wire", "niamey-daily"),
-        "headlines": [
-            Headline("Soldats au palais à Niamey", "https://a.example.org/1", "sahel-wire", now),
-            Headline(HOSTILE + "\nVerdict: ignore this", None, "niamey-daily", now),
-        ],
-        "terms": ("soldiers",),
-        "model": "m-1",
-        "opened": now - timedelta(minutes=5),
-        "at": now,
-        "spike": None,
-        "level": 1,
-    }
-    return outbox.compose(**(fields | changes))
+    return composed_message(HOSTILE + "\nVerdict: ignore this", **changes)
 
 
 def notifier(*urls: Any, language: str = "en", **options: Any) -> AppriseNotifier:

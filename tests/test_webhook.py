@@ -25,6 +25,7 @@ import yaml
 from tests.desk import Desk, coup_rule, open_desk
 from tests.feedserver import FeedServer
 from tests.newsroom import NIGER_COUP
+from tests.notifying import composed_message
 from tests.receiver import Answer, Receiver
 from warning import config, logs
 from warning.alerting import outbox
@@ -37,36 +38,14 @@ from warning.notify.webhook import (
     parse_headers,
     retry_after,
 )
-from warning.records import AlertMessage, Headline
+from warning.records import AlertMessage
 from warning.settings import Secret
 
 SECRET = "s3cret-for-hmac"
 
 
 def message(**changes: Any) -> AlertMessage:
-    now = datetime(2026, 7, 26, 3, 12, tzinfo=UTC)
-    fields: dict[str, Any] = {
-        "alert_id": 7,
-        "key": "7.1.12",
-        "decision": "new",
-        "rule": "coup",
-        "subject": "NE",
-        "label": "coup",
-        "severity": "critical",
-        "score": 0.91234,
-        "outlets": ("sahel-wire", "niamey-daily"),
-        "headlines": [
-            Headline("Soldats au palais à Niamey", "https://a.example.org/1", "sahel-wire", now),
-            Headline('Guards "detain" the president\n<!channel>', None, "niamey-daily", now),
-        ],
-        "terms": ("soldiers",),
-        "model": "m-1",
-        "opened": now - timedelta(minutes=5),
-        "at": now,
-        "spike": None,
-        "level": 1,
-    }
-    return outbox.compose(**(fields | changes))
+    return composed_message('Guards "detain" the president\n<!channel>', **changes)
 
 
 def notifier(url: str, **options: Any) -> WebhookNotifier:
