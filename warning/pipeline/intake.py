@@ -113,11 +113,8 @@ def store_parsed(
         ready if ready is not None else (Assessment() if known else next(assessed))
         for known, ready in zip(seen, given, strict=True)
     ]
-    if state is None:
-        return store.record_share(feed, parsed.items, now, assessments)
-    return store.record_poll(
-        feed, replace(state, last_warning=warning), parsed.items, now, assessments
-    )
+    saved = None if state is None else replace(state, last_warning=warning)
+    return store.record_poll(feed, saved, parsed.items, now, assessments)
 
 
 def assess(items: Sequence[Item]) -> list[Assessment]:

@@ -54,7 +54,7 @@ class ItemQueries:
     def record_poll(
         self,
         feed: str,
-        state: FeedState,
+        state: FeedState | None,
         items_: Sequence[Item],
         seen_at: datetime,
         assessments: Sequence[Assessment] | None = None,
@@ -65,54 +65,39 @@ class ItemQueries:
         without the items it came with would make the next poll skip them forever.
         ``assessments`` (geotag and scores), parallel to ``items_``, are stored with the
         items that are new; a duplicate keeps the assessment of its first sighting.
+
+        With ``state`` None the feed's state is left as it was: a share of a large body
+        spread over several workers (pipeline/polling.py), whose state is saved once
+        every share is stored, so a share that fails leaves the old ETag and the next
+        poll fetches the body again (the shares stored then count as duplicates).
         """
         if assessments is not None and len(assessments) != len(items_):
             raise ValueError(f"{len(assessments)} assessments for {len(items_)} items")
-        if state.name != feed:
+        if state is not None and state.name != feed:
             raise ValueError(f"state of feed {state.name!r} passed for feed {feed!r}")
         if seen_at.tzinfo is None:
             raise ValueError("seen_at must be timezone-aware UTC")
-        new = self.db.write(lambda conn: self._record(conn, state, items_, seen_at, assessments))
+        new = self.db.write(
+            lambda conn: self._record(conn, feed, state, items_, seen_at, assessments)
+        )
         log.debug("feed %s: %d new, %d duplicate items", feed, new, len(items_) - new)
-        return new, len(items_) - new
-
-    def record_share(
-        self,
-        feed: str,
-        items_: Sequence[Item],
-        seen_at: datetime,
-        assessments: Sequence[Assessment] | None = None,
-    ) -> tuple[int, int]:
-        """Store some of one poll's items, leaving the feed's state as it was.
-
-        For a large body spread over several workers (pipeline/polling.py): each
-        stores its share, and the new state is saved only once every share is stored,
-        so a share that fails leaves the old ETag and the next poll fetches the body
-        again (the shares stored then count as duplicates). Returns ``(new, duplicate)``.
-        """
-        if assessments is not None and len(assessments) != len(items_):
-            raise ValueError(f"{len(assessments)} assessments for {len(items_)} items")
-        if seen_at.tzinfo is None:
-            raise ValueError("seen_at must be timezone-aware UTC")
-
-        def work(conn: Connection) -> int:
-            feed_id = self.feeds.id_of(conn, feed)
-            return self.writer.record(conn, feed_id, items_, seen_at, assessments)
-
-        new = self.db.write(work)
         return new, len(items_) - new
 
     def _record(
         self,
         conn: Connection,
-        state: FeedState,
+        feed: str,
+        state: FeedState | None,
         batch: Sequence[Item],
         seen_at: datetime,
         assessments: Sequence[Assessment] | None,
     ) -> int:
         # The state goes first because it yields the feed id; a failure among the items
         # then rolls the state back with them.
-        feed_id = self.feeds.upsert_state(conn, state)
+        if state is None:
+            feed_id = self.feeds.id_of(conn, feed)
+        else:
+            feed_id = self.feeds.upsert_state(conn, state)
         return self.writer.record(conn, feed_id, batch, seen_at, assessments)
 
     def stored_already(self, items_: Sequence[Item]) -> list[bool]:

@@ -28,10 +28,9 @@ __all__ = ["Store", "StoredItem"]
 class Store:
     """The database behind the daemon: feeds and their state, items, alerts, advisories.
 
-        ``store.alerts``, ``store.advisories`` and ``store.verdicts`` are query objects; the
-        feed and item queries, which the polling side calls everywhere, are also methods of
-        the Store (``record_poll``, ``record_share`` and ``stored_already`` are the item
-    queries' own, bound).
+    ``store.alerts``, ``store.advisories`` and ``store.verdicts`` are query objects; the
+    feed and item queries, which the polling side calls everywhere, are also methods of
+    the Store (``record_poll`` and ``stored_already`` are the item queries' own, bound).
     """
 
     def __init__(self, url: str) -> None:
@@ -40,7 +39,6 @@ class Store:
         self._items = ItemQueries(self.db, self.feeds)
         # The polling side's two item calls, bound rather than restated: one signature.
         self.record_poll = self._items.record_poll
-        self.record_share = self._items.record_share
         self.stored_already = self._items.stored_already
         self.matching_items = self._items.matching
         self.alerts = AlertQueries(self.db)
