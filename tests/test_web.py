@@ -220,3 +220,24 @@ def test_warning_run_serves_the_page_when_web_listen_is_set(database: str, tmp_p
     finally:
         daemon.kill()
         notify.close()
+
+
+def test_a_trend_draws_a_line_through_the_days_that_have_a_value() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from warning.web.situation import Day
+    from warning.web.svg import trend
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    days = [
+        Day(start + timedelta(days=i), outlets=i, mean_score=score, baseline=base)
+        for i, (score, base) in enumerate([(None, None), (0.5, 2.0), (None, 2.0), (1.0, None)])
+    ]
+    lines = dict(re.findall(r'<polyline class="(\w+)" points="([^"]*)"', trend("coup", days)))
+    # Days without a value leave no point: two scores, two baselines, each at its day's x.
+    score, baseline = (lines[k].split() for k in ("score", "baseline"))
+    assert len(score) == 2 and len(baseline) == 2
+    assert score[0].split(",")[0] == baseline[0].split(",")[0]  # day 1 carries both
+    assert float(score[1].split(",")[1]) < float(score[0].split(",")[1])  # 1.0 is drawn higher
+    empty = [Day(start, outlets=None, mean_score=None, baseline=None)]
+    assert "<polyline" not in trend("coup", empty)

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, func, select, update
 
 from warning.records import IncidentEntry
 from warning.store.database import Database
-from warning.store.tables import alerts, deliveries, incidents
+from warning.store.outbox import first_delivered
+from warning.store.tables import alerts, incidents
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,17 +106,4 @@ class IncidentQueries:
     def thread(self, incident_id: int, route: str) -> tuple[str, int] | None:
         """The first message of the incident on ``route`` that was delivered: its
         reference and its alert (the thread's parent)."""
-        query = (
-            select(deliveries.c.ref, deliveries.c.alert_id)
-            .join(alerts, alerts.c.id == deliveries.c.alert_id)
-            .where(
-                alerts.c.incident_id == incident_id,
-                deliveries.c.route == route,
-                deliveries.c.ref.is_not(None),
-            )
-            .order_by(deliveries.c.id)
-            .limit(1)
-        )
-        with self.db.read() as conn:
-            row = conn.execute(query).first()
-        return (str(row.ref), int(row.alert_id)) if row is not None else None
+        return first_delivered(self.db, route, alerts.c.incident_id == incident_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from warning.store import claims
 from warning.store.database import Database
@@ -171,15 +171,21 @@ class OutboxQueries:
 
     def thread_ref(self, alert_id: int, route: str) -> str | None:
         """The reference the first delivered message of this alert and route returned."""
-        query = (
-            select(deliveries.c.ref)
-            .where(
-                deliveries.c.alert_id == alert_id,
-                deliveries.c.route == route,
-                deliveries.c.ref.is_not(None),
-            )
-            .order_by(deliveries.c.id)
-            .limit(1)
-        )
-        with self.db.read() as conn:
-            return conn.execute(query).scalar()
+        first = first_delivered(self.db, route, deliveries.c.alert_id == alert_id)
+        return first[0] if first is not None else None
+
+
+def first_delivered(db: Database, route: str, among: ColumnElement[bool]) -> tuple[str, int] | None:
+    """The first message on ``route`` among the deliveries ``among`` selects (a condition
+    on deliveries and their alerts) that was delivered: its reference and its alert. A
+    thread hangs under it."""
+    query = (
+        select(deliveries.c.ref, deliveries.c.alert_id)
+        .join(alerts, alerts.c.id == deliveries.c.alert_id)
+        .where(among, deliveries.c.route == route, deliveries.c.ref.is_not(None))
+        .order_by(deliveries.c.id)
+        .limit(1)
+    )
+    with db.read() as conn:
+        row = conn.execute(query).first()
+    return (str(row.ref), int(row.alert_id)) if row is not None else None

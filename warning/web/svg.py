@@ -143,21 +143,17 @@ def trend(label: str, days: Sequence[Day]) -> str:
                 f'<text class="tick" x="{x + step / 2:.1f}" y="{CHART_H - 6}" '
                 f'text-anchor="middle">{d.day:%d %b}</text>'
             )
-    score = [
-        (PAD_L + (i + 0.5) * step, y_score(d.mean_score))
-        for i, d in enumerate(days)
-        if d.mean_score is not None
-    ]
-    if score:
-        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in score)
-        parts.append(f'<polyline class="score" points="{points}"/>')
-    base = [
-        (PAD_L + (i + 0.5) * step, y_count(d.baseline))
-        for i, d in enumerate(days)
-        if d.baseline is not None
-    ]
-    if base:
-        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in base)
-        parts.append(f'<polyline class="baseline" points="{points}"/>')
+    for css, values, to_y in (
+        ("score", [d.mean_score for d in days], y_score),
+        ("baseline", [d.baseline for d in days], y_count),
+    ):
+        # A day without a value leaves no point, so the line joins the days around it.
+        points = " ".join(
+            f"{PAD_L + (i + 0.5) * step:.1f},{to_y(v):.1f}"
+            for i, v in enumerate(values)
+            if v is not None
+        )
+        if points:
+            parts.append(f'<polyline class="{css}" points="{points}"/>')
     parts.append("</svg>")
     return "".join(parts)
