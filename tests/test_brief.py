@@ -170,6 +170,30 @@ def test_a_failed_send_is_retried_and_sent_once(store: Store) -> None:
         assert len(slack.posted()) == 1
 
 
+def test_a_brief_that_cannot_be_read_back_waits_for_a_fix_and_stops_nothing(store: Store) -> None:
+    from sqlalchemy import update
+
+    from warning.store.tables import briefs
+
+    with SlackServer() as slack:
+        options = SlackOptions(Secret("xoxb-test"), "#desk", slack.base_url)
+        notifiers = Notifiers(NotifySettings({"slack": options}))
+        made = send.make(store, replace(OPTIONS, routes=("slack",)), END)
+        send.queue(store, made, ("slack", "log"), END)
+        # The Slack row as a newer release might have written it: our reader fails on it.
+        store.db.write(
+            lambda conn: conn.execute(
+                update(briefs).where(briefs.c.route == "slack").values(content="{}")
+            )
+        )
+        report = send.deliver(store, notifiers, END)
+        assert (report.sent, report.retrying, report.failed) == (1, 1, 0)  # the log route went
+        broken = store.briefs.get("brief:slack:2026-05-06")
+        assert broken is not None and broken.status == "pending"
+        assert str(broken.last_error).startswith("internal error") and broken.next_try > END
+        assert slack.posted() == []
+
+
 def test_email_carries_text_and_escaped_html(tmp_path: Path, store: Store) -> None:
     with SMTPServer(tmp_path) as server:
         options = EmailOptions(

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Literal, Protocol
 
 from .. import metrics
 from ..errors import DeliveryError
-from ..notify import Notifiers
+from ..notify import Notifier, Notifiers
 from ..notify.render import place_name
 from ..records import AlertMessage, Decision, Headline, Incident, VerdictShown
 from ..store import Store
@@ -38,6 +41,9 @@ LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 MAX_HEADLINES = 10
+
+#: How one attempt at an outbox row ended.
+Outcome = Literal["sent", "retrying", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,54 +175,74 @@ def shown(store: Store, alert_id: int) -> VerdictShown | None:
 
 def deliver(store: Store, notifiers: Notifiers, now: datetime, limit: int = 100) -> DeliveryReport:
     """Try every due delivery once; never raises for a notifier's failure."""
-    sent = retrying = failed = 0
+    results: Counter[Outcome] = Counter()
     for delivery in store.alerts.due(now, limit):
         if not store.alerts.claim(delivery, now, LEASE):
             continue  # another instance has it
         alert = store.alerts.get(delivery.alert_id)
         assert alert is not None  # deliveries are deleted with their alert
         notifier, target = notifiers.resolve(delivery.route)
-        try:
-            reference, parent = thread(store, alert, delivery.route)
-            grouped = incident(store, alert, delivery.route, parent)
-            msg = replace(message(alert, delivery, store), incident=grouped)
-            ref = notifier.send(msg, target, reference)
-        except DeliveryError as exc:
-            if exc.retryable:
-                wait = retry_delay(delivery.attempts + 1, exc.retry_after)
-                store.alerts.finish(
-                    delivery.id, "pending", next_try=now + wait, last_error=str(exc)
-                )
-                log.warning(
-                    "alert=%d route=%s not delivered (attempt %d, next in %ds): %s",
-                    alert.id,
-                    delivery.route,
-                    delivery.attempts + 1,
-                    wait.total_seconds(),
-                    exc,
-                )
-                metrics.delivery_done(delivery.route, "retrying")
-                retrying += 1
-            else:
-                store.alerts.finish(delivery.id, "failed", last_error=str(exc))
-                log.error(
-                    "alert=%d route=%s FAILED, will not retry: %s", alert.id, delivery.route, exc
-                )
-                metrics.delivery_done(delivery.route, "failed")
-                failed += 1
-            continue
-        except Exception as exc:  # a notifier bug must not stop the outbox
-            log.exception(
-                "alert=%d route=%s internal error while sending", alert.id, delivery.route
-            )
-            wait = retry_delay(delivery.attempts + 1, None)
-            store.alerts.finish(
-                delivery.id, "pending", next_try=now + wait, last_error=f"internal error: {exc!r}"
-            )
-            retrying += 1
-            continue
-        store.alerts.finish(delivery.id, "sent", sent_at=now, ref=ref, last_error=None)
-        metrics.delivery_done(delivery.route, "sent", (now - delivery.at).total_seconds())
-        log.info("alert=%d route=%s %s sent", alert.id, delivery.route, delivery.decision)
-        sent += 1
-    return DeliveryReport(sent, retrying, failed)
+        result = attempt(
+            partial(_send, store, alert, delivery, notifier, target),
+            store.alerts.finish,
+            delivery,
+            now,
+            f"alert={alert.id} route={delivery.route}",
+        )
+        sent = result == "sent"
+        metrics.delivery_done(
+            delivery.route, result, (now - delivery.at).total_seconds() if sent else None
+        )
+        if sent:
+            log.info("alert=%d route=%s %s sent", alert.id, delivery.route, delivery.decision)
+        results[result] += 1
+    return DeliveryReport(results["sent"], results["retrying"], results["failed"])
+
+
+def _send(
+    store: Store, alert: StoredAlert, delivery: Delivery, notifier: Notifier, target: str | None
+) -> str | None:
+    reference, parent = thread(store, alert, delivery.route)
+    grouped = incident(store, alert, delivery.route, parent)
+    msg = replace(message(alert, delivery, store), incident=grouped)
+    return notifier.send(msg, target, reference)
+
+
+class Claimed(Protocol):
+    """An outbox row taken for sending (an alert's delivery, a brief)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def attempts(self) -> int: ...
+
+
+def attempt(
+    send: Callable[[], str | None],
+    finish: Callable[..., None],
+    row: Claimed,
+    now: datetime,
+    what: str,
+) -> Outcome:
+    """Send one claimed outbox row and record how it ended: sent (with the reference
+    later messages thread under), failed for good, or pending again after a backoff —
+    for a failure a retry can fix, and for a bug of ours, so that a fix delivers it.
+    Logs as ``what``; never raises for a notifier's failure."""
+    try:
+        ref = send()
+    except DeliveryError as exc:
+        if not exc.retryable:
+            finish(row.id, "failed", last_error=str(exc))
+            log.error("%s FAILED, will not retry: %s", what, exc)
+            return "failed"
+        wait, error = retry_delay(row.attempts + 1, exc.retry_after), str(exc)
+        log.warning("%s not delivered (attempt %d, next in %ds): %s",
+                    what, row.attempts + 1, wait.total_seconds(), exc)  # fmt: skip
+    except Exception as exc:  # a bug of ours must not stop the outbox
+        log.exception("%s internal error while sending", what)
+        wait, error = retry_delay(row.attempts + 1, None), f"internal error: {exc!r}"
+    else:
+        finish(row.id, "sent", sent_at=now, ref=ref, last_error=None)
+        return "sent"
+    finish(row.id, "pending", next_try=now + wait, last_error=error)
+    return "retrying"

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
-from ..alerting.outbox import LEASE, DeliveryReport, retry_delay
-from ..errors import DeliveryError
+from ..alerting.outbox import LEASE, DeliveryReport, Outcome, attempt
 from ..notify import Notifier, Notifiers
 from ..notify.apprise import AppriseNotifier
 from ..notify.email import EmailNotifier
@@ -96,42 +97,22 @@ def tick(store: Store, notifiers: Notifiers, options: BriefOptions | None, now: 
 
 def deliver(store: Store, notifiers: Notifiers, now: datetime) -> DeliveryReport:
     """Try every due brief once; never raises for a notifier's failure."""
-    sent = retrying = failed = 0
+    results: Counter[Outcome] = Counter()
     for brief in store.briefs.due(now):
         if not store.briefs.claim(brief, now, LEASE):
             continue  # another instance has it
-        try:
-            ref = send(Brief.from_json(brief.content), brief, notifiers)
-        except DeliveryError as exc:
-            if exc.retryable:
-                wait = retry_delay(brief.attempts + 1, exc.retry_after)
-                store.briefs.finish(brief.id, "pending", next_try=now + wait, last_error=str(exc))
-                log.warning("%s not delivered (next in %ds): %s", brief.dedup_key,
-                            wait.total_seconds(), exc)  # fmt: skip
-                retrying += 1
-            else:
-                store.briefs.finish(brief.id, "failed", last_error=str(exc))
-                log.error("%s FAILED, will not retry: %s", brief.dedup_key, exc)
-                failed += 1
-            continue
-        except Exception as exc:  # a rendering bug must not stop the job for good
-            log.exception("%s: internal error while sending", brief.dedup_key)
-            wait = retry_delay(brief.attempts + 1, None)
-            store.briefs.finish(
-                brief.id, "pending", next_try=now + wait, last_error=f"internal error: {exc!r}"
-            )
-            retrying += 1
-            continue
-        store.briefs.finish(brief.id, "sent", sent_at=now, ref=ref, last_error=None)
-        log.info("%s sent", brief.dedup_key)
-        sent += 1
-    return DeliveryReport(sent, retrying, failed)
+        sending = partial(send, brief, notifiers)
+        result = attempt(sending, store.briefs.finish, brief, now, brief.dedup_key)
+        if result == "sent":
+            log.info("%s sent", brief.dedup_key)
+        results[result] += 1
+    return DeliveryReport(results["sent"], results["retrying"], results["failed"])
 
 
-def send(brief: Brief, stored: StoredBrief, notifiers: Notifiers) -> str:
-    """Render ``brief`` for the route's notifier and send it; its reference."""
+def send(stored: StoredBrief, notifiers: Notifiers) -> str:
+    """Render the queued brief for the route's notifier and send it; its reference."""
     notifier, target = notifiers.resolve(stored.route)
-    return _send(notifier, target, brief, stored.dedup_key)
+    return _send(notifier, target, Brief.from_json(stored.content), stored.dedup_key)
 
 
 def _send(notifier: Notifier, target: str | None, brief: Brief, dedup_key: str) -> str:
