@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,7 @@ from ..config import Settings
 from ..errors import DataError, DeliveryError
 from ..redact import scrub
 from ..settings import parse_duration
-from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Add, iso, json_option
+from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Add, iso, json_option, print_json
 from .verdicts import VERDICT_WORDS, print_report, print_verdicts
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ def cmd_alerts_list(args: argparse.Namespace, settings: Settings) -> int:
         ]
         pending = store.alerts.pending_count()
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
         return EXIT_OK
     if not rows:
         print("no alerts")
@@ -146,7 +145,7 @@ def cmd_alerts_report(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings) as store:
         rows = report(store.verdicts.opened_since(since))
     if args.json:
-        print(json.dumps({"rules": [r.as_json() for r in rows]}, indent=2))
+        print_json({"rules": [r.as_json() for r in rows]})
         return EXIT_OK
     print_report(rows, since)
     return EXIT_OK
@@ -252,7 +251,7 @@ def cmd_silence_list(args: argparse.Namespace, settings: Settings) -> int:
         for s in found
     ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
     else:
         for r in rows:
             what = " ".join(f"{k}={r[k]}" for k in ("country", "label", "rule") if r[k])

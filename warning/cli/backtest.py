@@ -6,7 +6,6 @@ docs/backtest.md is the operator's guide.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +16,15 @@ from .. import config
 from ..config import Settings
 from ..errors import ConfigError, DataError
 from ..settings import format_duration, parse_duration
-from .common import EXIT_OK, EXIT_USAGE, Add, json_option, repeatable_option, step_option
+from .common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    Add,
+    json_option,
+    print_json,
+    repeatable_option,
+    step_option,
+)
 
 
 def _with_rules(settings: Settings, rules: str | None) -> Settings | None:
@@ -119,7 +126,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
             label = Path(name).name if name else f"{variant.rules.file.name} (configured)"
             runs.append(Run(label, variant.rules.digest, tuple(outcomes), card, desk))
     if args.json:
-        print(json.dumps(as_data(runs, start, end, step, loaded), indent=2, ensure_ascii=False))
+        print_json(as_data(runs, start, end, step, loaded))
     else:
         print(as_text(runs, start, end, step, loaded))
     return EXIT_OK
@@ -149,7 +156,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
                 out.close()
     data = summary(report)
     if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print_json(data)
         return EXIT_OK
     print(
         f"replayed {data['start']} to {data['end']} every {format_duration(step)} "

@@ -11,7 +11,7 @@ from typing import Any
 from ..config import Settings
 from ..errors import DataError
 from ..settings import parse_duration
-from .common import EXIT_FAILURE, EXIT_OK, Add, json_option
+from .common import EXIT_FAILURE, EXIT_OK, Add, json_option, print_json
 
 
 def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,7 +34,7 @@ def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
         brief = send.make(store, settings.brief, now, since)
         if route is None:
             if args.json:
-                print(json.dumps(json.loads(brief.to_json()), ensure_ascii=False, indent=2))
+                print_json(json.loads(brief.to_json()))
             else:
                 print(render.text(brief))
             return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,6 +23,11 @@ def iso(value: datetime | None) -> str | None:
 
 def json_option(parser: argparse.ArgumentParser, help: str = "print one JSON object") -> None:
     parser.add_argument("--json", action="store_true", help=help)
+
+
+def print_json(data: object) -> None:
+    """What ``--json`` prints: one indented object, non-ASCII text (French names) as is."""
+    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def model_option(parser: argparse.ArgumentParser) -> None:

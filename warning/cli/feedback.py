@@ -4,7 +4,6 @@ and ``warning train --with-feedback`` (:mod:`warning.classify.feedback` does the
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import Settings
 from ..errors import DataError
 from ..settings import parse_duration
-from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, print_json
 
 if TYPE_CHECKING:
     from ..classify.feedback import FeedbackItem
@@ -67,7 +66,7 @@ def evaluate_feedback(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILURE
     report = measure(items, load_model(Path(args.model) if args.model else None))
     if args.json:
-        print(json.dumps(report, indent=2))
+        print_json(report)
         return EXIT_OK
     print(
         f"feedback: {report['items']} items, {report['judgements']} judgements, "

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import AppError
-from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Add, json_option, model_option
+from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Add, json_option, model_option, print_json
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,7 +111,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
                     ]
                 )
     if args.json:
-        print(json.dumps(report, indent=2))
+        print_json(report)
     else:
         print(f"rows: {report['rows']}  model: {report['model']}")
         print(f"macro-F1: {report['macro_f1']:.3f}")
@@ -176,7 +176,7 @@ def _evaluate_alerts(args: argparse.Namespace, settings: Settings) -> int:
     result = evaluate_alerts(variant, files, start=start, span=timedelta(hours=args.hours))
     report = result.as_dict()
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print_json(report)
         return EXIT_OK
     print(
         f"rows: {report['rows']} over {args.hours:g} h, rules {variant.rules.file}\n"

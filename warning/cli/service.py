@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +12,7 @@ from ..config import Settings
 from ..errors import ModelError
 from ..redact import redact_url, scrub_optional
 from ..settings import format_duration
-from .common import EXIT_OK, EXIT_USAGE, Add, dry_run_option, iso, json_option
+from .common import EXIT_OK, EXIT_USAGE, Add, dry_run_option, iso, json_option, print_json
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -141,7 +140,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
             }
             for o in report.outcomes
         ]
-        print(json.dumps(summary, indent=2))
+        print_json(summary)
     else:
         print(" ".join(f"{k}={v}" for k, v in summary.items()))
         for o in report.outcomes:
@@ -176,7 +175,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
             }
         )
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
         return EXIT_OK
     for row in rows:
         health = (
