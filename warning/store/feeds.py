@@ -35,9 +35,10 @@ class FeedQueries:
         # The hot path's upserts, built once: building (and cache-keying) an upsert per
         # call cost more than running it.
         upsert = db.insert(feeds)
-        self._save_state = upsert.on_conflict_do_update(
+        self._save_states = upsert.on_conflict_do_update(
             index_elements=[feeds.c.name], set_={c: upsert.excluded[c] for c in STATE_COLUMNS}
-        ).returning(feeds.c.id)
+        )
+        self._save_state = self._save_states.returning(feeds.c.id)
         self._sync_feed = upsert.on_conflict_do_update(
             index_elements=[feeds.c.name],
             set_={c: upsert.excluded[c] for c in ("kind", "url", "outlet")},
@@ -126,9 +127,14 @@ class FeedQueries:
         self.db.write(lambda conn: self.upsert_state(conn, state))
 
     def save_states(self, states: Sequence[FeedState]) -> None:
-        """Save several feeds' states in one transaction (a cycle's 304s, together)."""
+        """Save several feeds' states in one transaction (a cycle's 304s, together).
+
+        One statement over all the rows (the driver's executemany): a statement per
+        feed cost 0.08 s for 1,000 feeds, most of it SQLAlchemy's per-call work.
+        """
         if states:
-            self.db.write(lambda conn: [self.upsert_state(conn, state) for state in states])
+            rows = [_state_row(state) for state in states]
+            self.db.write(lambda conn: conn.execute(self._save_states, rows))
 
     def id_of(self, conn: Connection, name: str) -> int:
         """A feed's id inside the caller's transaction, its row created if missing."""
@@ -141,15 +147,20 @@ class FeedQueries:
 
     def upsert_state(self, conn: Connection, state: FeedState) -> int:
         """Write a feed's state inside the caller's transaction; the feed's id."""
-        values = {"name": state.name, **{c: getattr(state, c) for c in STATE_COLUMNS}}
-        # URLs, and error texts quoting them, may carry a password: stored redacted, so
-        # that `warning feeds` and operator alerts never show one. The final URL is only
-        # recorded, never fetched again, so nothing needs its secrets.
-        values["final_url"] = scrub_optional(state.final_url)
-        values["last_error"] = scrub_optional(state.last_error)
-        values["last_warning"] = scrub_optional(state.last_warning)
-        feed_id: int = conn.execute(self._save_state, values).scalar_one()
+        feed_id: int = conn.execute(self._save_state, _state_row(state)).scalar_one()
         return feed_id
+
+
+def _state_row(state: FeedState) -> dict[str, Any]:
+    """A feed's state as the row its upsert writes."""
+    values = {"name": state.name, **{c: getattr(state, c) for c in STATE_COLUMNS}}
+    # URLs, and error texts quoting them, may carry a password: stored redacted, so
+    # that `warning feeds` and operator alerts never show one. The final URL is only
+    # recorded, never fetched again, so nothing needs its secrets.
+    values["final_url"] = scrub_optional(state.final_url)
+    values["last_error"] = scrub_optional(state.last_error)
+    values["last_warning"] = scrub_optional(state.last_warning)
+    return values
 
 
 def _state_columns() -> list[Column[Any]]:
