@@ -165,6 +165,22 @@ def test_score_reads_standard_input(
     assert "BF 0." in out and any(line.startswith("BF ") and "(primary)" in line for line in lines)
 
 
+def test_score_says_why_a_label_over_its_threshold_does_not_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    conceded = (
+        "Official results confirm the president won the election with 61 percent\n"
+        "The opposition candidate conceded and congratulated him in Abuja."
+    )
+    code, out, _ = run(["score", conceded], capsys)
+    line = next(x for x in out.splitlines() if x.startswith("election_dispute"))
+    assert code == 0 and "not counted: no word of dispute" in line and "above" not in line
+    old = "Ten years ago today, soldiers seized the presidential palace in Bamako"
+    code, out, _ = run(["score", "--json", old], capsys)
+    result = json.loads(out)
+    assert result["above_threshold"] == [] and result["held"] == {"coup": "old news"}
+
+
 def test_score_without_text_exits_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

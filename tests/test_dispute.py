@@ -141,6 +141,8 @@ def test_a_routine_result_keeps_its_score_but_is_no_dispute(model, text: str) ->
     assessed = assess(text, model)
     assert LABEL not in labels(assessed)  # ...the pipeline does not
     assert probabilities(assessed)[LABEL] == pytest.approx(scored.probabilities[LABEL])
+    held = {s.label: s.held for s in assessed.scores if s.held}
+    assert held == {LABEL: "no word of dispute"}  # and says why (warning score shows it)
 
 
 @pytest.mark.parametrize(
@@ -151,4 +153,5 @@ def test_a_routine_result_keeps_its_score_but_is_no_dispute(model, text: str) ->
     ],
 )
 def test_a_disputed_result_is_still_a_dispute(model, text: str) -> None:  # type: ignore[no-untyped-def]
-    assert LABEL in labels(assess(text, model))
+    assessed = assess(text, model)
+    assert LABEL in labels(assessed) and not any(s.held for s in assessed.scores)

@@ -194,6 +194,10 @@ class LabelScore:
     probability: float
     above: bool
     terms: tuple[str, ...] = ()
+    #: Why a label over the model's threshold does not count (``above`` False): old
+    #: news, or a disputed election with no word of dispute. Not stored; shown by
+    #: ``warning score`` so that an operator trying a text sees why nothing fired.
+    held: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,28 +31,26 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     model = load_model(Path(args.model) if args.model else None)
     assessed = assess(text, model, lang=args.lang, when=args.date)
     tag, above, why = assessed.geo, labels(assessed), terms(assessed)
+    held = {s.label: s.held for s in assessed.scores if s.held}
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "countries": [
-                        {"code": c.code, "score": round(c.score, 4)} for c in tag.countries
-                    ],
-                    "labels": {k: round(v, 4) for k, v in probabilities(assessed).items()},
-                    "model": model.version,
-                    "above_threshold": list(above),
-                    "terms": {k: list(v) for k, v in why.items()},
-                    "primary": tag.primary,
-                    "places": [dataclasses.asdict(p) for p in tag.places],
-                    "past": assessed.past,
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
+        print_json(
+            {
+                "countries": [{"code": c.code, "score": round(c.score, 4)} for c in tag.countries],
+                "labels": {k: round(v, 4) for k, v in probabilities(assessed).items()},
+                "model": model.version,
+                "above_threshold": list(above),
+                "held": held,
+                "terms": {k: list(v) for k, v in why.items()},
+                "primary": tag.primary,
+                "places": [dataclasses.asdict(p) for p in tag.places],
+                "past": assessed.past,
+            }
         )
         return EXIT_OK
     for label, probability in probabilities(assessed).items():
         mark = "  <- above threshold" if label in above else ""
+        if label in held:
+            mark = f"  (over its threshold, not counted: {held[label]})"
         reasons = f" ({', '.join(why[label])})" if why.get(label) else ""
         print(f"{label:<17} {probability:.2f}{mark}{reasons}")
     print(f"model: {model.version}")

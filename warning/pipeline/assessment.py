@@ -98,11 +98,16 @@ def assess_all(
         s = scored[n]
         published = datetime.combine(text.when, time(12), UTC) if text.when else None
         cue = past_event(text.title, text.body, text.lang, published) if s.labels else None
-        above = set(s.labels) if cue is None else set()
-        if DISPUTE in above and dispute_words(text.title, text.body) is None:
-            above.discard(DISPUTE)
+        held = dict.fromkeys(s.labels, "old news") if cue is not None else {}
+        if (
+            DISPUTE in s.labels
+            and DISPUTE not in held
+            and dispute_words(text.title, text.body) is None
+        ):
+            held[DISPUTE] = "no word of dispute"
+        counted = set(s.labels) - held.keys()
         scores = tuple(
-            LabelScore(label, p, label in above, s.terms.get(label, ()))
+            LabelScore(label, p, label in counted, s.terms.get(label, ()), held.get(label))
             for label, p in s.probabilities.items()
         )
         out.append(Assessment(geo, scores, model.version, describe(cue) if cue else None))
