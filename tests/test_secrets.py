@@ -28,7 +28,7 @@ from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from tests.pgserver import ThrowawayCluster
 from tests.slackserver import SlackServer
-from warning import cli, config, logs
+from warning import cli, config, logs, redact
 from warning.errors import ConfigError
 from warning.redact import fill_url, redact_url, scrub
 from warning.store import Store, open_store
@@ -300,6 +300,65 @@ def test_a_feed_with_a_password_is_fetched_with_it_and_stored_without_it(
     finally:
         store.close()
     assert not [v for v in row if isinstance(v, str) and SECRET in v]
+
+
+PATH_TOKEN = "f33d-t0ken/9a8b7c"  # a private feed's key, with a slash (kept as one)
+
+
+def test_a_token_in_a_feeds_path_is_fetched_and_never_shown(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(redact, "_masked", ())  # what this test masks goes with it
+    monkeypatch.setenv("FEED_KEY", PATH_TOKEN)
+    feed_server.add(f"/private/{PATH_TOKEN}/rss", b"upstream down", status=500)
+    template = feed_server.url("/private/${FEED_KEY}/rss")
+    path = tmp_path / "warning.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "database": f"sqlite:///{tmp_path / 'w.db'}",
+                "feeds": [{"name": "private", "url": template}],
+                "poll": {"processes": 0},
+                "rules": [],
+            }
+        )
+    )
+    assert cli.main(["--config", str(path), "poll", "--once", "--json"]) == 0
+    polled = capsys.readouterr()
+    assert [p for _, p, _ in feed_server.requests] == [f"/private/{PATH_TOKEN}/rss"]
+    [outcome] = json.loads(polled.out)["feeds"]
+    assert outcome["status"] == "error" and "HTTP 500" in outcome["error"]
+    assert "f33d-t0ken" not in polled.out + polled.err
+    store = Store(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        with store.db.engine.connect() as conn:
+            row = conn.execute(text("SELECT * FROM feeds WHERE name = 'private'")).one()
+    finally:
+        store.close()
+    assert not [v for v in row if isinstance(v, str) and "f33d-t0ken" in v]
+    assert cli.main(["--config", str(path), "feeds", "--json"]) == 0
+    [feed] = json.loads(capsys.readouterr().out)
+    assert feed["url"] == feed_server.url("/private/***/rss")
+    assert scrub(f"GET /private/{PATH_TOKEN}/rss failed") == "GET /private/***/rss failed"
+
+
+def test_an_unset_placeholder_in_a_feed_url_is_an_error_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "warning.yaml"
+    path.write_text("feeds:\n  - name: private\n    url: https://wire.example/${NO_SUCH_KEY}/rss\n")
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    [problem] = info.value.problems
+    assert "feeds[0].url" in str(problem) and "${NO_SUCH_KEY} is not set" in str(problem)
+
+
+def test_short_values_are_not_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redact, "_masked", ())
+    redact.mask(["abc", "a b/c d"])
+    assert redact.masked() == ("a%20b%2Fc%20d", "a%20b/c%20d", "a b/c d")
+    assert scrub("abc then a b/c d") == "abc then ***"  # three letters would blank words
 
 
 def test_an_operator_alert_about_a_failing_feed_carries_no_password(

@@ -40,6 +40,12 @@ def _whoami() -> tuple[int, str | None]:
     return os.getpid(), _marker
 
 
+def _scrubbed(text: str) -> str:
+    from warning.redact import scrub
+
+    return scrub(text)
+
+
 def _raise_parse_error() -> None:
     raise ParseError("no entries in http://x/feed", "check the feed url")
 
@@ -107,6 +113,16 @@ def test_work_runs_in_an_initialised_worker_process() -> None:
         pid, marker = pool.call(_whoami)
     assert pid != os.getpid()
     assert marker == "opened"
+
+
+def test_a_worker_masks_what_its_daemon_masks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from warning import redact
+
+    monkeypatch.setattr(redact, "_masked", ())
+    redact.mask(["wire-key-0042"])  # as loading a feed URL with ${WIRE_KEY} does
+    with WorkerPool(1, _init, ("x",)) as pool:
+        shown = pool.call(_scrubbed, "GET /feeds/wire-key-0042/rss: timeout")
+    assert shown == "GET /feeds/***/rss: timeout"
 
 
 def test_errors_come_back_with_their_type_and_hint() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from . import resources, yamlsrc
+from . import redact, resources, yamlsrc
 from .alerting.incidents import GroupingSettings
 from .alerting.inhibit import InhibitRule, load_inhibit
 from .alerting.rules import RuleSet
@@ -25,7 +25,17 @@ from .geo.zones import Zone, load_zones
 from .notify import REGISTRY as NOTIFIERS
 from .notify import NotifySettings, split_route
 from .notify.templates import load_messages
-from .settings import Reader, Secret, SecretURL, at_least, option, parse_size, positive
+from .redact import PLACEHOLDER
+from .settings import (
+    Reader,
+    Secret,
+    SecretURL,
+    at_least,
+    option,
+    parse_size,
+    placeholder_value,
+    positive,
+)
 from .sources import REGISTRY, Feed
 from .yamlsrc import KeyPath
 
@@ -361,7 +371,7 @@ def _feed(reader: Reader, entry: Any, path: KeyPath) -> Feed | None:
     for key, message in getattr(options, "problems", lambda: [])():
         reader.error((*path, key), message)
     name = reader.typed(str, common.get("name"), (*path, "name"))
-    url = reader.typed(str, common.get("url"), (*path, "url"))
+    url = _feed_url(reader, common.get("url"), (*path, "url"))
     every = DEFAULT_EVERY
     if "every" in common:
         every = reader.typed(timedelta, common["every"], (*path, "every"))
@@ -386,6 +396,18 @@ def _feed(reader: Reader, entry: Any, path: KeyPath) -> Feed | None:
         outlet=outlet or _outlet_of(url),
         options=options,
     )
+
+
+def _feed_url(reader: Reader, value: Any, path: KeyPath) -> Any:
+    """A feed's URL; ``${NAME}`` placeholders in it (a private feed's token) are filled as
+    in a secret URL, and their values masked wherever logs and tables show the URL."""
+    if not isinstance(value, str) or not PLACEHOLDER.search(value):
+        return reader.typed(str, value, path)
+    filled = reader.typed(SecretURL, value, path)
+    if not isinstance(filled, SecretURL):
+        return filled  # the reader said what is wrong
+    redact.mask(placeholder_value(m.group(1)) for m in PLACEHOLDER.finditer(value))
+    return filled.reveal()
 
 
 def _outlet_of(url: str) -> str:

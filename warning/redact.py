@@ -9,6 +9,9 @@ Two directions, one module, so that they cannot drift apart:
   named like secrets; :func:`scrub` does the same to every URL inside free text (error
   messages quote URLs). Text is scrubbed where it is shown or stored: the log
   formatter, the command line, the feeds table, deliveries and operator alerts.
+- :func:`mask` adds values no name gives away (a ``${TOKEN}`` filled into a feed's
+  path): both functions mask them too, wherever they appear, as CI systems mask their
+  secrets in build logs.
 
 The masked value is ``***``, as SQLAlchemy's ``render_as_string(hide_password=True)``.
 """
@@ -16,7 +19,7 @@ The masked value is ``***``, as SQLAlchemy's ``render_as_string(hide_password=Tr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, unquote
 
 MASK = "***"
@@ -40,8 +43,37 @@ _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s<>\"'`]*")
 #: ``${NAME}`` in a configuration value (settings.py resolves the names).
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 
+#: Values shorter than this are not masked: they would blank ordinary words in logs,
+#: and a secret that short guards nothing.
+MIN_MASKED = 4
+#: The values :func:`mask` was given, and their percent-encoded forms, longest first.
+_masked: tuple[str, ...] = ()
+
 #: Characters a host (or port) value may not hold: each would change what the URL means.
 _NOT_IN_HOST = re.compile(r"[@/?#\s]")
+
+
+def mask(values: Iterable[str]) -> None:
+    """Mask each of ``values`` wherever text is scrubbed or a URL redacted, from now on
+    in this process (worker processes are given :func:`masked` when they start)."""
+    global _masked
+    found = set(_masked)
+    for value in values:
+        if len(value) >= MIN_MASKED:
+            found |= {value, quote(value, safe=""), quote(value, safe="/")}
+    _masked = tuple(sorted(found, key=len, reverse=True))
+
+
+def masked() -> tuple[str, ...]:
+    """What :func:`mask` was given in this process (with the encoded forms)."""
+    return _masked
+
+
+def _unmask(text: str) -> str:
+    for value in _masked:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
 
 
 def is_secret_param(name: str) -> bool:
@@ -56,6 +88,7 @@ def redact_url(url: str) -> str:
     Works on any ``scheme://`` URL, SQLAlchemy's included, without parsing it strictly:
     a URL too broken to parse may still hold a secret.
     """
+    url = _unmask(url)
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
@@ -86,7 +119,9 @@ def _redact_query(tail: str) -> str:
 
 
 def scrub(text: str) -> str:
-    """``text`` with every URL in it redacted (see :func:`redact_url`)."""
+    """``text`` with every URL in it redacted (see :func:`redact_url`) and every
+    :func:`mask`-ed value masked."""
+    text = _unmask(text)
     if "://" not in text:  # the common case, and cheap
         return text
     return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from .. import logs
+from .. import logs, redact
 from ..errors import AppError
 
 #: How often a worker checks that the daemon is still its parent, where prctl is missing.
@@ -32,6 +32,7 @@ def worker_main(
     conn: Connection,
     parent: int,
     log_level: int,
+    masks: tuple[str, ...],
     initializer: Callable[..., None],
     initargs: tuple[Any, ...],
 ) -> None:
@@ -42,6 +43,7 @@ def worker_main(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent(parent)
     logs.setup(log_level)
+    redact.mask(masks)
     try:
         initializer(*initargs)
     except BaseException as exc:

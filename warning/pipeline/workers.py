@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from .. import redact
 from ..errors import SourceError
 from .worker_process import worker_main
 
@@ -237,7 +238,9 @@ class WorkerPool:
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe()
         level = logging.getLogger().level
-        args = (theirs, os.getpid(), level, self._initializer, self._initargs)
+        # The secrets filled into feed URLs, for the worker's log lines to mask.
+        masks = redact.masked()
+        args = (theirs, os.getpid(), level, masks, self._initializer, self._initargs)
         process = context.Process(target=worker_main, args=args, name="warning-worker")
         _open_pools.add(self)
         try:
