@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, event, func, select
 
 from tests.feedgen import make_rss, sample_items
 from tests.feedserver import FeedServer
 from warning import config
-from warning.pipeline import Pipeline, fetch_limits, polling, worker_pool
+from warning.pipeline import Pipeline, fetch_limits, intake, polling, worker_pool
 from warning.pipeline.intake import ingest
 from warning.records import FeedState, FetchResult
 from warning.sources import REGISTRY
@@ -82,3 +82,46 @@ def test_a_share_stored_alone_leaves_the_state_for_the_next_poll_to_finish(
         assert (new, dup) == (40, 20)
         assert store.count_items() == 60
         assert store.feed_state("big").etag == '"v1"'
+
+
+def test_a_share_is_stored_in_chunks_each_in_its_own_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intake, "SHARE_CHUNK", 7)
+    settings = settings_for(tmp_path, "http://127.0.0.1:9/big.xml")
+    source = REGISTRY["rss"](settings.feeds[0])
+    url = "http://127.0.0.1:9/big.xml"
+    fetched = FetchResult("ok", url, url, body=BODY, etag='"v1"')
+    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    with Store(settings.database.reveal()) as store:
+        store.migrate()
+        commits: list[int] = []
+        event.listen(store.db.engine, "commit", lambda conn: commits.append(1))
+        new, dup, _ = ingest(source, fetched, None, now, store, (0, 2))
+        assert len(commits) == 5, "30 items, 7 at a time"
+        assert (new, dup) == (30, 0)
+        new, dup, _ = ingest(source, fetched, None, now, store, (1, 2))
+        assert (new, dup) == (30, 0)
+        with store.db.read() as conn:
+            scored = conn.execute(select(func.count(distinct(item_scores.c.item_id)))).scalar()
+        assert store.count_items() == 60 and scored == 60, "each item once, assessed"
+        assert store.feed_state("big").etag is None, "the state is the poll's to save"
+
+
+def test_a_story_repeated_in_a_body_counts_once_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intake, "SHARE_CHUNK", 7)
+    stories = sample_items(20, seed=5)
+    body = make_rss(stories + stories)  # every story twice, in two places
+    settings = settings_for(tmp_path, "http://127.0.0.1:9/big.xml")
+    source = REGISTRY["rss"](settings.feeds[0])
+    url = "http://127.0.0.1:9/big.xml"
+    fetched = FetchResult("ok", url, url, body=body, etag='"v1"')
+    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    with Store(settings.database.reveal()) as store:
+        store.migrate()
+        counts = [ingest(source, fetched, None, now, store, (k, 2))[:2] for k in (0, 1)]
+        assert sum(new for new, _ in counts) == 20
+        assert sum(dup for _, dup in counts) == 20
+        assert store.count_items() == 20

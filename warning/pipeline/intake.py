@@ -45,6 +45,9 @@ def fetch_limits(settings: Settings) -> FetchLimits:
     )
 
 
+#: Items of a share of a large body assessed and stored together (see ingest).
+SHARE_CHUNK = 500
+
 #: Each worker process's own connection to the database (see worker_pool).
 _worker_store: Store | None = None
 
@@ -77,14 +80,26 @@ def ingest(
     ``state``: a large body shared among the workers, whose state the caller saves
     once every share is stored (pipeline/polling.py). Each worker parses the whole body
     (a fifth of the work of assessing it): only the body crosses between processes.
+    A share is assessed and stored SHARE_CHUNK items at a time, each chunk in its own
+    transaction: the shares' writes then take turns while the others assess, instead of
+    queueing for SQLite's one writer at the end. Nothing needs a share to be atomic: a
+    chunk stored without the rest is what a share stored without the others is.
     """
     store = store or _worker_store
     assert store is not None, "ingest() outside a worker needs a store"
     parsed = source.parse(fetched)
     k, n = share
-    if n > 1:  # the other shares' items are dropped before the assessing starts
-        parsed = replace(parsed, items=parsed.items[k::n], assessments=parsed.assessments[k::n])
-    new, dup = store_parsed(store, source.feed.name, state, parsed, now)
+    if n < 2:
+        new, dup = store_parsed(store, source.feed.name, state, parsed, now)
+        return new, dup, parsed.warnings
+    # The other shares' items are dropped before the assessing starts.
+    mine, ready = parsed.items[k::n], parsed.assessments[k::n]
+    new = dup = 0
+    for start in range(0, len(mine), SHARE_CHUNK):
+        part = slice(start, start + SHARE_CHUNK)
+        chunk = replace(parsed, items=mine[part], assessments=ready[part])
+        counts = store_parsed(store, source.feed.name, state, chunk, now)
+        new, dup = new + counts[0], dup + counts[1]
     return new, dup, parsed.warnings
 
 
