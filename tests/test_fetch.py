@@ -710,6 +710,37 @@ def test_a_vetted_https_host_is_checked_by_its_name_at_its_address(
     assert result.body == FEED and result.final_url == target
 
 
+def test_a_connection_verified_for_one_name_never_serves_another_at_its_address(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Two vetted names at one address: the second must get its own TLS handshake,
+    # checked against its own name, not the connection kept from the first.
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("secure.example").configure_cert(served)  # not other.example's
+    loopback_names(monkeypatch)
+    with (
+        Fetcher(resolve=PublicNames()) as fetcher,
+        FeedServer() as origin,
+        FeedServer(tls=served) as secure,
+    ):
+        secure.add("/feed.xml", FEED)
+        for path, name in (("/a", "secure.example"), ("/b", "other.example")):
+            origin.add(path, b"", status=302, location=secure.url("/feed.xml", host=name))
+
+        assert fetcher.fetch(origin.url("/a", host="news.example")).body == FEED
+        with pytest.raises(FetchError, match="certificate"):
+            fetcher.fetch(origin.url("/b", host="news.example"))
+
+        assert len(secure.requests) == 1  # other.example's request was never sent
+
+
 def test_a_vetted_host_is_tried_at_each_of_its_addresses(
     public_fetcher: tuple[Fetcher, PublicNames],
 ) -> None:

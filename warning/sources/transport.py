@@ -47,9 +47,20 @@ class ShardedTransport(httpx.AsyncBaseTransport):
             )
             for size in self._sizes
         ]
+        # A request pinned to a vetted address (http.py names the host in the TLS SNI
+        # and the Host header) gets a connection of its own, closed after its response:
+        # httpcore pools by address, so a kept connection would serve the next name
+        # pinned to the same address over TLS verified for the first. Pinned requests
+        # are the rare ones (a redirect or an index leaving a public origin).
+        self._pinned = httpx.AsyncHTTPTransport(
+            verify=context,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=0),
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` through the origin's usual shard, or the least loaded one."""
+        if "sni_hostname" in request.extensions:
+            return await self._pinned.handle_async_request(request)
         url = request.url
         origin = (url.raw_scheme, url.raw_host, url.port)
         index = self._home.get(origin)
@@ -74,7 +85,7 @@ class ShardedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         """Close every shard's connections."""
-        for shard in self._shards:
+        for shard in (*self._shards, self._pinned):
             await shard.aclose()
 
 
