@@ -678,11 +678,10 @@ def test_a_vetted_host_is_reached_where_it_was_vetted_not_where_a_second_lookup_
     assert names.asked.count("rebind.example") == 1
 
 
-def test_a_vetted_https_host_is_checked_by_its_name_at_its_address(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    # Connected to by address, the server still gets the name in the SNI, and its
-    # certificate is checked against the name: one for the address would not do.
+@pytest.fixture
+def secure_example(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """A server's TLS context with a certificate for secure.example alone, from a
+    throwaway CA the fetcher trusts; public test names routed to loopback."""
     import ssl
 
     import trustme
@@ -693,10 +692,16 @@ def test_a_vetted_https_host_is_checked_by_its_name_at_its_address(
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("secure.example").configure_cert(served)
     loopback_names(monkeypatch)
+    return served
+
+
+def test_a_vetted_https_host_is_checked_by_its_name_at_its_address(secure_example: Any) -> None:
+    # Connected to by address, the server still gets the name in the SNI, and its
+    # certificate is checked against the name: one for the address would not do.
     with (
         Fetcher(resolve=PublicNames()) as fetcher,
         FeedServer() as origin,
-        FeedServer(tls=served) as secure,
+        FeedServer(tls=secure_example) as secure,
     ):
         secure.add("/feed.xml", FEED)
         target = secure.url("/feed.xml", host="secure.example")
@@ -711,24 +716,15 @@ def test_a_vetted_https_host_is_checked_by_its_name_at_its_address(
 
 
 def test_a_connection_verified_for_one_name_never_serves_another_at_its_address(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    secure_example: Any,
 ) -> None:
     # Two vetted names at one address: the second must get its own TLS handshake,
-    # checked against its own name, not the connection kept from the first.
-    import ssl
-
-    import trustme
-
-    ca = trustme.CA()
-    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
-    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
-    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("secure.example").configure_cert(served)  # not other.example's
-    loopback_names(monkeypatch)
+    # checked against its own name (the certificate is not other.example's), not the
+    # connection kept from the first.
     with (
         Fetcher(resolve=PublicNames()) as fetcher,
         FeedServer() as origin,
-        FeedServer(tls=served) as secure,
+        FeedServer(tls=secure_example) as secure,
     ):
         secure.add("/feed.xml", FEED)
         for path, name in (("/a", "secure.example"), ("/b", "other.example")):

@@ -224,22 +224,28 @@ def test_log_lines_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
     assert SECRET not in err
 
 
-@pytest.fixture
-def leaky_feed(tmp_path: Path, feed_server: FeedServer) -> tuple[Path, str]:
-    """A configuration whose one feed has a password in its URL and answers 500."""
-    feed_server.add("/a.xml", b"upstream down", status=500)
-    url = feed_server.url("/a.xml").replace("http://", f"http://user:{SECRET}@")
+def one_feed(tmp_path: Path, name: str, url: str) -> Path:
+    """A configuration of one feed, polled in the process, with no rules."""
     path = tmp_path / "warning.yaml"
     path.write_text(
         yaml.safe_dump(
             {
                 "database": f"sqlite:///{tmp_path / 'w.db'}",
-                "feeds": [{"name": "a", "url": url}],
+                "feeds": [{"name": name, "url": url}],
                 "poll": {"processes": 0},
                 "rules": [],
             }
         )
     )
+    return path
+
+
+@pytest.fixture
+def leaky_feed(tmp_path: Path, feed_server: FeedServer) -> tuple[Path, str]:
+    """A configuration whose one feed has a password in its URL and answers 500."""
+    feed_server.add("/a.xml", b"upstream down", status=500)
+    url = feed_server.url("/a.xml").replace("http://", f"http://user:{SECRET}@")
+    path = one_feed(tmp_path, "a", url)
     return path, url
 
 
@@ -277,17 +283,7 @@ def test_a_feed_with_a_password_is_fetched_with_it_and_stored_without_it(
 ) -> None:
     feed_server.add("/a.xml", make_rss(sample_items(2, seed=5)))
     url = feed_server.url("/a.xml").replace("http://", f"http://user:{SECRET}@")
-    path = tmp_path / "warning.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "database": f"sqlite:///{tmp_path / 'w.db'}",
-                "feeds": [{"name": "a", "url": url}],
-                "poll": {"processes": 0},
-                "rules": [],
-            }
-        )
-    )
+    path = one_feed(tmp_path, "a", url)
     assert cli.main(["--config", str(path), "poll", "--once"]) == 0
     assert "items_new=2" in capsys.readouterr().out
     [(_, _, headers)] = feed_server.requests
@@ -315,17 +311,7 @@ def test_a_token_in_a_feeds_path_is_fetched_and_never_shown(
     monkeypatch.setenv("FEED_KEY", PATH_TOKEN)
     feed_server.add(f"/private/{PATH_TOKEN}/rss", b"upstream down", status=500)
     template = feed_server.url("/private/${FEED_KEY}/rss")
-    path = tmp_path / "warning.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "database": f"sqlite:///{tmp_path / 'w.db'}",
-                "feeds": [{"name": "private", "url": template}],
-                "poll": {"processes": 0},
-                "rules": [],
-            }
-        )
-    )
+    path = one_feed(tmp_path, "private", template)
     assert cli.main(["--config", str(path), "poll", "--once", "--json"]) == 0
     polled = capsys.readouterr()
     assert [p for _, p, _ in feed_server.requests] == [f"/private/{PATH_TOKEN}/rss"]
