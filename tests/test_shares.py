@@ -8,7 +8,9 @@ so the next poll fetches the body again and stores the rest).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,13 @@ from tests.feedserver import FeedServer
 from warning import config
 from warning.pipeline import Pipeline, fetch_limits, intake, polling, worker_pool
 from warning.pipeline.intake import ingest
-from warning.records import FeedState, FetchResult
+from warning.records import FeedState, FetchResult, ParseResult
 from warning.sources import REGISTRY
+from warning.sources.base import Feed
+from warning.sources.caps import CapOptions
+from warning.sources.gdelt.gkg import GkgOptions
 from warning.sources.http import Fetcher
+from warning.sources.rss import parse_feed
 from warning.store import Store
 from warning.store.tables import item_scores
 
@@ -125,3 +131,52 @@ def test_a_story_repeated_in_a_body_counts_once_across_chunks(
         assert sum(new for new, _ in counts) == 20
         assert sum(dup for _, dup in counts) == 20
         assert store.count_items() == 20
+
+
+def shares_of(parse: Callable[[tuple[int, int]], ParseResult], n: int) -> list[ParseResult]:
+    return [parse((k, n)) for k in range(n)]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("n", [2, 3])
+def test_shares_build_only_their_items_and_warn_as_the_whole_body(fast: bool, n: int) -> None:
+    # Cuts of every kind in entries of every share, some undated, and more entries than
+    # max_items: the cap is decided on all entries, the cuts counted over all of them.
+    stories = sample_items(40, seed=7)
+    for i, story in enumerate(stories):
+        if i % 4 == 1:
+            story["title"] = f"{story['title']} " + "long " * 30
+        if i % 5 == 2:
+            story["description"] = "<p>" + "lede " * 400 + "</p>"
+        if i % 7 == 3:
+            story["link"] = "https://news.example.org/" + "x" * 5000
+        if i % 6 == 0:
+            del story["published"]
+    body = make_rss(stories)
+    caps = CapOptions(max_items=31, max_title_chars=60, max_summary_chars=40)
+
+    def parse(share: tuple[int, int]) -> ParseResult:
+        return parse_feed(
+            body, feed="f", outlet="o", base_url="https://news.example.org/", caps=caps,
+            fast=fast, share=share,
+        )  # fmt: skip
+
+    whole = parse((0, 1))
+    shares = shares_of(parse, n)
+    assert len(whole.items) == 31 and len(whole.warnings) == 4, whole.warnings
+    key = attrgetter("guid_key")  # unique per story
+    assert sorted((i for s in shares for i in s.items), key=key) == sorted(whole.items, key=key)
+    assert all(s.warnings == whole.warnings for s in shares)
+    assert [len(s.items) for s in shares] == [len(whole.items[k::n]) for k in range(n)]
+
+
+def test_a_kind_without_its_own_shares_keeps_every_nth_item_of_the_whole() -> None:
+    body = (Path(__file__).parent / "fixtures" / "gdelt" / "20201024143000.gkg.csv").read_bytes()
+    feed = Feed("gkg", "gdelt-gkg", "file:///gkg.csv", timedelta(minutes=15), "gdelt",
+                options=GkgOptions())  # fmt: skip
+    source = REGISTRY["gdelt-gkg"](feed)
+    fetched = FetchResult("ok", feed.url, feed.url, body=body)
+    whole = source.parse(fetched)
+    shares = shares_of(lambda share: source.parse_share(fetched, share), 2)
+    assert len(whole.items) > 2
+    assert [s.items for s in shares] == [whole.items[0::2], whole.items[1::2]]

@@ -48,6 +48,12 @@ def fetch_limits(settings: Settings) -> FetchLimits:
 #: Items of a share of a large body assessed and stored together (see ingest).
 SHARE_CHUNK = 500
 
+#: Items geotagged and scored together. The scorer's arrays take about 25 KB per news
+#: item while it runs (12 MB for 500), and the allocator keeps the heap they grew: a
+#: smaller batch lowers a worker's peak as much, at no cost in speed (128 to 512 items
+#: take the same time; docs/performance.md).
+ASSESS_BATCH = 128
+
 #: Each worker process's own connection to the database (see worker_pool).
 _worker_store: Store | None = None
 
@@ -78,22 +84,21 @@ def ingest(
 
     ``share`` (k, n) with n > 1 takes every n-th item from the k-th, stored with no
     ``state``: a large body shared among the workers, whose state the caller saves
-    once every share is stored (pipeline/polling.py). Each worker parses the whole body
-    (a fifth of the work of assessing it): only the body crosses between processes.
-    A share is assessed and stored SHARE_CHUNK items at a time, each chunk in its own
-    transaction: the shares' writes then take turns while the others assess, instead of
-    queueing for SQLite's one writer at the end. Nothing needs a share to be atomic: a
-    chunk stored without the rest is what a share stored without the others is.
+    once every share is stored (pipeline/polling.py). Each worker reads the whole body
+    but builds only its share's items (Source.parse_share): only the body crosses between
+    processes. A share is assessed and stored SHARE_CHUNK items at a time, each chunk in
+    its own transaction: the shares' writes then take turns while the others assess,
+    instead of queueing for SQLite's one writer at the end. Nothing needs a share to be
+    atomic: a chunk stored without the rest is what a share stored without the others is.
     """
     store = store or _worker_store
     assert store is not None, "ingest() outside a worker needs a store"
-    parsed = source.parse(fetched)
-    k, n = share
-    if n < 2:
+    whole = share[1] < 2
+    parsed = source.parse(fetched) if whole else source.parse_share(fetched, share)
+    if whole:
         new, dup = store_parsed(store, source.feed.name, state, parsed, now)
         return new, dup, parsed.warnings
-    # The other shares' items are dropped before the assessing starts.
-    mine, ready = parsed.items[k::n], parsed.assessments[k::n]
+    mine, ready = parsed.items, parsed.assessments
     new = dup = 0
     for start in range(0, len(mine), SHARE_CHUNK):
         part = slice(start, start + SHARE_CHUNK)
@@ -140,7 +145,12 @@ def assess(items: Sequence[Item]) -> list[Assessment]:
     texts = [
         Text(i.title, i.summary, i.lang, i.published.date() if i.published else None) for i in items
     ]
-    return assess_all(texts, _model())
+    model = _model()
+    return [
+        assessment
+        for start in range(0, len(texts), ASSESS_BATCH)
+        for assessment in assess_all(texts[start : start + ASSESS_BATCH], model)
+    ]
 
 
 #: The shipped model's scoring pack once loaded, or why it could not be: either way,

@@ -222,7 +222,9 @@ class Pipeline:
         with ThreadPoolExecutor(shares - 1, thread_name_prefix="share") as others:
             rest = others.map(share, range(1, shares))
             done = [share(0), *rest]  # the first share in this poll's own thread
-        warnings = done[0][2]
+        # Each share warns about the whole body, but counts only the entries it failed
+        # to read itself (sources/rss.py): the same warnings once, each share's failures.
+        warnings = tuple(dict.fromkeys(w for d in done for w in d[2]))
         self.store.save_state(replace(ok, last_warning="; ".join(warnings) or None))
         return sum(d[0] for d in done), sum(d[1] for d in done), warnings
 

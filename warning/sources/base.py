@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, ParamSpec, TypeVar
 
@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 OptionsT = TypeVar("OptionsT")
+
+#: A share of a body's items, (k, n): every n-th item from the k-th (Source.parse).
+Share = tuple[int, int]
+#: The whole body: the one share of one.
+WHOLE: Share = (0, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,19 @@ class Source(ABC):
     @abstractmethod
     def parse_body(self, fetched: FetchResult) -> ParseResult:
         """Turn a changed body into items; raise ParseError when it holds none."""
+
+    def parse_share(self, fetched: FetchResult, share: Share) -> ParseResult:
+        """Every n-th item from the k-th of a changed body, ``share`` being (k, n), with
+        the warnings of the whole body: a large body shared among the workers, each of
+        which parses it (pipeline/polling.py).
+
+        The default parses the whole body and keeps its share; a kind whose parser can
+        build only its share's items overrides this (rss.py), so that no worker builds,
+        and holds while it assesses, the items the other shares store.
+        """
+        k, n = share
+        parsed = self.parse(fetched)
+        return replace(parsed, items=parsed.items[k::n], assessments=parsed.assessments[k::n])
 
     def options_as(self, cls: type[OptionsT]) -> OptionsT:
         """The feed's options as ``cls``; its defaults when the feed was built without them."""

@@ -13,6 +13,7 @@ kind shares are in xmlfeeds.py.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -20,7 +21,7 @@ from urllib.parse import urljoin
 
 from ..normalize import canonical_url, content_hash, guid_key, lang_code
 from ..records import FetchResult, Item, ParseResult
-from .base import Source, crash_guarded
+from .base import WHOLE, Share, Source, crash_guarded
 from .caps import DEFAULT_CAPS, SUMMARY_MAX_CHARS, CapOptions, Clipper, caps_of, newest_entries
 from .fastfeed import read_plain_feed
 from .xmlfeeds import entry_time, read_feed, utc_datetime
@@ -45,6 +46,10 @@ class RssSource(Source):
 
     def parse_body(self, fetched: FetchResult) -> ParseResult:
         """Items of a changed body."""
+        return self.parse_share(fetched, WHOLE)
+
+    def parse_share(self, fetched: FetchResult, share: Share) -> ParseResult:
+        """One share of a changed body's items: only those are built (parse_feed)."""
         return parse_feed(
             fetched.body,
             feed=self.feed.name,
@@ -52,6 +57,7 @@ class RssSource(Source):
             base_url=fetched.final_url or fetched.url,
             lang=self.feed.lang,
             caps=caps_of(self.feed.options),
+            share=share,
         )
 
 
@@ -65,6 +71,7 @@ def parse_feed(
     lang: str | None = None,
     caps: CapOptions = DEFAULT_CAPS,
     fast: bool = True,
+    share: Share = WHOLE,
 ) -> ParseResult:
     """Parse an RSS or Atom document into items.
 
@@ -76,6 +83,12 @@ def parse_feed(
     UnsafeFeed when the body declares XML entities, and ParseError when
     nothing usable is in it; never anything else. ``fast=False`` hands every
     body to feedparser (the tests and bench/bench_parse.py compare both paths).
+
+    ``share`` (k, n) builds items for every n-th of the entries kept from the k-th
+    only: the cap is decided on all entries, and the warnings are the whole body's
+    (the other entries' cuts are counted without building their items), so that the
+    n shares together store, and warn about, what one whole parse does. Entries that
+    fail to be read are counted by the share that builds them.
     """
     body = bytes(body)  # a memoryview or bytearray is read as bytes
     plain = read_plain_feed(body) if fast else None
@@ -85,14 +98,24 @@ def parse_feed(
     else:
         parsed, entries, warnings = read_feed(body)
         feed_language = (parsed.get("feed") or {}).get("language")
+        del parsed  # the document holds every entry again: freed before the items are built
+    del plain
     entries, dropped = newest_entries(entries, caps.max_items, entry_time)
+    k, n = share
     default_lang = lang_code(lang) if lang else None
     feed_lang = lang_code(feed_language)
     clip = Clipper(caps)
     items: list[Item] = []
     skipped = 0
     failed: list[str] = []
-    for entry in entries:
+    # Popped in document order, so each entry is freed once read: a large feed's
+    # entries and its items never all exist at once.
+    entries.reverse()
+    for index in range(len(entries)):
+        entry = entries.pop()
+        if index % n != k:
+            _count_cuts(entry, base_url, clip)  # another share's: only what it would cut
+            continue
         try:
             item = _entry_item(entry, feed, outlet, base_url, default_lang, feed_lang, clip)
         except Exception as exc:  # one odd entry must not lose the others
@@ -123,15 +146,7 @@ def _entry_item(
     # its deprecation warnings), which costs more than the rest of this function.
     get = dict.get
     title = _text(get(entry, "title"), get(entry, "title_detail"), clip.title)
-    summary_html = get(entry, "summary")
-    detail = get(entry, "summary_detail")
-    if not summary_html or detail is None:
-        # No summary: the content's text. feedparser also copies content into
-        # summary without a summary_detail; the content's detail then applies.
-        content = get(entry, "content")
-        if content:
-            detail = content[0]
-            summary_html = summary_html or dict.get(detail, "value")
+    summary_html, detail = _summary_source(entry)
     summary = _text(summary_html, detail, clip.summary)
     link = clip.link(_absolute_link(entry, base_url))
     if not title and not summary and not link:
@@ -148,6 +163,39 @@ def _entry_item(
         url_key=canonical_url(link),
         content_hash=content_hash(title, summary),
     )
+
+
+def _summary_source(entry: dict[str, Any]) -> tuple[object, dict[str, Any] | None]:
+    """The raw text an entry's summary is made of, and its detail (type, language)."""
+    summary_html = dict.get(entry, "summary")
+    detail = dict.get(entry, "summary_detail")
+    if not summary_html or detail is None:
+        # No summary: the content's text. feedparser also copies content into
+        # summary without a summary_detail; the content's detail then applies.
+        content = dict.get(entry, "content")
+        if content:
+            detail = content[0]
+            summary_html = summary_html or dict.get(detail, "value")
+    return summary_html, detail
+
+
+def _count_cuts(entry: dict[str, Any], base_url: str, clip: Clipper) -> None:
+    """Count what building ``entry``'s item would cut, without building it.
+
+    A field's text is never longer than the field as sent (markup and entities only
+    shrink, whitespace only collapses), so a field within its cap cannot be cut, and
+    only a longer one (rare) is turned into text here. What this cannot count, an
+    entry that fails, is counted by the share that builds its item.
+    """
+    caps = clip.caps
+    with contextlib.suppress(Exception):  # the share that builds the item counts its failure
+        title = dict.get(entry, "title")
+        if isinstance(title, str) and len(title) > caps.max_title_chars:
+            _text(title, dict.get(entry, "title_detail"), clip.title)
+        summary_html, detail = _summary_source(entry)
+        if isinstance(summary_html, str) and len(summary_html) > caps.max_summary_chars:
+            _text(summary_html, detail, clip.summary)
+        clip.link(_absolute_link(entry, base_url))
 
 
 def _text(value: object, detail: dict[str, Any] | None, clip: Callable[..., str]) -> str:
