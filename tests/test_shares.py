@@ -150,7 +150,7 @@ def test_shares_build_only_their_items_and_warn_as_the_whole_body(fast: bool, n:
             story["description"] = "<p>" + "lede " * 400 + "</p>"
         if i % 7 == 3:
             story["link"] = "https://news.example.org/" + "x" * 5000
-        if i % 6 == 0:
+        if i % 5 == 4:
             del story["published"]
     body = make_rss(stories)
     caps = CapOptions(max_items=31, max_title_chars=60, max_summary_chars=40)
@@ -167,7 +167,8 @@ def test_shares_build_only_their_items_and_warn_as_the_whole_body(fast: bool, n:
     key = attrgetter("guid_key")  # unique per story
     assert sorted((i for s in shares for i in s.items), key=key) == sorted(whole.items, key=key)
     assert all(s.warnings == whole.warnings for s in shares)
-    assert [len(s.items) for s in shares] == [len(whole.items[k::n]) for k in range(n)]
+    assert sum(len(s.items) for s in shares) == len(whole.items), "no item in two shares"
+    assert all(len(s.items) >= 31 // n - 2 for s in shares), "the shares are about even"
 
 
 def test_a_kind_without_its_own_shares_keeps_every_nth_item_of_the_whole() -> None:

@@ -75,7 +75,7 @@ def test_crash_guard_words_a_crash_as_a_parse_error_and_passes_parse_errors_thro
 def test_a_crash_inside_the_rss_parser_fails_the_feed_not_the_cycle(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def boom(body: bytes) -> None:
+    def boom(body: bytes, stand_in: object = None) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(rss_module, "read_plain_feed", boom)

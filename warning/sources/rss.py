@@ -14,6 +14,7 @@ kind shares are in xmlfeeds.py.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -23,7 +24,7 @@ from ..normalize import canonical_url, content_hash, guid_key, lang_code
 from ..records import FetchResult, Item, ParseResult
 from .base import WHOLE, Share, Source, crash_guarded
 from .caps import DEFAULT_CAPS, SUMMARY_MAX_CHARS, CapOptions, Clipper, caps_of, newest_entries
-from .fastfeed import read_plain_feed
+from .fastfeed import Entry, read_plain_feed
 from .xmlfeeds import entry_time, read_feed, utc_datetime
 
 __all__ = ["SUMMARY_MAX_CHARS", "RssOptions", "RssSource", "parse_feed"]
@@ -84,14 +85,16 @@ def parse_feed(
     nothing usable is in it; never anything else. ``fast=False`` hands every
     body to feedparser (the tests and bench/bench_parse.py compare both paths).
 
-    ``share`` (k, n) builds items for every n-th of the entries kept from the k-th
-    only: the cap is decided on all entries, and the warnings are the whole body's
-    (the other entries' cuts are counted without building their items), so that the
-    n shares together store, and warn about, what one whole parse does. Entries that
-    fail to be read are counted by the share that builds them.
+    ``share`` (k, n) builds items only for every n-th entry of the document from the
+    k-th, among those the cap keeps: the cap is decided on all entries, and the
+    warnings are the whole body's (the other entries' cuts are counted without
+    building their items), so that the n shares together store, and warn about,
+    what one whole parse does. Entries that fail to be read are counted by the share
+    that builds them.
     """
     body = bytes(body)  # a memoryview or bytearray is read as bytes
-    plain = read_plain_feed(body) if fast else None
+    stand_in = None if share == WHOLE else functools.partial(_stand_in, share=share, caps=caps)
+    plain = read_plain_feed(body, stand_in) if fast else None
     warnings: list[str]
     if plain is not None:
         entries, feed_language, warnings = plain.entries, plain.language, []
@@ -99,9 +102,10 @@ def parse_feed(
         parsed, entries, warnings = read_feed(body)
         feed_language = (parsed.get("feed") or {}).get("language")
         del parsed  # the document holds every entry again: freed before the items are built
+        if stand_in is not None:
+            entries = [stand_in(index, entry) for index, entry in enumerate(entries)]
     del plain
     entries, dropped = newest_entries(entries, caps.max_items, entry_time)
-    k, n = share
     default_lang = lang_code(lang) if lang else None
     feed_lang = lang_code(feed_language)
     clip = Clipper(caps)
@@ -111,10 +115,10 @@ def parse_feed(
     # Popped in document order, so each entry is freed once read: a large feed's
     # entries and its items never all exist at once.
     entries.reverse()
-    for index in range(len(entries)):
+    while entries:
         entry = entries.pop()
-        if index % n != k:
-            _count_cuts(entry, base_url, clip)  # another share's: only what it would cut
+        if isinstance(entry, _OtherShare):
+            _count_cuts(entry, base_url, clip)
             continue
         try:
             item = _entry_item(entry, feed, outlet, base_url, default_lang, feed_lang, clip)
@@ -179,14 +183,39 @@ def _summary_source(entry: dict[str, Any]) -> tuple[object, dict[str, Any] | Non
     return summary_html, detail
 
 
-def _count_cuts(entry: dict[str, Any], base_url: str, clip: Clipper) -> None:
-    """Count what building ``entry``'s item would cut, without building it.
+class _OtherShare(dict[str, Any]):
+    """What one share of a body keeps of an entry whose item another share builds."""
+
+
+def _stand_in(index: int, entry: Entry, *, share: Share, caps: CapOptions) -> Entry:
+    """``entry`` when its item is ``share``'s; else what the cap (its dates) and the
+    warnings (:func:`_count_cuts`) need of it, to hold for the rest of the parse.
 
     A field's text is never longer than the field as sent (markup and entities only
-    shrink, whitespace only collapses), so a field within its cap cannot be cut, and
-    only a longer one (rare) is turned into text here. What this cannot count, an
-    entry that fails, is counted by the share that builds its item.
+    shrink, whitespace only collapses), so a title or summary within its cap cannot be
+    cut, and only a longer one (rare) is kept.
     """
+    k, n = share
+    if index % n == k:
+        return entry
+    get = dict.get  # not FeedParserDict's, which falls back to other keys
+    other = _OtherShare({key: get(entry, key) for key in _OTHER_KEYS})
+    title = get(entry, "title")
+    if isinstance(title, str) and len(title) > caps.max_title_chars:
+        other["title"], other["title_detail"] = title, get(entry, "title_detail")
+    summary_html, detail = _summary_source(entry)
+    if isinstance(summary_html, str) and len(summary_html) > caps.max_summary_chars:
+        other["summary"], other["summary_detail"] = summary_html, detail
+    return other
+
+
+#: What a stand-in always keeps: the dates, and what its link is made of.
+_OTHER_KEYS = ("published_parsed", "updated_parsed", "link", "id")
+
+
+def _count_cuts(entry: _OtherShare, base_url: str, clip: Clipper) -> None:
+    """Count what building the item of another share's entry would cut, as that share
+    does (the warnings are the whole body's), from its stand-in."""
     caps = clip.caps
     with contextlib.suppress(Exception):  # the share that builds the item counts its failure
         title = dict.get(entry, "title")

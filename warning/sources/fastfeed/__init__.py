@@ -62,16 +62,19 @@ from __future__ import annotations
 
 from feedparser.encodings import RE_XML_PI_ENCODING
 
-from .reader import PlainFeed, Reader
+from .reader import Entry, PlainFeed, Reader, StandIn
 
-__all__ = ["PlainFeed", "read_plain_feed"]
+__all__ = ["Entry", "PlainFeed", "StandIn", "read_plain_feed"]
 
 
-def read_plain_feed(body: bytes) -> PlainFeed | None:
+def read_plain_feed(body: bytes, stand_in: StandIn | None = None) -> PlainFeed | None:
     """The feed in ``body`` when it is plain RSS 2.0 or Atom 1.0 (module docstring); else None.
 
     None means "let feedparser read it", never "no feed": malformed or unusual bodies,
     and any failure of this path itself, are feedparser's to judge and report.
+    ``stand_in(index, entry)``, when given, replaces each entry as soon as it is read
+    (``index`` its place in the document): a share of a large body keeps only what it
+    needs of the other shares' entries (sources/rss.py).
     """
     head = body[:4]
     if head[:2] in (b"\xfe\xff", b"\xff\xfe") or b"\x00" in head:
@@ -85,6 +88,6 @@ def read_plain_feed(body: bytes) -> PlainFeed | None:
     except UnicodeDecodeError:
         return None
     try:
-        return Reader().read(body)
+        return Reader(stand_in).read(body)
     except Exception:  # expat's errors, our Unsupported, and anything unforeseen
         return None

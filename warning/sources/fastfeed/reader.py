@@ -7,6 +7,7 @@ moment the body leaves the rule (package docstring), so that feedparser reads it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from xml.parsers import expat
@@ -32,12 +33,17 @@ from .elements import (
     repaired,
 )
 
+#: An entry, keyed as feedparser's.
+Entry = dict[str, Any]
+#: What to keep of an entry once read, given its place in the document (read_plain_feed).
+StandIn = Callable[[int, Entry], Entry]
+
 
 @dataclass(frozen=True, slots=True)
 class PlainFeed:
     """A plain feed's entries, shaped as feedparser's, and the feed's own language."""
 
-    entries: list[dict[str, Any]]
+    entries: list[Entry]
     language: str | None
 
 
@@ -49,7 +55,8 @@ class PlainFeed:
 class Reader:
     """One parse: expat's callbacks keep feedparser's state for the keys we read."""
 
-    def __init__(self) -> None:
+    def __init__(self, stand_in: StandIn | None = None) -> None:
+        self.stand_in = stand_in
         self.version = ""
         self.atom = False
         self.in_use: dict[str, str] = {}  # feedparser's namespaces_in_use
@@ -289,6 +296,9 @@ class Reader:
             self.text = None
             return
         if kind == _ENTRY:
+            if self.stand_in is not None:
+                last = len(self.entries) - 1
+                self.entries[last] = self.stand_in(last, self.entries[last])
             self.entry = None
             self.has_content = False
             return
