@@ -50,9 +50,9 @@ SHARE_CHUNK = 500
 
 #: Items geotagged and scored together. The scorer's arrays take about 25 KB per news
 #: item while it runs (12 MB for 500), and the allocator keeps the heap they grew: a
-#: smaller batch lowers a worker's peak as much, at no cost in speed (128 to 512 items
-#: take the same time; docs/performance.md).
-ASSESS_BATCH = 128
+#: smaller batch lowers a worker's peak as much (64 items: 2 MB less than 128), for at
+#: most a few hundredths of a second over 3,000 items (docs/performance.md).
+ASSESS_BATCH = 64
 
 #: Each worker process's own connection to the database (see worker_pool).
 _worker_store: Store | None = None
