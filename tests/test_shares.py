@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import distinct, event, func, select
@@ -23,7 +24,7 @@ from warning.pipeline import Pipeline, fetch_limits, intake, polling, worker_poo
 from warning.pipeline.intake import ingest
 from warning.records import FeedState, FetchResult, ParseResult
 from warning.sources import REGISTRY
-from warning.sources.base import Feed
+from warning.sources.base import Feed, Source
 from warning.sources.caps import CapOptions
 from warning.sources.gdelt.gkg import GkgOptions
 from warning.sources.http import Fetcher
@@ -70,21 +71,32 @@ def test_a_large_body_is_shared_among_the_workers_and_stored_as_one_poll(
     assert (second.status, second.items_new) == ("not_modified", 0)
 
 
+#: When the tests below store a fetched body.
+NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+
+
+def fetched_big(tmp_path: Path, body: bytes) -> tuple[Any, Source, FetchResult]:
+    """The settings of one feed "big", its source, and ``body`` as a fetch of it brought."""
+    url = "http://127.0.0.1:9/big.xml"
+    settings = settings_for(tmp_path, url)
+    return (
+        settings,
+        REGISTRY["rss"](settings.feeds[0]),
+        FetchResult("ok", url, url, body=body, etag='"v1"'),
+    )
+
+
 def test_a_share_stored_alone_leaves_the_state_for_the_next_poll_to_finish(
     tmp_path: Path,
 ) -> None:
-    settings = settings_for(tmp_path, "http://127.0.0.1:9/big.xml")
-    source = REGISTRY["rss"](settings.feeds[0])
-    url = "http://127.0.0.1:9/big.xml"
-    fetched = FetchResult("ok", url, url, body=BODY, etag='"v1"')
-    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    settings, source, fetched = fetched_big(tmp_path, BODY)
     with Store(settings.database.reveal()) as store:
         store.migrate()
-        new, dup, _ = ingest(source, fetched, None, now, store, (1, 3))  # then the poll fails
+        new, dup, _ = ingest(source, fetched, None, NOW, store, (1, 3))  # then the poll fails
         assert (new, dup) == (20, 0)
         assert store.feed_state("big").etag is None, "the state waits for every share"
-        ok = FeedState("big", etag='"v1"', last_success=now)
-        new, dup, _ = ingest(source, fetched, ok, now, store)  # the next poll: whole
+        ok = FeedState("big", etag='"v1"', last_success=NOW)
+        new, dup, _ = ingest(source, fetched, ok, NOW, store)  # the next poll: whole
         assert (new, dup) == (40, 20)
         assert store.count_items() == 60
         assert store.feed_state("big").etag == '"v1"'
@@ -94,19 +106,15 @@ def test_a_share_is_stored_in_chunks_each_in_its_own_transaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(intake, "SHARE_CHUNK", 7)
-    settings = settings_for(tmp_path, "http://127.0.0.1:9/big.xml")
-    source = REGISTRY["rss"](settings.feeds[0])
-    url = "http://127.0.0.1:9/big.xml"
-    fetched = FetchResult("ok", url, url, body=BODY, etag='"v1"')
-    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    settings, source, fetched = fetched_big(tmp_path, BODY)
     with Store(settings.database.reveal()) as store:
         store.migrate()
         commits: list[int] = []
         event.listen(store.db.engine, "commit", lambda conn: commits.append(1))
-        new, dup, _ = ingest(source, fetched, None, now, store, (0, 2))
+        new, dup, _ = ingest(source, fetched, None, NOW, store, (0, 2))
         assert len(commits) == 5, "30 items, 7 at a time"
         assert (new, dup) == (30, 0)
-        new, dup, _ = ingest(source, fetched, None, now, store, (1, 2))
+        new, dup, _ = ingest(source, fetched, None, NOW, store, (1, 2))
         assert (new, dup) == (30, 0)
         with store.db.read() as conn:
             scored = conn.execute(select(func.count(distinct(item_scores.c.item_id)))).scalar()
@@ -120,14 +128,10 @@ def test_a_story_repeated_in_a_body_counts_once_across_chunks(
     monkeypatch.setattr(intake, "SHARE_CHUNK", 7)
     stories = sample_items(20, seed=5)
     body = make_rss(stories + stories)  # every story twice, in two places
-    settings = settings_for(tmp_path, "http://127.0.0.1:9/big.xml")
-    source = REGISTRY["rss"](settings.feeds[0])
-    url = "http://127.0.0.1:9/big.xml"
-    fetched = FetchResult("ok", url, url, body=body, etag='"v1"')
-    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    settings, source, fetched = fetched_big(tmp_path, body)
     with Store(settings.database.reveal()) as store:
         store.migrate()
-        counts = [ingest(source, fetched, None, now, store, (k, 2))[:2] for k in (0, 1)]
+        counts = [ingest(source, fetched, None, NOW, store, (k, 2))[:2] for k in (0, 1)]
         assert sum(new for new, _ in counts) == 20
         assert sum(dup for _, dup in counts) == 20
         assert store.count_items() == 20
