@@ -189,6 +189,11 @@ def poll_once(config: Path, work: Path) -> tuple[dict[str, object], float, float
         sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"warning poll --once exited {proc.returncode}")
+    # Each process's own peak, the command's first: an odd sum is then explained by one
+    # process, or by one more process than usual.
+    order = [proc.pid, *sorted(p for p in peaks if p != proc.pid)]
+    split = ", ".join(f"{peaks.get(p, 0) / 1024:.0f}" for p in order)
+    print(f"  peak MB per process of poll --once (itself first): {split}", flush=True)
     return json.loads(out_path.read_text()), wall, sum(peaks.values()) / 1024
 
 
