@@ -215,15 +215,11 @@ _OTHER_KEYS = ("published_parsed", "updated_parsed", "link", "id")
 
 def _count_cuts(entry: _OtherShare, base_url: str, clip: Clipper) -> None:
     """Count what building the item of another share's entry would cut, as that share
-    does (the warnings are the whole body's), from its stand-in."""
-    caps = clip.caps
+    does (the warnings are the whole body's), from its stand-in: it holds a title or a
+    summary only when :func:`_stand_in` found it over its cap."""
     with contextlib.suppress(Exception):  # the share that builds the item counts its failure
-        title = dict.get(entry, "title")
-        if isinstance(title, str) and len(title) > caps.max_title_chars:
-            _text(title, dict.get(entry, "title_detail"), clip.title)
-        summary_html, detail = _summary_source(entry)
-        if isinstance(summary_html, str) and len(summary_html) > caps.max_summary_chars:
-            _text(summary_html, detail, clip.summary)
+        _text(dict.get(entry, "title"), dict.get(entry, "title_detail"), clip.title)
+        _text(*_summary_source(entry), clip.summary)
         clip.link(_absolute_link(entry, base_url))
 
 
